@@ -1,0 +1,51 @@
+# Förderkette — every target does its own set-up on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+export PREFECT_HOME ?= $(CURDIR)/.prefect
+
+# uv from PATH, or installed through pip and run as a module.
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+RUN := $(UV) run --frozen
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: help setup demo test test-fast test-pg lint format bench bench-large serve clean
+
+help:
+	@echo "make demo       install, create the SQLite database, load demo data, run the daily job"
+	@echo "make test       install and run the whole test suite (SQLite)"
+	@echo "make test-pg    the whole suite against PostgreSQL ($(PG_URL))"
+	@echo "make lint       ruff (lint + format check) and mypy --strict"
+	@echo "make bench      benchmarks at small sizes; make bench-large for the large ones"
+
+setup:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@$(UV) sync --frozen --quiet
+
+demo: setup
+	$(RUN) foerderkette process validate
+	@echo
+	@echo "Fertig. Prozessmodell: '$(RUN) foerderkette process show'"
+
+test: setup
+	$(RUN) pytest -q
+
+test-fast: setup
+	$(RUN) pytest -q -m "not prefect and not slow and not browser"
+
+test-pg: setup
+	FOERDERKETTE_TEST_DATABASE_URL=$(PG_URL) $(RUN) pytest -q
+
+lint: setup
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy
+
+format: setup
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+clean:
+	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache foerderkette.db

@@ -1,0 +1,5 @@
+import sys
+
+from foerderkette.cli import main
+
+sys.exit(main())

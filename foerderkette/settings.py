@@ -1,0 +1,126 @@
+"""All configuration in one object, read from `FOERDERKETTE_*` environment variables.
+
+A plain dataclass rather than pydantic-settings: importing pydantic-settings costs ~0.5 s on our
+machines, and read-only commands must answer in under half a second.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PREFIX = "FOERDERKETTE_"
+MAILERS = ("smtp", "console", "memory")
+SMTP_SECURITY = ("none", "starttls", "ssl")
+
+
+class SettingsError(ValueError):
+    """A setting has an invalid value; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration. Construct with `Settings.from_env()` or directly in tests."""
+
+    database_url: str = "sqlite:///./foerderkette.db"
+    mailer: Literal["smtp", "console", "memory"] = "console"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_security: Literal["none", "starttls", "ssl"] = "none"
+    smtp_timeout: float = 30.0
+    mail_from: str = "Förderkette <foerderkette@localhost>"
+    base_url: str = ""
+    timezone: str = "Europe/Berlin"
+    overrides_dir: Path = Path("regions")
+    drop_dir: Path = Path("drop")
+    secret_key: str = field(default="", repr=False)
+    cookie_secure: bool = True
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+    send_batch_size: int = 200
+    send_max_attempts: int = 8
+    scheduler: bool = True
+
+    def __post_init__(self) -> None:
+        if self.mailer not in MAILERS:
+            raise SettingsError(f"{PREFIX}MAILER muss einer von {', '.join(MAILERS)} sein, nicht '{self.mailer}'")
+        if self.smtp_security not in SMTP_SECURITY:
+            raise SettingsError(
+                f"{PREFIX}SMTP_SECURITY muss einer von {', '.join(SMTP_SECURITY)} sein, nicht '{self.smtp_security}'"
+            )
+        if not (0 < self.smtp_port < 65536):
+            raise SettingsError(f"{PREFIX}SMTP_PORT muss zwischen 1 und 65535 liegen, nicht {self.smtp_port}")
+        if not self.database_url.startswith(("sqlite:", "postgresql")):
+            raise SettingsError(
+                f"{PREFIX}DATABASE_URL muss mit sqlite:/// oder postgresql+psycopg:// beginnen, nicht '{self.database_url}'"
+            )
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(f"{PREFIX}TIMEZONE: unbekannte Zeitzone '{self.timezone}'") from None
+        if self.base_url and not self.base_url.startswith(("http://", "https://")):
+            raise SettingsError(f"{PREFIX}BASE_URL muss mit http:// oder https:// beginnen, nicht '{self.base_url}'")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read every field from `FOERDERKETTE_<FIELD>`; explicit keyword overrides win."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for item in fields(cls):
+            raw = env.get(PREFIX + item.name.upper())
+            if raw is None or raw == "":
+                continue
+            values[item.name] = _convert(item.name, item.type, raw)
+        values.update(overrides)
+        return cls(**values)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _convert(name: str, kind: Any, raw: str) -> Any:
+    variable = PREFIX + name.upper()
+    kind = str(kind)
+    if kind == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            raise SettingsError(f"{variable} muss eine ganze Zahl sein, nicht '{raw}'") from None
+    if kind == "float":
+        try:
+            return float(raw)
+        except ValueError:
+            raise SettingsError(f"{variable} muss eine Zahl sein, nicht '{raw}'") from None
+    if kind == "bool":
+        lowered = raw.strip().lower()
+        if lowered in ("1", "true", "yes", "ja", "on"):
+            return True
+        if lowered in ("0", "false", "no", "nein", "off"):
+            return False
+        raise SettingsError(f"{variable} muss true oder false sein, nicht '{raw}'")
+    if kind == "Path":
+        return Path(raw)
+    return raw
+
+
+def describe() -> list[tuple[str, str]]:
+    """Every variable with its default, for `foerderkette config` and the README."""
+    defaults = Settings()
+    return [
+        (
+            PREFIX + item.name.upper(),
+            "" if item.name in ("smtp_password", "secret_key") else str(getattr(defaults, item.name)),
+        )
+        for item in fields(Settings)
+    ]

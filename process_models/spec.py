@@ -1,0 +1,305 @@
+"""The loaded process model: frozen objects built once from YAML, shared by every participant."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+from process_models.business_days import CalendarConfig
+from process_models.durations import Duration
+
+ParamValue = Duration | int | bool | str
+
+#: Operators a condition may use, with the kind of operand each takes.
+CONDITION_OPS: dict[str, str] = {
+    "eq": "value",
+    "ne": "value",
+    "in": "list",
+    "not_in": "list",
+    "set": "bool",
+    "gte": "value",
+    "lte": "value",
+    "gte_param": "param",
+    "lte_param": "param",
+    "unset_or_before": "fact",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    name: str
+    value: ParamValue
+    label: str
+    source: str = ""
+    overridden: bool = False
+
+    @property
+    def kind(self) -> str:
+        return parameter_kind(self.value)
+
+    def display(self) -> str:
+        value = self.value
+        if isinstance(value, Duration):
+            return value.label_de()
+        if isinstance(value, bool):
+            return "ja" if value else "nein"
+        return str(value)
+
+
+def parameter_kind(value: object) -> str:
+    if isinstance(value, Duration):
+        return "duration"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    return "str"
+
+
+@dataclass(frozen=True, slots=True)
+class Agency:
+    code: str
+    label: str
+    color: str = "#999999"
+
+
+@dataclass(frozen=True, slots=True)
+class ValueSet:
+    name: str
+    values: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class CourseType:
+    id: str
+    label: str
+    language_hours: int
+    orientation_hours: int
+    max_group: int
+
+    @property
+    def total_hours(self) -> int:
+        return self.language_hours + self.orientation_hours
+
+
+@dataclass(frozen=True, slots=True)
+class FactSpec:
+    name: str
+    type: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """`subject op operand`, where subject is `payload.X` or `fact.X`."""
+
+    scope: Literal["payload", "fact"]
+    name: str
+    op: str
+    operand: Any
+
+    def describe(self) -> str:
+        return f"{self.scope}.{self.name} {self.op} {self.operand!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedFact:
+    name: str
+    label: str
+    when: tuple[Condition, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    name: str
+    type: str
+    label: str
+    required: bool = False
+    default: Any = None
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventSpec:
+    id: str
+    label: str
+    description: str = ""
+    actors: tuple[str, ...] = ()
+    payload: tuple[FieldSpec, ...] = ()
+    sets: tuple[tuple[str, str], ...] = ()
+    keeps: tuple[tuple[str, str], ...] = ()
+    adds: tuple[tuple[str, str], ...] = ()
+    clears: tuple[str, ...] = ()
+    interruption: Literal["start", "end"] | None = None
+
+    def field(self, name: str) -> FieldSpec | None:
+        for spec in self.payload:
+            if spec.name == name:
+                return spec
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionSpec:
+    source: str
+    event: str
+    target: str
+    guard: tuple[Condition, ...] = ()
+    refusal: str = ""
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StageSpec:
+    id: str
+    label: str
+    group: str = ""
+    description: str = ""
+    start: bool = False
+    final: bool = False
+    requires: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Responsible:
+    """Who acts on a step: a literal agency type, one read from a fact, or the counselling service."""
+
+    kind: Literal["agency", "fact", "counselling"]
+    agency: str = ""
+    fact: str = ""
+    via: str = ""
+
+    def describe(self) -> str:
+        if self.kind == "counselling":
+            return "counselling"
+        if self.kind == "fact":
+            return f"fact:{self.fact}"
+        return f"{self.agency}@{self.via}" if self.via else self.agency
+
+
+@dataclass(frozen=True, slots=True)
+class DueRule:
+    anchor: str
+    offset: Duration
+    offset_ref: str = ""
+    when: tuple[Condition, ...] = ()
+    #: Interruptions extend the period: "" = never, "anchor" = those after the anchor date,
+    #: a fact name = those after that date (e.g. the course start for a planned course end).
+    pause_since: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderRule:
+    """When to remind: `lead` before the due date, on it, `repeat_after` and `escalate_after` it."""
+
+    lead: Duration
+    on_due: bool
+    repeat_after: Duration
+    escalate_after: Duration
+
+
+@dataclass(frozen=True, slots=True)
+class StepSpec:
+    id: str
+    label: str
+    stages: tuple[str, ...]
+    responsible: tuple[Responsible, ...]
+    due: tuple[DueRule, ...]
+    reminders: ReminderRule
+    when: tuple[Condition, ...] = ()
+    legal_basis: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class VersionMapping:
+    """How running cases of an older model version move onto this one."""
+
+    from_version: str
+    stages: Mapping[str, str]
+    facts: Mapping[str, str]
+
+
+@dataclass(frozen=True, eq=False)
+class ProcessModel:
+    """One version of the reference process, possibly with a region's overrides applied."""
+
+    model_id: str
+    version: str
+    title: str
+    valid_from: date | None
+    description: str
+    source: str
+    agencies: Mapping[str, Agency]
+    parameters: Mapping[str, Parameter]
+    value_sets: Mapping[str, ValueSet]
+    course_types: Mapping[str, CourseType]
+    facts: Mapping[str, FactSpec]
+    derived: Mapping[str, DerivedFact]
+    stages: Mapping[str, StageSpec]
+    events: Mapping[str, EventSpec]
+    transitions: tuple[TransitionSpec, ...]
+    steps: Mapping[str, StepSpec]
+    reminders: ReminderRule
+    calendar: CalendarConfig = field(default_factory=CalendarConfig)
+    migrations: tuple[VersionMapping, ...] = ()
+    region: str | None = None
+    override_source: str | None = None
+    fingerprint: str = ""
+    # Indexes, filled by the loader.
+    transitions_from: Mapping[tuple[str, str], tuple[TransitionSpec, ...]] = field(default_factory=dict)
+    steps_in_stage: Mapping[str, tuple[StepSpec, ...]] = field(default_factory=dict)
+
+    @property
+    def start_stage(self) -> str:
+        return next(stage.id for stage in self.stages.values() if stage.start)
+
+    @property
+    def final_stages(self) -> tuple[str, ...]:
+        return tuple(stage.id for stage in self.stages.values() if stage.final)
+
+    def param(self, name: str) -> ParamValue:
+        return self.parameters[name].value
+
+    def int_param(self, name: str) -> int:
+        value = self.parameters[name].value
+        assert isinstance(value, int)
+        return value
+
+    def duration(self, name: str) -> Duration:
+        value = self.parameters[name].value
+        assert isinstance(value, Duration)
+        return value
+
+    def stage_label(self, stage: str) -> str:
+        spec = self.stages.get(stage)
+        return spec.label if spec else stage
+
+    def event_label(self, event: str) -> str:
+        spec = self.events.get(event)
+        return spec.label if spec else event
+
+    def allowed_events(self, stage: str) -> tuple[str, ...]:
+        """Events that have at least one transition out of `stage`, in definition order."""
+        seen: dict[str, None] = {}
+        for transition in self.transitions:
+            if transition.source == stage:
+                seen.setdefault(transition.event, None)
+        return tuple(seen)
+
+    def find_stage(self, text: str) -> str | None:
+        """A stage by identifier or German label (case-insensitive)."""
+        wanted = text.strip().casefold()
+        for stage in self.stages.values():
+            if wanted in (stage.id.casefold(), stage.label.casefold()):
+                return stage.id
+        return None
+
+    @property
+    def label(self) -> str:
+        suffix = f" · Region {self.region}" if self.region else ""
+        return f"{self.title} (Version {self.version}){suffix}"
