@@ -24,10 +24,18 @@ setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@$(UV) sync --frozen --quiet
 
+DEMO_PARTICIPANTS ?= 3000
+DEMO_REGIONS ?= 5
+
 demo: setup
 	$(RUN) foerderkette process validate
+	$(RUN) foerderkette db upgrade
+	$(RUN) foerderkette demo --participants $(DEMO_PARTICIPANTS) --regions $(DEMO_REGIONS) --seed 1 --replace
 	@echo
-	@echo "Fertig. Prozessmodell: '$(RUN) foerderkette process show'"
+	@echo "Fertig. Wohin schauen:"
+	@echo "  $(RUN) foerderkette participants list --region BY-BA --overdue   # überfällige Schritte"
+	@echo "  $(RUN) foerderkette participants show BY-BA-00001                # eine Person mit Verlauf"
+	@echo "  $(RUN) foerderkette process show                                 # das Prozessmodell"
 
 test: setup
 	$(RUN) pytest -q

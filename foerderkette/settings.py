@@ -43,6 +43,7 @@ class Settings:
     cookie_secure: bool = True
     web_host: str = "127.0.0.1"
     web_port: int = 8000
+    import_max_mb: int = 20
     send_batch_size: int = 200
     send_max_attempts: int = 8
     scheduler: bool = True

@@ -322,6 +322,26 @@ def _lookup(raw: str, options: Mapping[str, str], what: str) -> str:
     raise ValueError(f"{what} '{raw}' ist unbekannt (erlaubt: {', '.join(options)})")
 
 
+_PLAIN_TYPES: dict[str, type] = {"date": date, "int": int, "bool": bool}
+
+
+def _already_typed(item: FieldSpec, value: Any, model: ProcessModel) -> bool:
+    """True when `value` is already exactly what coerce_value would return (values from code)."""
+    kind = item.type
+    plain = _PLAIN_TYPES.get(kind)
+    if plain is not None:
+        return type(value) is plain
+    if type(value) is not str:
+        return False
+    if kind == "str":
+        return bool(value) and value == value.strip()
+    if kind == "agency":
+        return value in (item.choices or model.agencies)
+    if kind == "course_type":
+        return value in model.course_types
+    return kind.startswith("enum:") and value in model.value_sets[kind[5:]].values
+
+
 def coerce_payload(
     spec: EventSpec, raw: Mapping[str, Any], model: ProcessModel, *, by: str | None, stage: str
 ) -> dict[str, Any]:
@@ -341,8 +361,13 @@ def coerce_payload(
             if item.required:
                 problems.append(f"Feld '{name}' ({item.label}) fehlt")
             continue
+        typed: Any
         try:
-            typed = coerce_value(item.type, value, model, choices=item.choices)
+            typed = (
+                value
+                if _already_typed(item, value, model)
+                else coerce_value(item.type, value, model, choices=item.choices)
+            )
         except ValueError as exc:
             problems.append(f"Feld '{name}' ({item.label}): {exc}")
             continue

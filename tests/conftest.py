@@ -5,10 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlmodel import Session
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,14 +22,70 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 
 CliRunner = Callable[..., subprocess.CompletedProcess[str]]
 
+#: Set by `make test-pg` / CI to run the database tests against PostgreSQL.
+TEST_DATABASE_URL = os.environ.get("FOERDERKETTE_TEST_DATABASE_URL", "")
+
+
+@pytest.fixture(scope="session")
+def db_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The test database, migrated to head once per session (PostgreSQL: the schema is recreated)."""
+    from foerderkette.db import upgrade
+    from pipeline.database import create_db_engine
+
+    if TEST_DATABASE_URL:
+        url = TEST_DATABASE_URL
+        engine = create_db_engine(url)
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+            connection.exec_driver_sql("CREATE SCHEMA public")
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        engine = create_db_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+
+
+def _clear(engine: Engine) -> None:
+    from sqlmodel import SQLModel
+
+    import migrations.metadata  # noqa: F401
+
+    tables = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        else:
+            for table in tables:
+                connection.exec_driver_sql(f"DELETE FROM {table}")
+
 
 @pytest.fixture
-def cli_env(tmp_path: Path) -> dict[str, str]:
-    """Environment for CLI subprocesses: a private database and overrides folder."""
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on the (emptied) test database."""
+    from pipeline.database import create_db_engine
+
+    engine = create_db_engine(db_url)
+    _clear(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    from sqlmodel import Session
+
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, engine: Engine, db_url: str) -> dict[str, str]:
+    """Environment for CLI subprocesses: the emptied test database and a private overrides folder."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("FOERDERKETTE_")}
     env.update(
         {
-            "FOERDERKETTE_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+            "FOERDERKETTE_DATABASE_URL": db_url,
             "FOERDERKETTE_OVERRIDES_DIR": str(tmp_path / "regions"),
             "FOERDERKETTE_MAILER": "console",
             "PYTHONPATH": str(ROOT),

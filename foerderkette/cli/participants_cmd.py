@@ -1,0 +1,271 @@
+"""`foerderkette participants list|show` (read-only, fast path) and `foerderkette advance`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any
+
+from foerderkette.cli.base import CliError, add_command, iso_date, print_csv, print_json, print_table, today_berlin
+
+if TYPE_CHECKING:
+    from pipeline.reads import ReadConnection
+    from process_models import ProcessModel
+
+AGENCY_CODES = ("ABH", "JC", "AA", "SOZ", "BAMF", "KT", "MBE", "JMD", "KOM")
+
+
+def register(sub: Any) -> None:
+    participants = sub.add_parser(
+        "participants",
+        help="Teilnehmende anzeigen",
+        description="Teilnehmende mit Stufe, nächstem Schritt, Zuständigkeit und Frist.",
+    )
+    actions = participants.add_subparsers(
+        title="Aktionen", metavar="AKTION", required=True, parser_class=type(participants)
+    )
+    listing = add_command(actions, "list", "Teilnehmende auflisten (früheste Frist zuerst)", _list)
+    listing.add_argument("--region", help="nur diese Region (Kürzel)")
+    listing.add_argument("--stage", help="nur diese Stufe (Kennung oder deutsche Bezeichnung)")
+    listing.add_argument("--overdue", action="store_true", help="nur mit überfälligem nächsten Schritt")
+    listing.add_argument("--responsible", choices=AGENCY_CODES, help="nur wenn diese Stelle als Nächstes handeln muss")
+    listing.add_argument("--as-of", type=iso_date, help="Stichtag für „überfällig“ (Standard: heute)")
+    listing.add_argument("--format", choices=("table", "csv", "json"), default="table")
+
+    show = add_command(actions, "show", "eine Person: Daten, offene Schritte, Verlauf", _show)
+    show.add_argument("ref", help="Referenz")
+    show.add_argument("--as-of", type=iso_date, help="Stichtag für „überfällig“ (Standard: heute)")
+    show.add_argument("--format", choices=("text", "json"), default="text")
+
+    advance = add_command(
+        sub,
+        "advance",
+        "ein Ereignis für eine Person erfassen",
+        _advance,
+        description="Erfasst ein Ereignis (z. B. course_started) für eine Person. Die Prozess-Engine prüft, ob es in der "
+        "aktuellen Stufe erlaubt ist; Angaben zum Ereignis mit --set feld=wert.",
+    )
+    advance.add_argument("ref", help="Referenz")
+    advance.add_argument("event", help="Ereignis, z. B. registered, course_started (siehe 'process show')")
+    advance.add_argument("--on", type=iso_date, help="Datum des Ereignisses (Standard: heute)")
+    advance.add_argument("--by", choices=AGENCY_CODES, help="erfassende Stelle")
+    advance.add_argument("--note", help="Notiz zum Verlauf")
+    advance.add_argument(
+        "--set", action="append", default=[], metavar="FELD=WERT", help="Angabe zum Ereignis, mehrfach möglich"
+    )
+    advance.add_argument("--as-of", type=iso_date, help="heutiges Datum für Fristen (Standard: heute)")
+    advance.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def _read_connection() -> ReadConnection:
+    from foerderkette.settings import Settings  # noqa: PLC0415
+    from pipeline.reads import ReadConnection  # noqa: PLC0415
+
+    try:
+        return ReadConnection.open(Settings.from_env().database_url)
+    except FileNotFoundError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _labels() -> ProcessModel:
+    """Labels are the same in every region and version's override, so the current model serves."""
+    from process_models.loader import load_model  # noqa: PLC0415
+
+    return load_model()
+
+
+def _list(args: argparse.Namespace) -> int:
+    from pipeline.reads import list_participants  # noqa: PLC0415
+
+    as_of = args.as_of or today_berlin()
+    stage = None
+    model = None
+    if args.stage:
+        model = _labels()
+        stage = model.find_stage(args.stage)
+        if stage is None:
+            raise CliError(f"Unbekannte Stufe '{args.stage}' (erlaubt: {', '.join(model.stages)})")
+    filters: dict[str, Any] = {
+        "as_of": as_of,
+        "region": args.region,
+        "stage": stage,
+        "overdue": args.overdue,
+        "responsible": args.responsible,
+    }
+    with _read_connection() as conn:
+        if args.region:
+            from pipeline.reads import region_codes  # noqa: PLC0415
+
+            if args.region not in region_codes(conn):
+                raise CliError(f"Region '{args.region}' gibt es nicht")
+        if args.format == "json":
+            from pipeline.reads import list_participants_json  # noqa: PLC0415
+
+            rows = list_participants_json(conn, **filters)
+            sys.stdout.write("[\n" + ",\n".join(rows) + ("\n]\n" if rows else "]\n"))
+            return 0
+        items = list_participants(conn, **filters)
+    keys = ["ref", "region", "initials", "stage", "next_step", "responsible", "due", "days_overdue"]
+    if args.format == "csv":
+        print_csv(
+            keys, ([item[key] if key != "responsible" else " ".join(item[key]) for key in keys] for item in items)
+        )
+        return 0
+    model = model or _labels()
+    print_table(
+        ["Referenz", "Region", "Name", "Stufe", "Nächster Schritt", "Zuständig", "Fällig", "Überfällig"],
+        (
+            [
+                item["ref"],
+                item["region"],
+                item["initials"],
+                model.stage_label(item["stage"]),
+                model.steps[item["next_step"]].label
+                if item["next_step"] in model.steps
+                else (item["next_step"] or "–"),
+                ", ".join(item["responsible"]),
+                _german(item["due"]) or "–",
+                f"{item['days_overdue']} Tage" if item["overdue"] else "",
+            ]
+            for item in items
+        ),
+    )
+    print(
+        f"\n{len(items)} Teilnehmende, davon {sum(item['overdue'] for item in items)} überfällig (Stichtag {as_of:%d.%m.%Y})"
+    )
+    return 0
+
+
+def _german(iso: str | None) -> str:
+    return f"{iso[8:10]}.{iso[5:7]}.{iso[:4]}" if iso else ""
+
+
+def _show(args: argparse.Namespace) -> int:
+    from pipeline.reads import participant_detail  # noqa: PLC0415
+
+    as_of = args.as_of or today_berlin()
+    with _read_connection() as conn:
+        detail = participant_detail(conn, ref=args.ref, as_of=as_of)
+    if detail is None:
+        raise CliError(f"Teilnehmende mit Referenz '{args.ref}' gibt es nicht")
+    if args.format == "json":
+        print_json(detail)
+        return 0
+    model = _labels()
+    out = sys.stdout
+    out.write(
+        f"{detail['ref']} · {detail['first_name']} {detail['last_name']} · Region {detail['region']} ({detail['region_name']})\n"
+    )
+    out.write(
+        f"Stufe: {model.stage_label(detail['stage'])} seit {_german(detail['stage_since'])} · Prozessversion {detail['model_version']}\n"
+    )
+    contact = ", ".join(
+        filter(
+            None, [detail["email"], detail["phone"], " ".join(filter(None, [detail["postcode"], detail["location"]]))]
+        )
+    )
+    out.write(f"Geburtsjahr: {detail['birth_year'] or '–'} · Kontakt: {contact or '–'}\n")
+    needs = detail["needs"]
+    labels = [
+        label
+        for key, label in (
+            ("childcare", "Kinderbetreuung"),
+            ("part_time", "Teilzeit/Abend"),
+            ("literacy", "Alphabetisierung"),
+            ("youth", "Jugendkurs"),
+        )
+        if needs[key]
+    ]
+    if needs["transport_reach"]:
+        labels.append(f"ÖPNV-Erreichbarkeit: {needs['transport_reach']}")
+    out.write(f"Bedarfe: {', '.join(labels) or 'keine'}\n")
+    out.write("\nAngaben:\n")
+    for name, value in detail["facts"].items():
+        label = model.facts[name].label if name in model.facts else name
+        shown = _german(value) if isinstance(value, str) and len(value) == 10 and value[4] == "-" else value
+        out.write(f"  {label}: {shown}\n")
+    out.write(f"\nOffene Schritte (Stichtag {as_of:%d.%m.%Y}):\n")
+    if not detail["open_steps"]:
+        out.write("  keine\n")
+    for step in detail["open_steps"]:
+        late = f"ÜBERFÄLLIG seit {step['days_overdue']} Tagen" if step["overdue"] else "offen"
+        note = f" ({step['due_note']})" if step.get("due_note") else ""
+        out.write(
+            f"  {_german(step['due'])}  {late:<26} {step['label']} – zuständig: {', '.join(step['responsible'])}{note}\n"
+        )
+    out.write("\nVerlauf:\n")
+    for entry in detail["timeline"]:
+        change = (
+            f"{model.stage_label(entry['from_stage'])} → {model.stage_label(entry['to_stage'])}"
+            if entry["from_stage"]
+            else f"→ {model.stage_label(entry['to_stage'])}"
+        )
+        who = " · ".join(filter(None, [entry["by_agency"], entry["by_user"]]))
+        note = f" · „{entry['note']}“" if entry["note"] else ""
+        event = "Import" if entry["event"] == "import" else model.event_label(entry["event"])
+        out.write(f"  {_german(entry['on'])}  {event:<32} {change}{(' · ' + who) if who else ''}{note}\n")
+    return 0
+
+
+def _advance(args: argparse.Namespace) -> int:
+    import getpass  # noqa: PLC0415
+
+    from foerderkette.app import App  # noqa: PLC0415
+    from foerderkette.settings import Settings  # noqa: PLC0415
+    from pipeline.repository import NotFound, get_participant, record_event  # noqa: PLC0415
+    from pipeline.tables import Region  # noqa: PLC0415
+    from process_models import Event  # noqa: PLC0415
+
+    today = args.as_of or today_berlin()
+    on = args.on or today
+    if on > today:
+        raise CliError(f"Das Datum {on:%d.%m.%Y} liegt in der Zukunft")
+    payload: dict[str, str] = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise CliError(f"--set erwartet FELD=WERT, nicht '{item}'")
+        payload[key.strip()] = value.strip()
+    app = App(Settings.from_env())
+    try:
+        with app.session() as session:
+            participant = get_participant(session=session, ref=args.ref)
+            region = session.get(Region, participant.region_id)
+            assert region is not None
+            model = app.model(region, participant.model_version)
+            if args.event not in model.events:
+                raise CliError(
+                    f"Unbekanntes Ereignis '{args.event}' (erlaubt in „{model.stage_label(participant.stage)}“: {', '.join(model.allowed_events(participant.stage))})"
+                )
+            transition = record_event(
+                session=session,
+                participant=participant,
+                event=Event(args.event, payload, by=args.by, note=args.note),
+                on=on,
+                model=model,
+                today=today,
+                user=f"cli:{getpass.getuser()}",
+            )
+            steps = list(participant.open_steps)
+    except NotFound as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        app.dispose()
+    if args.format == "json":
+        print_json(
+            {
+                "ref": args.ref,
+                "event": args.event,
+                "from": transition.source,
+                "to": transition.target,
+                "on": on,
+                "open_steps": steps,
+            }
+        )
+        return 0
+    print(
+        f"{args.ref}: {model.event_label(args.event)} am {on:%d.%m.%Y} – {model.stage_label(transition.source)} → {model.stage_label(transition.target)}"
+    )
+    for step in steps:
+        print(f"  offen: {step['label']} – zuständig: {', '.join(step['responsible'])}, fällig {_german(step['due'])}")
+    return 0

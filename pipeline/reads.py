@@ -1,0 +1,287 @@
+"""Read-only queries over a plain DB-API connection, for listings that must answer fast.
+
+Importing SQLAlchemy costs ~0.55 s on our machines, more than the whole budget of a read-only
+command, so these functions speak SQL through `sqlite3` or `psycopg` directly. They read the
+open-step columns the write path caches on each participant row (`pipeline.repository.store_state`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from datetime import date
+from typing import Any
+
+_NAMED_PARAM = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
+
+
+class ReadConnection:
+    """A DB-API connection plus the few dialect differences the read queries care about."""
+
+    def __init__(self, raw: Any, dialect: str) -> None:
+        self.raw = raw
+        self.dialect = dialect
+
+    @classmethod
+    def open(cls, url: str) -> ReadConnection:
+        if url.startswith("sqlite"):
+            import sqlite3  # noqa: PLC0415
+
+            path = url.split(":///", 1)[1] if ":///" in url else ":memory:"
+            if path and not path.startswith(":memory:"):
+                import os  # noqa: PLC0415
+
+                if not os.path.exists(path):
+                    raise FileNotFoundError(
+                        f"Datenbank '{path}' gibt es nicht – zuerst 'foerderkette db upgrade' ausführen"
+                    )
+                return cls(sqlite3.connect(f"file:{path}?mode=ro", uri=True), "sqlite")
+            return cls(sqlite3.connect(path), "sqlite")
+        import psycopg  # noqa: PLC0415
+
+        return cls(psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1)), "postgresql")
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def __enter__(self) -> ReadConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _sql(self, sql: str) -> str:
+        return sql if self.dialect == "sqlite" else _NAMED_PARAM.sub(r"%(\1)s", sql)
+
+    def _param(self, value: Any) -> Any:
+        if self.dialect == "sqlite" and isinstance(value, date):
+            return value.isoformat()
+        return value
+
+    def rows(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        cursor = self.raw.cursor()
+        try:
+            cursor.execute(self._sql(sql), {key: self._param(value) for key, value in (params or {}).items()})
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def stream(self, sql: str, params: dict[str, Any] | None = None, *, batch: int = 5000) -> Iterator[tuple[Any, ...]]:
+        cursor = self.raw.cursor()
+        try:
+            cursor.execute(self._sql(sql), {key: self._param(value) for key, value in (params or {}).items()})
+            while chunk := cursor.fetchmany(batch):
+                yield from chunk
+        finally:
+            cursor.close()
+
+    @staticmethod
+    def json_value(value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str | bytes) else value
+
+    @staticmethod
+    def date_text(value: Any) -> str | None:
+        if value is None:
+            return None
+        return value.isoformat() if isinstance(value, date) else str(value)[:10]
+
+
+def initials(first_name: str, last_name: str) -> str:
+    return f"{first_name[:1]}. {last_name[:1]}.".upper()
+
+
+def _filters(
+    conn: ReadConnection, *, as_of: date, region: str | None, stage: str | None, overdue: bool, responsible: str | None
+) -> tuple[str, dict[str, Any]]:
+    where: list[str] = []
+    params: dict[str, Any] = {"as_of": as_of}
+    if region:
+        where.append("r.code = :region")
+        params["region"] = region
+    if stage:
+        where.append("p.stage = :stage")
+        params["stage"] = stage
+    if overdue:
+        where.append("p.next_due < :as_of")
+    if responsible:
+        agencies = "p.next_agencies" if conn.dialect == "sqlite" else "CAST(p.next_agencies AS TEXT)"
+        where.append(f"{agencies} LIKE :responsible")
+        params["responsible"] = f'%"{responsible}"%'
+    return (" WHERE " + " AND ".join(where) if where else ""), params
+
+
+_ORDER = " ORDER BY r.code, CASE WHEN p.next_due IS NULL THEN 1 ELSE 0 END, p.next_due, p.ref"
+_FROM = " FROM participant p JOIN region r ON r.id = p.region_id"
+
+
+def list_participants(
+    conn: ReadConnection,
+    *,
+    as_of: date,
+    region: str | None = None,
+    stage: str | None = None,
+    overdue: bool = False,
+    responsible: str | None = None,
+) -> list[dict[str, Any]]:
+    """Participants with their next step, responsible agency and due date, earliest due first.
+
+    `overdue` is judged against `as_of`: the next step's due date lies before it.
+    """
+    where, params = _filters(conn, as_of=as_of, region=region, stage=stage, overdue=overdue, responsible=responsible)
+    sql = (
+        "SELECT p.ref, r.code, p.stage, p.stage_since, p.next_step, p.next_responsible, p.next_agencies, p.next_due, "
+        "p.model_version, p.first_name, p.last_name" + _FROM + where + _ORDER
+    )
+    result = []
+    for ref, region_code, stage_id, since, step, refs, agencies, due, version, first, last in conn.stream(sql, params):
+        refs = conn.json_value(refs) or []
+        agencies = conn.json_value(agencies) or []
+        due_text = conn.date_text(due)
+        late = (as_of - date.fromisoformat(due_text)).days if due_text and due_text < as_of.isoformat() else 0
+        result.append(
+            {
+                "ref": ref,
+                "region": region_code,
+                "initials": initials(first, last),
+                "stage": stage_id,
+                "stage_since": conn.date_text(since),
+                "next_step": step,
+                "responsible_agency": agencies[0] if agencies else None,
+                "responsible_agencies": agencies,
+                "responsible": refs,
+                "due": due_text,
+                "overdue": late > 0,
+                "days_overdue": late,
+                "model_version": version,
+            }
+        )
+    return result
+
+
+def list_participants_json(
+    conn: ReadConnection,
+    *,
+    as_of: date,
+    region: str | None = None,
+    stage: str | None = None,
+    overdue: bool = False,
+    responsible: str | None = None,
+) -> list[str]:
+    """The same listing as `list_participants`, each row already encoded as a JSON object.
+
+    The database writes the JSON (SQLite `json_object`, PostgreSQL `json_build_object`): for
+    100,000 rows that takes 0.3 s where building and encoding Python dicts takes 1.6 s.
+    """
+    where, params = _filters(conn, as_of=as_of, region=region, stage=stage, overdue=overdue, responsible=responsible)
+    initials_sql = "UPPER(SUBSTR(p.first_name, 1, 1)) || '. ' || UPPER(SUBSTR(p.last_name, 1, 1)) || '.'"
+    if conn.dialect == "sqlite":
+        late = "CAST(julianday(:as_of) - julianday(p.next_due) AS INTEGER)"
+        obj = (
+            "json_object('ref', p.ref, 'region', r.code, 'initials', " + initials_sql + ", 'stage', p.stage, "
+            "'stage_since', p.stage_since, 'next_step', p.next_step, "
+            "'responsible_agency', json_extract(p.next_agencies, '$[0]'), 'responsible_agencies', json(p.next_agencies), "
+            "'responsible', json(p.next_responsible), 'due', p.next_due, "
+            "'overdue', json(CASE WHEN p.next_due < :as_of THEN 'true' ELSE 'false' END), "
+            f"'days_overdue', CASE WHEN p.next_due < :as_of THEN {late} ELSE 0 END, 'model_version', p.model_version)"
+        )
+    else:
+        late = "(CAST(:as_of AS DATE) - p.next_due)"
+        obj = (
+            "CAST(json_build_object('ref', p.ref, 'region', r.code, 'initials', "
+            + initials_sql
+            + ", 'stage', p.stage, "
+            "'stage_since', p.stage_since, 'next_step', p.next_step, "
+            "'responsible_agency', p.next_agencies->>0, 'responsible_agencies', p.next_agencies, "
+            "'responsible', p.next_responsible, 'due', p.next_due, "
+            "'overdue', COALESCE(p.next_due < CAST(:as_of AS DATE), false), "
+            f"'days_overdue', CASE WHEN p.next_due < CAST(:as_of AS DATE) THEN {late} ELSE 0 END, "
+            "'model_version', p.model_version) AS TEXT)"
+        )
+    return [row[0] for row in conn.rows("SELECT " + obj + _FROM + where + _ORDER, params)]
+
+
+def participant_detail(conn: ReadConnection, *, ref: str, as_of: date) -> dict[str, Any] | None:
+    """One participant's record, open steps (judged against `as_of`) and full timeline."""
+    rows = conn.rows(
+        "SELECT p.id, p.ref, r.code, r.name, p.last_name, p.first_name, p.birth_year, p.email, p.phone, p.postcode, p.location, "
+        "p.childcare, p.part_time, p.literacy, p.youth, p.transport_reach, p.model_version, p.stage, p.stage_since, p.state, "
+        "p.open_steps FROM participant p JOIN region r ON r.id = p.region_id WHERE p.ref = :ref",
+        {"ref": ref},
+    )
+    if not rows:
+        return None
+    (
+        pid,
+        ref,
+        region,
+        region_name,
+        last,
+        first,
+        birth_year,
+        email,
+        phone,
+        postcode,
+        location,
+        childcare,
+        part_time,
+        literacy,
+        youth,
+        transport,
+        version,
+        stage,
+        since,
+        state,
+        steps,
+    ) = rows[0]
+    open_steps = []
+    for step in conn.json_value(steps) or []:
+        due = step.get("due")
+        late = (as_of - date.fromisoformat(due)).days if due and date.fromisoformat(due) < as_of else 0
+        open_steps.append({**step, "overdue": late > 0, "days_overdue": late})
+    timeline = [
+        {
+            "on": conn.date_text(occurred),
+            "event": event,
+            "from_stage": from_stage,
+            "to_stage": to_stage,
+            "by_agency": by_agency,
+            "by_user": by_user,
+            "note": note,
+            "payload": conn.json_value(payload) or {},
+        }
+        for occurred, event, from_stage, to_stage, by_agency, by_user, note, payload in conn.rows(
+            "SELECT occurred_on, event, from_stage, to_stage, by_agency, by_user, note, payload FROM stage_change "
+            "WHERE participant_id = :pid ORDER BY occurred_on, id",
+            {"pid": pid},
+        )
+    ]
+    return {
+        "ref": ref,
+        "region": region,
+        "region_name": region_name,
+        "last_name": last,
+        "first_name": first,
+        "birth_year": birth_year,
+        "email": email,
+        "phone": phone,
+        "postcode": postcode,
+        "location": location,
+        "needs": {
+            "childcare": bool(childcare),
+            "part_time": bool(part_time),
+            "literacy": bool(literacy),
+            "youth": bool(youth),
+            "transport_reach": transport,
+        },
+        "model_version": version,
+        "stage": stage,
+        "stage_since": conn.date_text(since),
+        "facts": (conn.json_value(state) or {}).get("facts", {}),
+        "open_steps": open_steps,
+        "timeline": timeline,
+    }
+
+
+def region_codes(conn: ReadConnection) -> Sequence[str]:
+    return [code for (code,) in conn.rows("SELECT code FROM region ORDER BY code")]

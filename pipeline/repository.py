@@ -1,0 +1,172 @@
+"""Persistence functions for the case data. Keyword-only, each takes the session; callers commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from pipeline.database import utcnow
+from pipeline.tables import Agency, Contact, Course, Enrollment, Participant, Region, StageChange
+from process_models import Event, OpenStep, ParticipantState, ProcessModel, Transition, advance, open_steps
+
+
+class NotFound(LookupError):
+    """A region, participant, agency or course does not exist (German message)."""
+
+
+# --------------------------------------------------------------------------- regions, agencies
+
+
+def get_region(*, session: Session, code: str) -> Region:
+    region = session.exec(select(Region).where(Region.code == code)).first()
+    if region is None:
+        known = ", ".join(session.exec(select(Region.code).order_by(Region.code)).all()[:20])
+        raise NotFound(
+            f"Region '{code}' gibt es nicht"
+            + (f" (vorhanden: {known})" if known else " (noch keine Regionen angelegt)")
+        )
+    return region
+
+
+def list_regions(*, session: Session) -> Sequence[Region]:
+    return session.exec(select(Region).order_by(Region.code)).all()
+
+
+def agencies_of(*, session: Session, region_id: int, type_: str | None = None) -> Sequence[Agency]:
+    query = select(Agency).where(Agency.region_id == region_id)
+    if type_:
+        query = query.where(Agency.type == type_)
+    return session.exec(query.order_by(Agency.type, Agency.code)).all()
+
+
+def find_agency(*, session: Session, region_id: int, code: str) -> Agency | None:
+    return session.exec(select(Agency).where(Agency.region_id == region_id, Agency.code == code)).first()
+
+
+def contacts_of(*, session: Session, agency_id: int) -> Sequence[Contact]:
+    return session.exec(select(Contact).where(Contact.agency_id == agency_id).order_by(Contact.name)).all()
+
+
+# --------------------------------------------------------------------------- participants
+
+
+def get_participant(*, session: Session, ref: str) -> Participant:
+    participant = session.exec(select(Participant).where(Participant.ref == ref)).first()
+    if participant is None:
+        raise NotFound(f"Teilnehmende mit Referenz '{ref}' gibt es nicht")
+    return participant
+
+
+def state_of(participant: Participant, model: ProcessModel) -> ParticipantState:
+    """The engine's view of a participant row."""
+    return ParticipantState.from_json(
+        participant.state,
+        model_version=participant.model_version,
+        stage=participant.stage,
+        stage_since=participant.stage_since,
+        model=model,
+    )
+
+
+def steps_columns(steps: Sequence[OpenStep]) -> dict[str, Any]:
+    """The cached open-step columns of a participant row (read by listings without the engine)."""
+    first = steps[0] if steps else None
+    return {
+        "open_steps": [step.to_json() for step in steps],
+        "next_step": first.step if first else None,
+        "next_due": first.due if first else None,
+        "next_responsible": [str(ref) for ref in first.responsible] if first else [],
+        "next_agencies": list(dict.fromkeys(ref.type for ref in first.responsible)) if first else [],
+    }
+
+
+def store_state(participant: Participant, state: ParticipantState, *, model: ProcessModel, today: date) -> None:
+    """Write `state` into the row and recompute its open steps as of `today`."""
+    participant.model_version = state.model_version
+    participant.stage = state.stage
+    participant.stage_since = state.stage_since
+    participant.state = state.to_json()
+    for key, value in steps_columns(open_steps(state, today=today, model=model)).items():
+        setattr(participant, key, value)
+    participant.steps_fingerprint = model.fingerprint
+    participant.updated_at = utcnow()
+
+
+def record_event(
+    *,
+    session: Session,
+    participant: Participant,
+    event: Event,
+    on: date,
+    model: ProcessModel,
+    today: date,
+    user: str | None = None,
+) -> Transition:
+    """Apply `event` through the engine, store the new state and append the history row.
+
+    Raises TransitionNotAllowed without touching the row when the engine refuses.
+    """
+    assert participant.id is not None
+    transition = advance(state_of(participant, model), event, at=on, model=model)
+    store_state(participant, transition.state, model=model, today=today)
+    session.add(participant)
+    session.add(
+        StageChange(
+            participant_id=participant.id,
+            occurred_on=on,
+            event=event.name,
+            from_stage=transition.source,
+            to_stage=transition.target,
+            by_agency=event.by,
+            by_user=user,
+            note=event.note,
+            payload={
+                key: (value.isoformat() if isinstance(value, date) else value)
+                for key, value in transition.payload.items()
+            },
+            model_version=model.version,
+        )
+    )
+    _update_enrollment(session=session, participant=participant, transition=transition)
+    session.flush()
+    return transition
+
+
+_LEAVING_EVENTS = {"dropped_out", "provider_changed", "case_closed", "lapsed"}
+
+
+def _update_enrollment(*, session: Session, participant: Participant, transition: Transition) -> None:
+    """Keep course enrolments in step with course starts, ends and drop-outs."""
+    assert participant.id is not None
+    if transition.event == "course_started" and transition.payload.get("course_id"):
+        course = session.exec(
+            select(Course).where(
+                Course.region_id == participant.region_id, Course.code == transition.payload["course_id"]
+            )
+        ).first()
+        if course is not None and course.id is not None:
+            _close_enrollments(session=session, participant_id=participant.id, on=transition.on)
+            session.add(Enrollment(course_id=course.id, participant_id=participant.id, enrolled_on=transition.on))
+    elif transition.event in _LEAVING_EVENTS or (
+        transition.event == "module_completed" and transition.payload.get("final")
+    ):
+        _close_enrollments(session=session, participant_id=participant.id, on=transition.on)
+
+
+def _close_enrollments(*, session: Session, participant_id: int, on: date) -> None:
+    for enrollment in session.exec(
+        select(Enrollment).where(Enrollment.participant_id == participant_id, col(Enrollment.left_on).is_(None))
+    ).all():
+        enrollment.left_on = on
+        session.add(enrollment)
+
+
+def history_of(*, session: Session, participant_id: int) -> Sequence[StageChange]:
+    return session.exec(
+        select(StageChange)
+        .where(StageChange.participant_id == participant_id)
+        .order_by(col(StageChange.occurred_on), col(StageChange.id))
+    ).all()

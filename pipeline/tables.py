@@ -1,0 +1,170 @@
+"""The case data as SQLModel tables: regions, agencies, contacts, participants, courses, history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from pipeline.database import JSONType, UTCDateTime, utcnow
+
+#: Agency types of DOMAIN.md with their German names.
+AGENCY_TYPES: dict[str, str] = {
+    "ABH": "Ausländerbehörde",
+    "JC": "Jobcenter",
+    "AA": "Agentur für Arbeit",
+    "SOZ": "Sozialamt",
+    "BAMF": "BAMF / Regionalkoordination",
+    "KT": "Kursträger",
+    "MBE": "Migrationsberatung für Erwachsene",
+    "JMD": "Jugendmigrationsdienst",
+    "KOM": "Kommune",
+}
+
+#: Contact roles: who gets regular reminders, who escalations, who coordinates the region.
+CONTACT_ROLES: dict[str, str] = {
+    "case_worker": "Sachbearbeitung",
+    "lead": "Leitung",
+    "coordinator": "Koordination",
+}
+
+TRANSPORT_REACH: dict[str, str] = {"good": "gut", "limited": "eingeschränkt", "none": "keine"}
+
+COURSE_FORMATS: dict[str, str] = {
+    "full_time": "Vollzeit",
+    "part_time": "Teilzeit",
+    "evening": "Abendkurs",
+    "childcare": "mit Kinderbetreuung",
+    "online": "Online / hybrid",
+}
+
+COURSE_KINDS: dict[str, str] = {"ik": "Integrationskurs", "bsk": "Berufssprachkurs"}
+
+
+class Region(SQLModel, table=True):
+    __tablename__ = "region"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=20, unique=True)
+    name: str = Field(max_length=200)
+    land: str = Field(default="BY", max_length=2)
+    full_names_in_email: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Agency(SQLModel, table=True):
+    __tablename__ = "agency"
+    __table_args__ = (UniqueConstraint("region_id", "code", name="uq_agency_region_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    region_id: int = Field(foreign_key="region.id", ondelete="CASCADE", index=True)
+    code: str = Field(max_length=40)
+    type: str = Field(max_length=8)
+    name: str = Field(max_length=200)
+
+
+class Contact(SQLModel, table=True):
+    __tablename__ = "contact"
+    __table_args__ = (UniqueConstraint("agency_id", "email", name="uq_contact_agency_email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", ondelete="CASCADE", index=True)
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=254)
+    role: str = Field(default="case_worker", max_length=20)
+    active: bool = True
+
+
+class Participant(SQLModel, table=True):
+    __tablename__ = "participant"
+    __table_args__ = (
+        Index("ix_participant_region_stage", "region_id", "stage"),
+        Index("ix_participant_region_next_due", "region_id", "next_due"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    region_id: int = Field(foreign_key="region.id", ondelete="CASCADE")
+    ref: str = Field(max_length=40, unique=True)
+    last_name: str = Field(max_length=120)
+    first_name: str = Field(max_length=120)
+    birth_year: int | None = None
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=40)
+    postcode: str | None = Field(default=None, max_length=10)
+    location: str | None = Field(default=None, max_length=120)
+    childcare: bool = False
+    part_time: bool = False
+    literacy: bool = False
+    youth: bool = False
+    transport_reach: str | None = Field(default=None, max_length=10)
+    # process state (the engine's ParticipantState) and the open steps computed from it
+    model_version: str = Field(max_length=20)
+    stage: str = Field(max_length=40)
+    stage_since: date
+    state: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    open_steps: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    next_step: str | None = Field(default=None, max_length=60)
+    next_due: date | None = None
+    # who acts on the next step: agencies with their specific code ("KT:VHS-BA") and the plain types
+    next_responsible: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    next_agencies: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    steps_fingerprint: str = Field(default="", max_length=40)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @property
+    def initials(self) -> str:
+        return f"{self.first_name[:1]}. {self.last_name[:1]}.".upper()
+
+
+class Course(SQLModel, table=True):
+    __tablename__ = "course"
+    __table_args__ = (UniqueConstraint("region_id", "code", name="uq_course_region_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    region_id: int = Field(foreign_key="region.id", ondelete="CASCADE", index=True)
+    code: str = Field(max_length=40)
+    provider_id: int = Field(foreign_key="agency.id", ondelete="CASCADE", index=True)
+    kind: str = Field(default="ik", max_length=4)
+    course_type: str = Field(max_length=40)
+    format: str = Field(default="full_time", max_length=20)
+    site: str = Field(max_length=120)
+    postcode: str | None = Field(default=None, max_length=10)
+    planned_start: date | None = None
+    actual_start: date | None = None
+    end_date: date | None = None
+    capacity: int = 25
+    min_size: int = 15
+    cancelled: bool = False
+
+
+class Enrollment(SQLModel, table=True):
+    __tablename__ = "enrollment"
+    __table_args__ = (UniqueConstraint("course_id", "participant_id", name="uq_enrollment_course_participant"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    course_id: int = Field(foreign_key="course.id", ondelete="CASCADE", index=True)
+    participant_id: int = Field(foreign_key="participant.id", ondelete="CASCADE", index=True)
+    enrolled_on: date
+    left_on: date | None = None
+
+
+class StageChange(SQLModel, table=True):
+    """Append-only history: every event applied to a participant (and every import change)."""
+
+    __tablename__ = "stage_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", ondelete="CASCADE", index=True)
+    occurred_on: date
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    event: str = Field(max_length=40)
+    from_stage: str | None = Field(default=None, max_length=40)
+    to_stage: str = Field(max_length=40)
+    by_agency: str | None = Field(default=None, max_length=8)
+    by_user: str | None = Field(default=None, max_length=120)
+    note: str | None = None
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    model_version: str = Field(max_length=20)

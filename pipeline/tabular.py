@@ -1,0 +1,177 @@
+"""Reading and writing the tables coordinators exchange: CSV (UTF-8 or Excel's Windows-1252 with
+semicolons) and Excel `.xlsx`."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+Cell = str | int | float | bool | date | None
+
+
+class TableError(ValueError):
+    """The file as a whole cannot be read (German message)."""
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[list[Cell]]
+    #: the file line (CSV) or sheet row (xlsx) of each row, for error messages
+    line_numbers: list[int]
+    encoding: str
+
+
+def read_table(path: Path, *, max_bytes: int) -> Table:
+    """Read a CSV or `.xlsx` file; refuses files over `max_bytes`, empty files and unknown encodings."""
+    if not path.is_file():
+        raise TableError(f"Datei '{path}' gibt es nicht")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise TableError(
+            f"Datei ist zu groß ({size / 1_000_000:.1f} MB; höchstens {max_bytes / 1_000_000:.0f} MB). "
+            "Bitte in mehrere Dateien aufteilen oder FOERDERKETTE_IMPORT_MAX_MB erhöhen."
+        )
+    if size == 0:
+        raise TableError("Die Datei ist leer")
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        return _read_xlsx(path)
+    if suffix in (".csv", ".txt"):
+        return _read_csv(path.read_bytes())
+    raise TableError(f"Dateityp '{suffix or path.name}' wird nicht unterstützt (erlaubt: .csv, .xlsx)")
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
+        raise TableError(
+            "Kodierung nicht unterstützt (UTF-16 oder Binärdatei): bitte als „CSV UTF-8“ oder „CSV (Trennzeichen-getrennt)“ speichern"
+        )
+    if data.startswith(b"PK\x03\x04"):
+        raise TableError("Die Datei ist eine Excel-Arbeitsmappe: bitte mit der Endung .xlsx hochladen")
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise TableError(
+            f"Kodierung nicht erkannt (Byte 0x{data[exc.start]:02x} an Stelle {exc.start}): bitte als UTF-8 oder Windows-1252 speichern"
+        ) from None
+    return text, "windows-1252"
+
+
+def _read_csv(data: bytes) -> Table:
+    text, encoding = _decode(data)
+    if not text.strip():
+        raise TableError("Die Datei ist leer")
+    first_line = text.split("\n", 1)[0]
+    delimiter = max((";", ",", "\t"), key=first_line.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        records = list(reader)
+    except csv.Error as exc:
+        raise TableError(f"CSV nicht lesbar: {exc}") from None
+    headers = [cell.strip() for cell in records[0]] if records else []
+    rows: list[list[Cell]] = []
+    lines: list[int] = []
+    line = 1
+    for index, record in enumerate(records[1:], start=2):
+        line = index
+        if not any(cell.strip() for cell in record):
+            continue
+        rows.append([cell.strip() or None for cell in record])
+        lines.append(line)
+    if not rows:
+        raise TableError("Die Datei enthält keine Datenzeilen (nur die Kopfzeile)")
+    return Table(headers, rows, lines, encoding)
+
+
+def _read_xlsx(path: Path) -> Table:
+    from openpyxl import load_workbook  # noqa: PLC0415 - 0.3 s, only when needed
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:
+        raise TableError(f"Excel-Datei nicht lesbar: {exc}") from None
+    try:
+        sheet = workbook.worksheets[0]
+        iterator = sheet.iter_rows(values_only=True)
+        header_row = next(iterator, None)
+        if header_row is None:
+            raise TableError("Die Datei ist leer")
+        headers = [str(cell).strip() if cell is not None else "" for cell in header_row]
+        rows: list[list[Cell]] = []
+        lines: list[int] = []
+        for number, values in enumerate(iterator, start=2):
+            cells: list[Cell] = [_xlsx_cell(value) for value in values]
+            if all(cell is None for cell in cells):
+                continue
+            rows.append(cells)
+            lines.append(number)
+    finally:
+        workbook.close()
+    if not rows:
+        raise TableError("Die Datei enthält keine Datenzeilen (nur die Kopfzeile)")
+    return Table(headers, rows, lines, "xlsx")
+
+
+def _xlsx_cell(value: Any) -> Cell:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value  # type: ignore[no-any-return]
+
+
+def _text(cell: Cell) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, bool):
+        return "ja" if cell else "nein"
+    if isinstance(cell, date):
+        return cell.isoformat()
+    return str(cell)
+
+
+def write_table(
+    path: Path, headers: Sequence[str], rows: Iterable[Sequence[Cell]], *, sheet_title: str = "Daten"
+) -> int:
+    """Write CSV (UTF-8 with BOM, semicolons: opens correctly in German Excel) or `.xlsx`; returns rows written."""
+    suffix = path.suffix.lower()
+    count = 0
+    if suffix == ".xlsx":
+        from openpyxl import Workbook  # noqa: PLC0415
+
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet(sheet_title)
+        sheet.append(list(headers))
+        for row in rows:
+            sheet.append(
+                [
+                    cell if isinstance(cell, int | date) and not isinstance(cell, bool) else (_text(cell) or None)
+                    for cell in row
+                ]
+            )
+            count += 1
+        workbook.save(path)
+        return count
+    if suffix != ".csv":
+        raise TableError(f"Dateityp '{suffix}' wird nicht unterstützt (erlaubt: .csv, .xlsx)")
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(headers)
+        for row in rows:
+            writer.writerow([_text(cell) for cell in row])
+            count += 1
+    return count

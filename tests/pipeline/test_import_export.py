@@ -1,0 +1,412 @@
+"""Import and export of participants, courses and contacts: every failure writes nothing."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from pipeline.exporting import export_courses, export_participants
+from pipeline.importing import ImportFailed, import_contacts, import_courses, import_participants
+from pipeline.repository import state_of
+from pipeline.tables import Agency, Contact, Course, Participant, Region, StageChange
+from pipeline.tabular import TableError
+from process_models import ProcessModel, load_model
+from tests.factories import make_region
+
+TODAY = date(2026, 11, 20)
+MAX = 20_000_000
+HEADER = "ref,nachname,vorname,geburtsjahr,email,telefon,plz,stage,berechtigt_am,verpflichtet_durch,verpflichtet_am,angemeldet_am,kurstraeger,kursbeginn,kursart,kinderbetreuung,teilzeit"
+ROWS = [
+    "BA-001,Haddad,Rania,1991,rania.haddad@mail.example,0151 2345678,96047,Angemeldet,2026-05-04,JC,2026-05-04,2026-10-12,VHS-BA,2026-11-23,general,ja,nein",
+    "BA-002,Kovalenko,Olena,1987,,,96050,entitled,2026-09-01,,,,,,,nein,ja",
+    "BA-003,Rahimi,Navid,2001,,,96052,Im Kurs,2026-01-12,ABH,2026-01-10,2026-02-02,BFZ-BA,2026-03-02,literacy,,",
+]
+
+
+@pytest.fixture(scope="module")
+def model() -> ProcessModel:
+    return load_model()
+
+
+@pytest.fixture
+def region(session: Session) -> Region:
+    return make_region(session)
+
+
+def write(path: Path, lines: list[str], encoding: str = "utf-8") -> Path:
+    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+    return path
+
+
+def run_import(session: Session, path: Path, region: Region, model: ProcessModel, **kwargs: int) -> str:
+    result = import_participants(
+        session=session, path=path, region=region, model=model, today=TODAY, max_bytes=kwargs.get("max_bytes", MAX)
+    )
+    session.commit()
+    return result.summary()
+
+
+def count(session: Session, table: type) -> int:
+    return session.exec(select(func.count()).select_from(table)).one()
+
+
+def test_utf8_csv_creates_participants_with_state_and_steps(
+    session: Session, region: Region, model: ProcessModel, tmp_path: Path
+) -> None:
+    summary = run_import(session, write(tmp_path / "p.csv", [HEADER, *ROWS]), region, model)
+    assert summary == "3 Zeilen: 3 neu, 0 aktualisiert, 0 unverändert"
+    rania = session.exec(select(Participant).where(Participant.ref == "BA-001")).one()
+    assert (rania.stage, rania.stage_since, rania.childcare, rania.part_time) == (
+        "registered",
+        date(2026, 10, 12),
+        True,
+        False,
+    )
+    facts = state_of(rania, model).facts
+    assert facts["registered_on"] == date(2026, 10, 12) and facts["assigned_on"] == date(2026, 10, 12)
+    assert facts["expected_start"] == date(2026, 11, 23)  # kursbeginn before the course is the expected start
+    assert rania.next_step == "course_start" and rania.next_due == date(2026, 11, 23)
+    navid = session.exec(select(Participant).where(Participant.ref == "BA-003")).one()
+    assert state_of(navid, model).facts["course_started_on"] == date(2026, 3, 2)
+    assert navid.next_step == "graduate_management"
+    assert count(session, StageChange) == 3
+
+
+def test_excel_windows_1252_semicolon_dialect(
+    session: Session, region: Region, model: ProcessModel, tmp_path: Path
+) -> None:
+    lines = [
+        HEADER.replace(",", ";").replace("nachname", "Nachname").replace("kurstraeger", "Kursträger"),
+        "BA-010;Müller-Öztürk;Ayşe;1990;;;96047;Verpflichtet;;SOZ;2026-10-01;;;;;;",
+    ]
+    path = tmp_path / "excel.csv"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252", errors="replace"))
+    assert run_import(session, path, region, model).startswith("1 Zeilen: 1 neu")
+    person = session.exec(select(Participant)).one()
+    assert person.last_name == "Müller-Öztürk"
+    assert person.stage == "obliged"
+
+
+def test_xlsx_with_real_dates(session: Session, region: Region, model: ProcessModel, tmp_path: Path) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(
+        ["Ref", "Vorname", "Nachname", "Stufe", "angemeldet_am", "kurstraeger", "verpflichtet_durch", "verpflichtet_am"]
+    )
+    sheet.append(["BA-020", "Omar", "Nasser", "Angemeldet", date(2026, 10, 1), "VHS-BA", "JC", date(2026, 9, 15)])
+    workbook.save(tmp_path / "p.xlsx")
+    assert run_import(session, tmp_path / "p.xlsx", region, model).startswith("1 Zeilen: 1 neu")
+    assert state_of(session.exec(select(Participant)).one(), model).facts["registered_on"] == date(2026, 10, 1)
+
+
+def test_reimport_updates_and_never_duplicates(
+    session: Session, region: Region, model: ProcessModel, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "p.csv", [HEADER, *ROWS])
+    run_import(session, path, region, model)
+    assert run_import(session, path, region, model) == "3 Zeilen: 0 neu, 0 aktualisiert, 3 unverändert"
+    changed = (
+        ROWS[1]
+        .replace("entitled,2026-09-01", "Verpflichtet,2026-09-01")
+        .replace(",,,,,,,nein,ja", ",JC,2026-10-05,,,,,nein,ja")
+    )
+    assert (
+        run_import(session, write(tmp_path / "p2.csv", [HEADER, changed]), region, model)
+        == "1 Zeilen: 0 neu, 1 aktualisiert, 0 unverändert"
+    )
+    assert count(session, Participant) == 3
+    olena = session.exec(select(Participant).where(Participant.ref == "BA-002")).one()
+    assert olena.stage == "obliged"
+    history = session.exec(
+        select(StageChange).where(StageChange.participant_id == olena.id).order_by(StageChange.id)
+    ).all()  # type: ignore[arg-type]
+    assert [(h.event, h.from_stage, h.to_stage) for h in history] == [
+        ("import", None, "entitled"),
+        ("import", "entitled", "obliged"),
+    ]
+
+
+def test_partial_file_keeps_columns_it_does_not_carry(
+    session: Session, region: Region, model: ProcessModel, tmp_path: Path
+) -> None:
+    run_import(session, write(tmp_path / "p.csv", [HEADER, *ROWS]), region, model)
+    run_import(
+        session,
+        write(
+            tmp_path / "short.csv", ["ref,nachname,vorname,stage,telefon", "BA-001,Haddad,Rania,Angemeldet,0911 555"]
+        ),
+        region,
+        model,
+    )
+    rania = session.exec(select(Participant).where(Participant.ref == "BA-001")).one()
+    assert (rania.phone, rania.email, rania.childcare) == ("0911 555", "rania.haddad@mail.example", True)
+    assert state_of(rania, model).facts["provider"] == "VHS-BA"
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (["ref,vorname,stage", "X-1,A,recorded"], "Zeile 1, Spalte 'nachname': Pflichtspalte fehlt"),
+        ([HEADER + ",lieblingsfarbe", ROWS[0] + ",blau"], "Zeile 1, Spalte 'lieblingsfarbe': unbekannte Spalte"),
+        (
+            [HEADER, ROWS[0].replace("2026-10-12", "31.02.2026")],
+            "Zeile 2, Spalte 'angemeldet_am', Wert '31.02.2026': '31.02.2026' ist kein Datum",
+        ),
+        (
+            [HEADER, ROWS[0].replace("rania.haddad@mail.example", "rania.haddad@@mail")],
+            "Zeile 2, Spalte 'email', Wert 'rania.haddad@@mail': keine gültige E-Mail-Adresse",
+        ),
+        (
+            [HEADER, ROWS[0].replace("Angemeldet", "Wartend")],
+            "Zeile 2, Spalte 'stage', Wert 'Wartend': unbekannte Stufe",
+        ),
+        (
+            [HEADER, ROWS[0], ROWS[1], ROWS[0]],
+            "Zeile 4, Spalte 'ref', Wert 'BA-001': Referenz kommt doppelt vor (zuerst in Zeile 2)",
+        ),
+        (
+            [HEADER, ROWS[0].replace("VHS-BA", "VHS-XY")],
+            "Zeile 2, Spalte 'kurstraeger', Wert 'VHS-XY': Kursträger ist in dieser Region nicht angelegt",
+        ),
+        (
+            [HEADER, ROWS[0].replace(",2026-10-12,VHS-BA", ",,VHS-BA")],
+            "Zeile 2, Spalte 'angemeldet_am': für die Stufe „Angemeldet“ erforderlich",
+        ),
+        (
+            [HEADER, ROWS[0].replace("1991", "91")],
+            "Zeile 2, Spalte 'geburtsjahr', Wert '91': kein gültiges Geburtsjahr",
+        ),
+        (
+            [HEADER, ROWS[0].replace("96047", "9604")],
+            "Zeile 2, Spalte 'plz', Wert '9604': Postleitzahl muss fünfstellig sein",
+        ),
+        (
+            [HEADER, ROWS[0].replace("2026-05-04,JC", "2027-05-04,JC")],
+            "Zeile 2, Spalte 'berechtigt_am', Wert '2027-05-04': Datum liegt in der Zukunft",
+        ),
+        (
+            [HEADER, ROWS[0].replace(",ja,nein", ",vielleicht,nein")],
+            "Zeile 2, Spalte 'kinderbetreuung', Wert 'vielleicht': 'vielleicht' ist kein Ja/Nein-Wert",
+        ),
+    ],
+)
+def test_malformed_rows_are_reported_and_nothing_is_written(
+    session: Session, region: Region, model: ProcessModel, tmp_path: Path, lines: list[str], expected: str
+) -> None:
+    with pytest.raises(ImportFailed) as info:
+        run_import(session, write(tmp_path / "bad.csv", lines), region, model)
+    session.rollback()
+    assert any(str(error).startswith(expected) for error in info.value.errors), info.value.report()
+    assert count(session, Participant) == 0 and count(session, StageChange) == 0
+
+
+def test_one_bad_row_among_good_ones_writes_nothing(
+    session: Session, region: Region, model: ProcessModel, tmp_path: Path
+) -> None:
+    lines = [HEADER, *ROWS, ROWS[2].replace("BA-003", "BA-004").replace("2026-03-02", "März")]
+    with pytest.raises(ImportFailed) as info:
+        run_import(session, write(tmp_path / "bad.csv", lines), region, model)
+    session.rollback()
+    assert len(info.value.errors) == 1 and info.value.errors[0].row == 5
+    assert count(session, Participant) == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "Die Datei ist leer"),
+        (b"   \n\n", "Die Datei ist leer"),
+        (HEADER.encode() + b"\n", "keine Datenzeilen"),
+        ("\n".join([HEADER, ROWS[0]]).encode("utf-16"), "Kodierung nicht unterstützt"),
+        (b"PK\x03\x04binary", "Excel-Arbeitsmappe"),
+    ],
+)
+def test_unreadable_files(
+    session: Session, region: Region, model: ProcessModel, tmp_path: Path, content: bytes, expected: str
+) -> None:
+    path = tmp_path / "f.csv"
+    path.write_bytes(content)
+    with pytest.raises(TableError, match=expected):
+        run_import(session, path, region, model)
+    assert count(session, Participant) == 0
+
+
+def test_a_50_mb_file_is_refused_before_reading(
+    session: Session, region: Region, model: ProcessModel, tmp_path: Path
+) -> None:
+    path = tmp_path / "huge.csv"
+    row = ROWS[1] + "\n"
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write(HEADER + "\n")
+        for number in range(50_000_000 // len(row) + 1):
+            handle.write(row.replace("BA-002", f"BA-{number:07d}"))
+    assert path.stat().st_size > 50_000_000
+    with pytest.raises(TableError, match=r"Datei ist zu groß \(5\d\.\d MB; höchstens 20 MB\)"):
+        run_import(session, path, region, model)
+    assert count(session, Participant) == 0
+
+
+def test_wrong_file_type(session: Session, region: Region, model: ProcessModel, tmp_path: Path) -> None:
+    (tmp_path / "p.pdf").write_bytes(b"%PDF")
+    with pytest.raises(TableError, match=r"Dateityp '\.pdf' wird nicht unterstützt"):
+        run_import(session, tmp_path / "p.pdf", region, model)
+
+
+def test_reference_of_another_region_is_refused(
+    session: Session, region: Region, model: ProcessModel, tmp_path: Path
+) -> None:
+    run_import(session, write(tmp_path / "p.csv", [HEADER, ROWS[1]]), region, model)
+    other = make_region(session, "BY-PA", "Stadt Passau")
+    with pytest.raises(ImportFailed, match="1 Fehler") as info:
+        run_import(session, write(tmp_path / "p.csv", [HEADER, ROWS[1]]), other, model)
+    assert "Referenz gehört zu einer anderen Region" in info.value.report()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_participants_round_trip(session: Session, model: ProcessModel, tmp_path: Path, suffix: str) -> None:
+    """export → import into an empty region → export again gives the identical file."""
+    from foerderkette.demo import generate_demo
+    from process_models import ModelCatalog
+
+    engine = session.get_bind()
+    session.close()
+    generate_demo(engine=engine, catalog=ModelCatalog(None), participants=300, regions=1, seed=7, as_of=TODAY)  # type: ignore[arg-type]
+    with Session(engine) as source:
+        demo_region = source.exec(select(Region).where(Region.code == "BY-BA")).one()
+        first = tmp_path / f"first{suffix}"
+        assert export_participants(session=source, region=demo_region, model=model, path=first) == 300
+        before = {
+            p.ref: (p.stage, p.stage_since, p.state, p.open_steps, p.email, p.childcare)
+            for p in source.exec(select(Participant)).all()
+        }
+        # a fresh region with the same providers
+        target = Region(code="BY-XX", name="Kopie", land="BY")
+        source.add(target)
+        source.flush()
+        for agency in source.exec(select(Agency).where(Agency.region_id == demo_region.id)).all():
+            source.add(Agency(region_id=target.id, code=agency.code, type=agency.type, name=agency.name))  # type: ignore[arg-type]
+        source.commit()
+        # re-import into the same region changes nothing
+        again = import_participants(
+            session=source, path=first, region=demo_region, model=model, today=TODAY, max_bytes=MAX
+        )
+        assert again.unchanged == 300
+        source.rollback()
+        # into a fresh database state: delete and import back
+        source.exec(Participant.__table__.delete())  # type: ignore[call-overload, attr-defined]
+        source.commit()
+        created = import_participants(
+            session=source, path=first, region=demo_region, model=model, today=TODAY, max_bytes=MAX
+        )
+        source.commit()
+        assert created.created == 300
+        second = tmp_path / f"second{suffix}"
+        export_participants(session=source, region=demo_region, model=model, path=second)
+        after = {
+            p.ref: (p.stage, p.stage_since, p.state, p.open_steps, p.email, p.childcare)
+            for p in source.exec(select(Participant)).all()
+        }
+    assert after == before
+    if suffix == ".csv":
+        assert first.read_bytes() == second.read_bytes()
+    else:
+        from openpyxl import load_workbook
+
+        rows = [
+            [list(row) for row in load_workbook(path).active.iter_rows(values_only=True)] for path in (first, second)
+        ]  # type: ignore[union-attr]
+        assert rows[0] == rows[1]
+
+
+def test_courses_import_validates_and_round_trips(
+    session: Session, region: Region, model: ProcessModel, tmp_path: Path
+) -> None:
+    header = "kurs;kurstraeger;art;kursart;format;ort;plz;beginn_geplant;beginn;ende;plaetze;mindestgroesse"
+    good = [
+        header,
+        "VHS-GEN-2601;VHS-BA;Integrationskurs;Allgemeiner Integrationskurs;Vollzeit;Bamberg;96047;2026-01-12;2026-01-12;2026-08-14;25;15",
+        "BFZ-ALPHA-2602;BFZ-BA;ik;literacy;mit Kinderbetreuung;Hallstadt;96103;2027-02-01;;2027-12-17;16;10",
+        "BFZ-B2-2603;BFZ-BA;bsk;B2;Teilzeit;Bamberg;;2027-03-01;;;20;15",
+    ]
+    path = write(tmp_path / "kurse.csv", good)
+    result = import_courses(session=session, path=path, region=region, model=model, max_bytes=MAX)
+    session.commit()
+    assert (result.created, result.updated) == (3, 0)
+    assert import_courses(session=session, path=path, region=region, model=model, max_bytes=MAX).unchanged == 3
+    alpha = session.exec(select(Course).where(Course.code == "BFZ-ALPHA-2602")).one()
+    assert (alpha.course_type, alpha.format, alpha.capacity, alpha.min_size) == ("literacy", "childcare", 16, 10)
+    export_courses(session=session, region=region, path=tmp_path / "out.csv")
+    session.exec(Course.__table__.delete())  # type: ignore[call-overload, attr-defined]
+    session.commit()
+    session.expunge_all()
+    assert (
+        import_courses(session=session, path=tmp_path / "out.csv", region=region, model=model, max_bytes=MAX).created
+        == 3
+    )
+    session.commit()
+    export_courses(session=session, region=region, path=tmp_path / "out2.csv")
+    assert (tmp_path / "out.csv").read_bytes() == (tmp_path / "out2.csv").read_bytes()
+    bad = [header, good[1].replace("25;15", "30;15"), good[2].replace("BFZ-BA", "XYZ"), good[3].replace(";B2;", ";B3;")]
+    with pytest.raises(ImportFailed) as info:
+        import_courses(
+            session=session, path=write(tmp_path / "bad.csv", bad), region=region, model=model, max_bytes=MAX
+        )
+    report = info.value.report()
+    assert "Zeile 2, Spalte 'plaetze', Wert '30': höchstens 25 Teilnehmende" in report
+    assert "Zeile 3, Spalte 'kurstraeger', Wert 'XYZ': Kursträger ist in dieser Region nicht angelegt" in report
+    assert "Zeile 4, Spalte 'kursart', Wert 'B3'" in report
+
+
+def test_contacts_import_creates_agencies_and_rejects_bad_addresses(
+    session: Session, model: ProcessModel, tmp_path: Path
+) -> None:
+    region = make_region(session, contacts=False)
+    lines = [
+        "stelle,stelle_typ,stelle_name,name,email,rolle",
+        "JC-BA,,,Anna Huber,anna.huber@jobcenter.bamberg.example,Sachbearbeitung",
+        "CAR-BA,KT,Caritas-Sprachschule Bamberg,Thomas Bauer,thomas.bauer@caritas.bamberg.example,Leitung",
+    ]
+    result = import_contacts(
+        session=session, path=write(tmp_path / "k.csv", lines), region=region, model=model, max_bytes=MAX
+    )
+    session.commit()
+    assert result.created == 2
+    assert session.exec(select(Agency).where(Agency.code == "CAR-BA")).one().type == "KT"
+    bad = [
+        lines[0],
+        "JC-BA,,,Anna Huber,anna.huber(at)jobcenter.example,Sachbearbeitung",
+        "NEU-BA,,,Max,max@neu.example,",
+    ]
+    with pytest.raises(ImportFailed) as info:
+        import_contacts(
+            session=session, path=write(tmp_path / "bad.csv", bad), region=region, model=model, max_bytes=MAX
+        )
+    report = info.value.report()
+    assert "Zeile 2, Spalte 'email', Wert 'anna.huber(at)jobcenter.example': keine gültige E-Mail-Adresse" in report
+    assert "Zeile 3, Spalte 'stelle', Wert 'NEU-BA': neue Stelle: stelle_typ und stelle_name angeben" in report
+    session.rollback()
+    assert count(session, Contact) == 2
+
+
+def test_error_report_can_be_written_as_csv(tmp_path: Path) -> None:
+    from pipeline.importing import RowError
+    from pipeline.tabular import write_table
+
+    errors = [RowError(2, "email", "x@@y", "keine gültige E-Mail-Adresse")]
+    write_table(
+        tmp_path / "errors.csv",
+        ["zeile", "spalte", "wert", "fehler"],
+        ([e.row, e.column, e.value, e.reason] for e in errors),
+    )
+    with (tmp_path / "errors.csv").open(encoding="utf-8-sig") as handle:
+        assert list(csv.reader(handle, delimiter=";")) == [
+            ["zeile", "spalte", "wert", "fehler"],
+            ["2", "email", "x@@y", "keine gültige E-Mail-Adresse"],
+        ]
