@@ -31,10 +31,12 @@ demo: setup
 	$(RUN) foerderkette process validate
 	$(RUN) foerderkette db upgrade
 	$(RUN) foerderkette demo --participants $(DEMO_PARTICIPANTS) --regions $(DEMO_REGIONS) --seed 1 --replace
+	$(RUN) foerderkette sweep
 	@echo
 	@echo "Fertig. Wohin schauen:"
 	@echo "  $(RUN) foerderkette participants list --region BY-BA --overdue   # überfällige Schritte"
 	@echo "  $(RUN) foerderkette participants show BY-BA-00001                # eine Person mit Verlauf"
+	@echo "  $(RUN) foerderkette reminders preview                            # die Sammelmails an die Stellen"
 	@echo "  $(RUN) foerderkette process show                                 # das Prozessmodell"
 
 test: setup

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlmodel import Session
 
+    from notifications.mailers import Mailer
     from pipeline.tables import Region
 
 
@@ -42,6 +43,23 @@ class App:
         if version is None:
             return self.catalog.current(region.code, land=region.land)
         return self.catalog.get(version, region.code, land=region.land)
+
+    def mailer(self) -> Mailer:
+        """The mail transport chosen by FOERDERKETTE_MAILER."""
+        from notifications.mailers import SmtpConfig, build_mailer  # noqa: PLC0415
+
+        settings = self.settings
+        return build_mailer(
+            settings.mailer,
+            SmtpConfig(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                user=settings.smtp_user,
+                password=settings.smtp_password,
+                security=settings.smtp_security,
+                timeout=settings.smtp_timeout,
+            ),
+        )
 
     def dispose(self) -> None:
         if "engine" in self.__dict__:

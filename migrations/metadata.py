@@ -1,3 +1,4 @@
 """Imports every table module so that `SQLModel.metadata` is complete (for Alembic and tests)."""
 
+import notifications.tables  # noqa: F401
 import pipeline.tables  # noqa: F401

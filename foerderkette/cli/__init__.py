@@ -5,10 +5,18 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from foerderkette.cli import db_cmd, demo_cmd, exchange_cmd, participants_cmd, process_cmd, regions_cmd
+from foerderkette.cli import (
+    db_cmd,
+    demo_cmd,
+    exchange_cmd,
+    notifications_cmd,
+    participants_cmd,
+    process_cmd,
+    regions_cmd,
+)
 from foerderkette.cli.base import CliError, Parser
 
-_COMMAND_MODULES = [db_cmd, demo_cmd, regions_cmd, participants_cmd, exchange_cmd, process_cmd]
+_COMMAND_MODULES = [db_cmd, demo_cmd, regions_cmd, participants_cmd, exchange_cmd, notifications_cmd, process_cmd]
 
 
 def build_parser() -> Parser:

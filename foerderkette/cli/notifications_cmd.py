@@ -1,0 +1,197 @@
+"""`foerderkette sweep` and `foerderkette reminders list|preview|send|resend`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from foerderkette.cli.base import CliError, add_command, iso_date, print_json, print_table, today_berlin
+
+STATUSES = ("pending", "sending", "retry", "sent", "failed", "cancelled")
+
+
+def register(sub: Any) -> None:
+    sweep = add_command(
+        sub,
+        "sweep",
+        "Fristen aller offenen Schritte prüfen und Erinnerungen planen",
+        _sweep,
+        description="Prüft für jede Person die offenen Schritte, plant Erinnerungen (vor der Frist, am Fälligkeitstag, "
+        "zweite Erinnerung, Eskalation) und legt je Ansprechperson und Versandtag eine Sammelmail in den Postausgang. "
+        "Wiederholtes Ausführen am selben Tag ändert nichts.",
+    )
+    sweep.add_argument("--region", action="append", help="nur diese Region (mehrfach möglich; Standard: alle)")
+    sweep.add_argument("--as-of", type=iso_date, help="Stichtag (Standard: heute)")
+    sweep.add_argument("--format", choices=("text", "json"), default="text")
+
+    reminders = sub.add_parser(
+        "reminders",
+        help="Erinnerungen im Postausgang anzeigen, prüfen, senden",
+        description="Der Postausgang: geplante, gesendete und fehlgeschlagene E-Mails.",
+    )
+    actions = reminders.add_subparsers(title="Aktionen", metavar="AKTION", required=True, parser_class=type(reminders))
+    listing = add_command(actions, "list", "E-Mails im Postausgang auflisten", _list)
+    listing.add_argument("--status", choices=STATUSES, help="nur mit diesem Status")
+    listing.add_argument("--region", help="nur diese Region")
+    listing.add_argument("--limit", type=int, default=500)
+    listing.add_argument("--format", choices=("table", "json"), default="table")
+    preview = add_command(actions, "preview", "genau die E-Mails zeigen, die ein Versand jetzt senden würde", _preview)
+    preview.add_argument("--as-of", type=iso_date, help="Versandtag (Standard: heute)")
+    preview.add_argument("--to", help="nur an diese Adresse")
+    preview.add_argument("--format", choices=("text", "html", "mime"), default="text")
+    send = add_command(
+        actions, "send", "fällige E-Mails senden (nicht an Wochenenden und Feiertagen der Region)", _send
+    )
+    send.add_argument("--as-of", type=iso_date, help="Versandtag (Standard: heute)")
+    send.add_argument("--dry-run", action="store_true", help="nur zeigen, was gesendet würde")
+    resend = add_command(actions, "resend", "eine fehlgeschlagene E-Mail erneut einplanen", _resend)
+    resend.add_argument("id", type=int, help="Nummer der E-Mail (siehe reminders list)")
+
+
+def _app() -> Any:
+    from foerderkette.app import App  # noqa: PLC0415
+    from foerderkette.settings import Settings  # noqa: PLC0415
+
+    return App(Settings.from_env())
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from notifications.jobs import region_codes, run_sweep  # noqa: PLC0415
+    from pipeline.repository import NotFound  # noqa: PLC0415
+
+    app = _app()
+    today = args.as_of or today_berlin()
+    try:
+        codes = region_codes(app.engine, args.region)
+        results = [
+            run_sweep(engine=app.engine, catalog=app.catalog, region=code, today=today, base_url=app.settings.base_url)
+            for code in codes
+        ]
+    except NotFound as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        app.dispose()
+    if args.format == "json":
+        print_json([{**vars(result), "today": result.today, "send_day": result.send_day} for result in results])
+    else:
+        for result in results:
+            print(result.summary())
+        if not results:
+            print("Keine Regionen angelegt.")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from foerderkette.settings import Settings  # noqa: PLC0415
+    from notifications.reads import list_outbox  # noqa: PLC0415
+    from pipeline.reads import ReadConnection  # noqa: PLC0415
+
+    try:
+        with ReadConnection.open(Settings.from_env().database_url) as conn:
+            rows = list_outbox(conn, status=args.status, region=args.region, limit=args.limit)
+    except FileNotFoundError as exc:
+        raise CliError(str(exc)) from None
+    if args.format == "json":
+        print_json(rows)
+        return 0
+    print_table(
+        ["Nr.", "Region", "Art", "Versand", "An", "Einträge", "Status", "Versuche", "Betreff / Fehler"],
+        (
+            [
+                r["id"],
+                r["region"] or "",
+                r["kind"],
+                r["send_on"],
+                r["recipient"],
+                r["items"],
+                r["status"],
+                r["attempts"],
+                r["last_error"] or r["subject"],
+            ]
+            for r in rows
+        ),
+    )
+    return 0
+
+
+def _preview(args: argparse.Namespace) -> int:
+    from notifications.jobs import run_send  # noqa: PLC0415
+    from notifications.messages import build_message  # noqa: PLC0415
+
+    app = _app()
+    try:
+        report, quiet = run_send(
+            engine=app.engine,
+            catalog=app.catalog,
+            mailer=app.mailer(),
+            mail_from=app.settings.mail_from,
+            today=args.as_of or today_berlin(),
+            dry_run=True,
+        )
+    finally:
+        app.dispose()
+    rows = [row for row in report.would_send if not args.to or row["recipient"] == args.to]
+    for row in rows:
+        message = build_message(row, mail_from=app.settings.mail_from)
+        if args.format == "mime":
+            sys.stdout.write(message.as_string() + "\n")
+            continue
+        body = message.get_body(("html",) if args.format == "html" else ("plain",))
+        sys.stdout.write(
+            f"=== Nr. {row['id']} · An: {message['To']} · Versand {row['send_on']:%d.%m.%Y}\nBetreff: {message['Subject']}\n\n"
+        )
+        sys.stdout.write((body.get_content() if body is not None else "") + "\n")
+    print(
+        f"{len(rows)} E-Mail(s) würden gesendet."
+        + (f" Heute kein Versand (Wochenende/Feiertag): {', '.join(quiet)}." if quiet else ""),
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _send(args: argparse.Namespace) -> int:
+    from notifications.jobs import run_send  # noqa: PLC0415
+
+    app = _app()
+    settings = app.settings
+    today = args.as_of or today_berlin()
+    try:
+        report, quiet = run_send(
+            engine=app.engine,
+            catalog=app.catalog,
+            mailer=app.mailer(),
+            mail_from=settings.mail_from,
+            today=today,
+            batch_size=settings.send_batch_size,
+            max_attempts=settings.send_max_attempts,
+            dry_run=args.dry_run,
+        )
+    finally:
+        app.dispose()
+    if quiet:
+        print(f"Kein Versand heute ({today:%d.%m.%Y}, Wochenende oder Feiertag) für: {', '.join(quiet)}")
+    if args.dry_run:
+        print_table(
+            ["Nr.", "An", "Betreff"], ([row["id"], row["recipient"], row["subject"]] for row in report.would_send)
+        )
+        print(f"{len(report.would_send)} E-Mail(s) würden gesendet (Probelauf, nichts gesendet).")
+        return 0
+    print(report.summary())
+    for error in report.errors[:20]:
+        print(f"  {error}", file=sys.stderr)
+    return 0
+
+
+def _resend(args: argparse.Namespace) -> int:
+    from notifications.outbox import resend  # noqa: PLC0415
+
+    app = _app()
+    try:
+        done = resend(app.engine, args.id)
+    finally:
+        app.dispose()
+    if not done:
+        raise CliError(f"E-Mail Nr. {args.id} gibt es nicht oder sie ist nicht fehlgeschlagen")
+    print(f"E-Mail Nr. {args.id} ist wieder eingeplant.")
+    return 0

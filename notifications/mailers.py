@@ -1,0 +1,180 @@
+"""Mail transports behind one protocol: SMTP (one reused connection), console and in-memory."""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import ssl
+import sys
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Protocol, TextIO
+
+
+class TemporaryFailure(Exception):
+    """Try again later (4xx reply, connection refused, timeout, server went away)."""
+
+
+class PermanentFailure(Exception):
+    """Do not try again (5xx reply for this message: unknown mailbox, rejected content)."""
+
+
+class MailSession(Protocol):
+    def send(self, message: EmailMessage) -> None: ...
+
+
+class Mailer(Protocol):
+    def session(self) -> AbstractContextManager[MailSession]:
+        """Open a connection for a batch of messages."""
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str = "localhost"
+    port: int = 25
+    user: str = ""
+    password: str = field(default="", repr=False)
+    security: str = "none"
+    timeout: float = 30.0
+
+
+def _classify(exc: BaseException) -> Exception:
+    """Map smtplib's errors to temporary or permanent failures with a readable reason."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = {code for code, _ in exc.recipients.values()}
+        detail = "; ".join(
+            f"{addr}: {code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}"
+            for addr, (code, msg) in exc.recipients.items()
+        )
+        return (
+            PermanentFailure(f"Empfänger abgelehnt: {detail}")
+            if all(code >= 500 for code in codes)
+            else TemporaryFailure(f"Empfänger vorübergehend abgelehnt: {detail}")
+        )
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        if isinstance(exc, smtplib.SMTPAuthenticationError):
+            return TemporaryFailure(f"SMTP-Anmeldung fehlgeschlagen ({exc.smtp_code} {text}) – Zugangsdaten prüfen")
+        failure = PermanentFailure if exc.smtp_code >= 500 else TemporaryFailure
+        return failure(f"SMTP {exc.smtp_code}: {text}")
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return TemporaryFailure(f"SMTP-Verbindung getrennt: {exc}")
+    if isinstance(exc, ConnectionRefusedError):
+        return TemporaryFailure(f"SMTP-Server nicht erreichbar (Verbindung abgelehnt): {exc}")
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return TemporaryFailure(f"SMTP-Zeitüberschreitung: {exc}")
+    if isinstance(exc, OSError | smtplib.SMTPException):
+        return TemporaryFailure(f"SMTP-Fehler: {exc}")
+    return PermanentFailure(str(exc))
+
+
+class _SmtpSession:
+    def __init__(self, config: SmtpConfig) -> None:
+        self.config = config
+        self.client: smtplib.SMTP | None = None
+
+    def connect(self) -> None:
+        config = self.config
+        try:
+            if config.security == "ssl":
+                client: smtplib.SMTP = smtplib.SMTP_SSL(
+                    config.host, config.port, timeout=config.timeout, context=ssl.create_default_context()
+                )
+            else:
+                client = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+                if config.security == "starttls":
+                    client.starttls(context=ssl.create_default_context())
+            if config.user:
+                client.login(config.user, config.password)
+        except Exception as exc:
+            raise _classify(exc) from exc
+        self.client = client
+
+    def send(self, message: EmailMessage) -> None:
+        for attempt in range(2):
+            if self.client is None:
+                self.connect()
+            assert self.client is not None
+            try:
+                refused = self.client.send_message(message)
+            except smtplib.SMTPServerDisconnected as exc:
+                self.client = None
+                if attempt == 0:
+                    continue  # the reused connection went stale: reconnect once
+                raise _classify(exc) from exc
+            except Exception as exc:
+                raise _classify(exc) from exc
+            if refused:
+                raise _classify(smtplib.SMTPRecipientsRefused(refused))
+            return
+
+    def close(self) -> None:
+        if self.client is not None:
+            try:
+                self.client.quit()
+            except (smtplib.SMTPException, OSError):
+                self.client.close()
+            self.client = None
+
+
+@dataclass
+class SmtpMailer:
+    """Sends over SMTP; one connection per batch, STARTTLS/SSL and login as configured."""
+
+    config: SmtpConfig
+
+    @contextmanager
+    def session(self) -> Iterator[_SmtpSession]:
+        smtp = _SmtpSession(self.config)
+        smtp.connect()
+        try:
+            yield smtp
+        finally:
+            smtp.close()
+
+
+@dataclass
+class ConsoleMailer:
+    """Prints messages instead of sending them (development)."""
+
+    stream: TextIO = field(default_factory=lambda: sys.stdout)
+
+    @contextmanager
+    def session(self) -> Iterator[ConsoleMailer]:
+        yield self
+
+    def send(self, message: EmailMessage) -> None:
+        body = message.get_body(("plain",))
+        text = body.get_content() if body is not None else ""
+        self.stream.write(
+            f"--- E-Mail an {message['To']}\nBetreff: {message['Subject']}\nMessage-ID: {message['Message-ID']}\n\n{text}\n"
+        )
+
+
+@dataclass
+class MemoryMailer:
+    """Keeps sent messages in `outbox` (tests). `fail_with` makes every send raise that error."""
+
+    outbox: list[EmailMessage] = field(default_factory=list)
+    fail_with: Exception | None = None
+
+    @contextmanager
+    def session(self) -> Iterator[MemoryMailer]:
+        yield self
+
+    def send(self, message: EmailMessage) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.outbox.append(message)
+
+
+def build_mailer(
+    kind: str, smtp: SmtpConfig, stream: TextIO | None = None
+) -> SmtpMailer | ConsoleMailer | MemoryMailer:
+    if kind == "smtp":
+        return SmtpMailer(smtp)
+    if kind == "memory":
+        return MemoryMailer()
+    return ConsoleMailer(stream or sys.stdout)

@@ -1,0 +1,201 @@
+"""Dispatching the outbox: claim due rows, send them over one connection, record every outcome.
+
+Exactly-once effects: a row is claimed (status `sending`, a claim token) in a short transaction
+before it is sent, and marked `sent` with its Message-ID right after. Parallel workers never
+claim the same row (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: the single writer and a
+status-checked update). A claim older than the lease (a worker that crashed mid-send) is taken
+over; the Message-ID stays the same so a rare resend is recognisable as a duplicate.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, and_, or_, select, update
+
+from notifications.mailers import Mailer, PermanentFailure, TemporaryFailure
+from notifications.messages import build_message, message_id_for
+from notifications.tables import OutboxMessage
+from pipeline.database import table_of, utcnow
+
+LEASE = timedelta(minutes=15)
+_MAX_BACKOFF = timedelta(hours=1)
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4 … minutes after each failed attempt, at most an hour."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), _MAX_BACKOFF)
+
+
+@dataclass
+class SendReport:
+    claimed: int = 0
+    sent: int = 0
+    retry: int = 0
+    failed: int = 0
+    would_send: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return f"{self.sent} gesendet, {self.retry} zum erneuten Versuch, {self.failed} fehlgeschlagen"
+
+
+def _sendable(today: date, now: datetime, open_regions: set[int] | None) -> Any:
+    outbox = table_of(OutboxMessage)
+    condition = and_(
+        outbox.c.send_on <= today,
+        or_(
+            and_(outbox.c.status.in_(("pending", "retry")), outbox.c.next_attempt_at <= now),
+            and_(outbox.c.status == "sending", outbox.c.claimed_at < now - LEASE),
+        ),
+    )
+    if open_regions is not None:
+        condition = and_(condition, or_(outbox.c.region_id.is_(None), outbox.c.region_id.in_(sorted(open_regions))))
+    return condition
+
+
+def claim(
+    engine: Engine, *, today: date, now: datetime, open_regions: set[int] | None, batch_size: int
+) -> list[dict[str, Any]]:
+    """Mark up to `batch_size` due rows as being sent by this worker and return them."""
+    outbox = table_of(OutboxMessage)
+    token = uuid.uuid4().hex
+    condition = _sendable(today, now, open_regions)
+    with engine.begin() as connection:
+        query = select(outbox.c.id).where(condition).order_by(outbox.c.id).limit(batch_size)
+        if connection.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        ids: list[int] = list(connection.execute(query).scalars())
+        if not ids:
+            return []
+        connection.execute(
+            update(outbox)
+            .where(outbox.c.id.in_(ids), condition)
+            .values(status="sending", claimed_at=now, claim_token=token, updated_at=now)
+        )
+        return [
+            dict(row._mapping)
+            for row in connection.execute(
+                select(outbox).where(outbox.c.claim_token == token, outbox.c.status == "sending").order_by(outbox.c.id)
+            )
+        ]
+
+
+def _finish(engine: Engine, row: dict[str, Any], **values: Any) -> None:
+    outbox = table_of(OutboxMessage)
+    with engine.begin() as connection:
+        connection.execute(
+            update(outbox)
+            .where(outbox.c.id == row["id"], outbox.c.claim_token == row["claim_token"])
+            .values(claim_token=None, **values)
+        )
+
+
+def _record_failure(
+    engine: Engine, row: dict[str, Any], error: Exception, *, now: datetime, max_attempts: int, report: SendReport
+) -> None:
+    attempts = row["attempts"] + 1
+    if isinstance(error, TemporaryFailure) and attempts < max_attempts:
+        _finish(
+            engine,
+            row,
+            status="retry",
+            attempts=attempts,
+            last_error=str(error),
+            next_attempt_at=now + backoff(attempts),
+            updated_at=now,
+        )
+        report.retry += 1
+    else:
+        reason = str(error) if isinstance(error, PermanentFailure) else f"nach {attempts} Versuchen aufgegeben: {error}"
+        _finish(engine, row, status="failed", attempts=attempts, last_error=reason, updated_at=now)
+        report.failed += 1
+    report.errors.append(f"{row['recipient']}: {error}")
+
+
+def send_due(
+    *,
+    engine: Engine,
+    mailer: Mailer,
+    mail_from: str,
+    today: date,
+    open_regions: set[int] | None = None,
+    batch_size: int = 200,
+    max_attempts: int = 8,
+    dry_run: bool = False,
+    clock: Callable[[], datetime] = utcnow,
+) -> SendReport:
+    """Send every due outbox row whose region has a business day `today`.
+
+    `open_regions` are the regions for which `today` is a business day (None: all).
+    """
+    report = SendReport()
+    if dry_run:
+        outbox = table_of(OutboxMessage)
+        with engine.connect() as connection:
+            due = connection.execute(
+                select(outbox).where(_sendable(today, clock(), open_regions)).order_by(outbox.c.id)
+            )
+            report.would_send = [dict(item._mapping) for item in due]
+        return report
+    while True:
+        now = clock()
+        rows = claim(engine, today=today, now=now, open_regions=open_regions, batch_size=batch_size)
+        if not rows:
+            return report
+        report.claimed += len(rows)
+        try:
+            with mailer.session() as session:
+                for row in rows:
+                    message = build_message(row, mail_from=mail_from)
+                    try:
+                        session.send(message)
+                    except (TemporaryFailure, PermanentFailure) as exc:
+                        _record_failure(engine, row, exc, now=clock(), max_attempts=max_attempts, report=report)
+                        continue
+                    _finish(
+                        engine,
+                        row,
+                        status="sent",
+                        sent_at=clock(),
+                        message_id=message_id_for(row["idempotency_key"], mail_from),
+                        attempts=row["attempts"] + 1,
+                        last_error=None,
+                        updated_at=clock(),
+                    )
+                    report.sent += 1
+        except TemporaryFailure as exc:
+            # the connection could not be opened (or broke for good): every unfinished row waits
+            outbox = table_of(OutboxMessage)
+            with engine.connect() as connection:
+                pending = {
+                    r.id
+                    for r in connection.execute(
+                        select(outbox.c.id).where(
+                            outbox.c.id.in_([row["id"] for row in rows]), outbox.c.status == "sending"
+                        )
+                    )
+                }
+            for row in rows:
+                if row["id"] in pending:
+                    _record_failure(engine, row, exc, now=clock(), max_attempts=max_attempts, report=report)
+            return report
+
+
+def resend(engine: Engine, message_id: int) -> bool:
+    """Put a failed (or cancelled) message back into the queue; True if it was."""
+    outbox = table_of(OutboxMessage)
+    now = utcnow()
+    with engine.begin() as connection:
+        result = connection.execute(
+            update(outbox)
+            .where(outbox.c.id == message_id, outbox.c.status.in_(("failed", "cancelled")))
+            .values(
+                status="pending", attempts=0, next_attempt_at=now, last_error=None, claim_token=None, updated_at=now
+            )
+        )
+    return result.rowcount == 1

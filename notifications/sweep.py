@@ -1,0 +1,440 @@
+"""The daily sweep of one region: evaluate every open step, refresh the cached steps, plan
+reminders, and write one digest per contact and send day into the outbox."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+
+from notifications.planning import AgencyInfo, ContactInfo, Directory, reminder_level, send_day
+from notifications.rendering import render_email
+from notifications.tables import LEVEL_LABELS, LEVELS, OutboxMessage, ReminderItem
+from pipeline.database import table_of, utcnow
+from pipeline.importing import validate_email_address
+from pipeline.reads import initials
+from pipeline.repository import steps_columns
+from pipeline.tables import Agency, Contact, Participant, Region
+from process_models import AgencyRef, ParticipantState, ProcessModel, calendar_for, open_steps
+
+KIND = "reminder_digest"
+MAX_ITEMS_PER_GROUP = 100
+_BATCH = 2000
+
+GROUP_EXPLANATIONS = {
+    "escalated": "Frist deutlich überschritten – die Leitung und die Koordination erhalten diese Nachricht ebenfalls.",
+    "second": "Frist überschritten – zweite Erinnerung.",
+    "due": "Frist heute erreicht oder gerade überschritten.",
+    "upcoming": "Frist läuft demnächst ab.",
+}
+
+
+@dataclass
+class SweepResult:
+    region: str
+    today: date
+    send_day: date
+    participants: int = 0
+    open_steps: int = 0
+    overdue: int = 0
+    refreshed: int = 0
+    items_planned: int = 0
+    items_dropped: int = 0
+    digests_created: int = 0
+    digests_updated: int = 0
+    digests_cancelled: int = 0
+    digests_invalid: int = 0
+    by_level: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LEVELS, 0))
+
+    def summary(self) -> str:
+        levels = ", ".join(f"{LEVEL_LABELS[level]} {count}" for level, count in self.by_level.items() if count)
+        return (
+            f"{self.region}: {self.participants} Teilnehmende, {self.open_steps} offene Schritte ({self.overdue} überfällig); "
+            f"{self.items_planned} Erinnerungen neu geplant, {self.items_dropped} entfallen; "
+            f"Versand am {self.send_day:%d.%m.%Y}: {self.digests_created} Sammelmails neu, {self.digests_updated} ergänzt"
+            + (f" ({levels})" if levels else "")
+        )
+
+
+def load_directory(connection: Connection, region_id: int) -> Directory:
+    """The region's agencies and active contacts."""
+    agencies_t, contacts_t = table_of(Agency), table_of(Contact)
+    agencies = [
+        AgencyInfo(row.id, row.code, row.type, row.name)
+        for row in connection.execute(
+            select(agencies_t).where(agencies_t.c.region_id == region_id).order_by(agencies_t.c.id)
+        )
+    ]
+    contacts = [
+        ContactInfo(row.id, row.agency_id, row.name, row.email, row.role)
+        for row in connection.execute(
+            select(contacts_t)
+            .where(contacts_t.c.agency_id.in_([agency.id for agency in agencies]), contacts_t.c.active.is_(True))
+            .order_by(contacts_t.c.id)
+        )
+    ]
+    return Directory(agencies, contacts)
+
+
+def _insert_ignoring_duplicates(connection: Connection, rows: Sequence[dict[str, Any]]) -> int:
+    if not rows:
+        return 0
+    table = table_of(ReminderItem)
+    statement: Any
+    if connection.dialect.name == "postgresql":
+        statement = pg_insert(table).on_conflict_do_nothing(constraint="uq_reminder_item")
+    else:
+        statement = sqlite_insert(table).on_conflict_do_nothing()
+    result = connection.execute(statement, list(rows))
+    return max(result.rowcount, 0)
+
+
+def sweep_region(
+    *,
+    session: Session,
+    region: Region,
+    model_for: Callable[[str], ProcessModel],
+    current: ProcessModel,
+    today: date,
+    base_url: str = "",
+) -> SweepResult:
+    """Evaluate every open participant of `region` as of `today` and plan its reminders.
+
+    Re-running it on the same day changes nothing; items for steps that are no longer open
+    are dropped while still unsent.
+    """
+    assert region.id is not None
+    calendar = calendar_for(current)
+    day = send_day(today, calendar)
+    result = SweepResult(region.code, today, day)
+    connection = session.connection()
+    directory = load_directory(connection, region.id)
+    participants = table_of(Participant)
+    final = list(current.final_stages)
+    query = (
+        select(
+            participants.c.id,
+            participants.c.model_version,
+            participants.c.stage,
+            participants.c.stage_since,
+            participants.c.state,
+            participants.c.open_steps,
+        )
+        .where(participants.c.region_id == region.id, participants.c.stage.not_in(final))
+        .execution_options(yield_per=_BATCH)
+    )
+    current_keys: set[tuple[int, str, date]] = set()
+    items: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    now = utcnow()
+    rows: Any = connection.execute(query)
+    for pid, version, stage, since, state_json, cached in rows:
+        model = model_for(version)
+        state = ParticipantState.from_json(
+            state_json, model_version=version, stage=stage, stage_since=since, model=model
+        )
+        steps = open_steps(state, today=today, model=model)
+        result.participants += 1
+        columns = steps_columns(steps)
+        if columns["open_steps"] != cached:
+            updates.append({"_id": pid, **columns, "steps_fingerprint": model.fingerprint, "updated_at": now})
+        for step in steps:
+            result.open_steps += 1
+            result.overdue += step.overdue
+            current_keys.add((pid, step.step, step.due))
+            level = reminder_level(step, today, calendar)
+            if level is None:
+                continue
+            for contact, agency in directory.recipients(step.responsible, level):
+                items.append(
+                    {
+                        "region_id": region.id,
+                        "participant_id": pid,
+                        "step": step.step,
+                        "due": step.due,
+                        "level": level,
+                        "contact_id": contact.id,
+                        "agency_id": agency.id if agency else None,
+                        "planned_for": day,
+                        "created_at": now,
+                    }
+                )
+        if len(items) >= _BATCH:
+            result.items_planned += _insert_ignoring_duplicates(connection, items)
+            items.clear()
+        if len(updates) >= _BATCH:
+            _refresh_steps(connection, updates)
+            result.refreshed += len(updates)
+            updates.clear()
+    result.items_planned += _insert_ignoring_duplicates(connection, items)
+    _refresh_steps(connection, updates)
+    result.refreshed += len(updates)
+    result.items_dropped = _drop_obsolete(connection, region.id, current_keys)
+    _build_digests(connection, region, directory, current, day, base_url, result)
+    for level, count in _planned_levels(connection, region.id, day).items():
+        result.by_level[level] = count
+    return result
+
+
+def _refresh_steps(connection: Connection, updates: list[dict[str, Any]]) -> None:
+    if not updates:
+        return
+    table = table_of(Participant)
+    columns = [key for key in updates[0] if key != "_id"]
+    connection.execute(
+        update(table).where(table.c.id == bindparam("_id")).values({key: bindparam(key) for key in columns}), updates
+    )
+
+
+def _unsent_items_query(region_id: int) -> Any:
+    items = table_of(ReminderItem)
+    outbox = table_of(OutboxMessage)
+    pending = select(outbox.c.id).where(outbox.c.status == "pending")
+    return items.c.region_id == region_id, (items.c.outbox_id.is_(None) | items.c.outbox_id.in_(pending))
+
+
+def _drop_obsolete(connection: Connection, region_id: int, current_keys: set[tuple[int, str, date]]) -> int:
+    """Delete unsent items whose step is no longer open (or has a new due date)."""
+    items = table_of(ReminderItem)
+    in_region, unsent = _unsent_items_query(region_id)
+    obsolete = [
+        item_id
+        for item_id, pid, step, due in connection.execute(
+            select(items.c.id, items.c.participant_id, items.c.step, items.c.due).where(in_region, unsent)
+        )
+        if (pid, step, due) not in current_keys
+    ]
+    for start in range(0, len(obsolete), 900):
+        connection.execute(delete(items).where(items.c.id.in_(obsolete[start : start + 900])))
+    return len(obsolete)
+
+
+def _planned_levels(connection: Connection, region_id: int, day: date) -> dict[str, int]:
+    items = table_of(ReminderItem)
+    counts: dict[str, int] = {}
+    query = select(items.c.level).where(items.c.region_id == region_id, items.c.planned_for == day)
+    levels: list[str] = list(connection.execute(query).scalars())
+    for level in levels:
+        counts[level] = counts.get(level, 0) + 1
+    return counts
+
+
+def idempotency_key(contact_id: int | None, kind: str, period: str, items: Iterable[Any]) -> str:
+    """The key that makes an email unique: who, what kind, which period, which items."""
+    text = f"{contact_id}|{kind}|{period}|{','.join(str(item) for item in sorted(items))}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _build_digests(
+    connection: Connection,
+    region: Region,
+    directory: Directory,
+    model: ProcessModel,
+    day: date,
+    base_url: str,
+    result: SweepResult,
+) -> None:
+    """One digest per contact for `day`: new items join a still-unsent digest; once a contact's
+    digest for the day is out, later items wait for the next business day."""
+    assert region.id is not None
+    items_t, outbox_t, participants_t = table_of(ReminderItem), table_of(OutboxMessage), table_of(Participant)
+    period = day.isoformat()
+    existing = {
+        row.contact_id: row
+        for row in connection.execute(
+            select(outbox_t).where(
+                outbox_t.c.region_id == region.id, outbox_t.c.kind == KIND, outbox_t.c.period == period
+            )
+        )
+    }
+    in_region, unsent = _unsent_items_query(region.id)
+    rows = connection.execute(
+        select(
+            items_t,
+            participants_t.c.ref,
+            participants_t.c.first_name,
+            participants_t.c.last_name,
+            participants_t.c.open_steps,
+        )
+        .join(participants_t, participants_t.c.id == items_t.c.participant_id)
+        .where(in_region, unsent, items_t.c.planned_for <= day)
+    ).all()
+    by_contact: dict[int, list[Any]] = {}
+    for row in rows:
+        by_contact.setdefault(row.contact_id, []).append(row)
+    next_day = _next_business_day(model, day)
+    contacts = {contact.id: contact for contact in directory.contacts}
+    coordinator = next(iter(directory.coordinators()), None)
+    for contact_id, contact_rows in by_contact.items():
+        message = existing.get(contact_id)
+        if message is not None and message.status != "pending":
+            late = [row.id for row in contact_rows if row.outbox_id is None]
+            connection.execute(update(items_t).where(items_t.c.id.in_(late)).values(planned_for=next_day))
+            continue
+        kept, superseded = _highest_level_per_step(contact_rows)
+        if superseded:
+            connection.execute(delete(items_t).where(items_t.c.id.in_(superseded)))
+        contact = contacts.get(contact_id)
+        if contact is None:  # deactivated since the item was planned: it will never be sent
+            connection.execute(delete(items_t).where(items_t.c.id.in_([row.id for row in kept])))
+            continue
+        agency = directory.agency(contact.agency_id)
+        rendered = render_email(
+            KIND, _digest_context(directory, region, model, contact, agency, coordinator, kept, day, base_url)
+        )
+        key = idempotency_key(contact_id, KIND, period, (row.id for row in kept))
+        status, error = "pending", None
+        try:
+            recipient = validate_email_address(contact.email)
+        except ValueError as exc:
+            recipient, status, error = contact.email, "failed", f"Ungültige E-Mail-Adresse '{contact.email}': {exc}"
+            result.digests_invalid += 1
+        values = {
+            "idempotency_key": key,
+            "recipient": recipient,
+            "recipient_name": contact.name,
+            "send_on": day,
+            "subject": rendered.subject,
+            "body_text": rendered.text,
+            "body_html": rendered.html,
+            "item_count": len(kept),
+            "status": status,
+            "last_error": error,
+            "updated_at": utcnow(),
+        }
+        message_id: int
+        if message is None:
+            message_id = connection.execute(
+                outbox_t.insert()
+                .values(
+                    kind=KIND,
+                    period=period,
+                    region_id=region.id,
+                    contact_id=contact_id,
+                    attachments=[],
+                    created_at=utcnow(),
+                    next_attempt_at=utcnow(),
+                    attempts=0,
+                    **values,
+                )
+                .returning(outbox_t.c.id)
+            ).scalar_one()
+            result.digests_created += 1
+        else:
+            message_id = message.id
+            if message.idempotency_key != key:
+                connection.execute(update(outbox_t).where(outbox_t.c.id == message_id).values(**values))
+                result.digests_updated += 1
+        ids = [row.id for row in kept]
+        for start in range(0, len(ids), 900):
+            connection.execute(
+                update(items_t).where(items_t.c.id.in_(ids[start : start + 900])).values(outbox_id=message_id)
+            )
+    for contact_id, message in existing.items():
+        if message.status == "pending" and contact_id not in by_contact:
+            connection.execute(
+                update(outbox_t)
+                .where(and_(outbox_t.c.id == message.id, outbox_t.c.status == "pending"))
+                .values(status="cancelled", updated_at=utcnow())
+            )
+            result.digests_cancelled += 1
+
+
+def _next_business_day(model: ProcessModel, day: date) -> date:
+    return calendar_for(model).next_business_day(day + timedelta(days=1))
+
+
+def _highest_level_per_step(rows: Sequence[Any]) -> tuple[list[Any], list[int]]:
+    """Keep one item per (participant, step, due): the most urgent level not yet sent."""
+    best: dict[tuple[int, str, date], Any] = {}
+    superseded: list[int] = []
+    for row in rows:
+        key = (row.participant_id, row.step, row.due)
+        other = best.get(key)
+        if other is None:
+            best[key] = row
+            continue
+        keep, drop = (row, other) if LEVELS.index(row.level) > LEVELS.index(other.level) else (other, row)
+        best[key] = keep
+        superseded.append(drop.id)
+    return list(best.values()), superseded
+
+
+def _agency_names(directory: Directory, refs: Iterable[str]) -> list[str]:
+    """German names of the agencies behind responsibility refs like "KT:VHS-BA" or "AA"."""
+    names: dict[str, None] = {}
+    for ref in refs:
+        kind, _, code = ref.partition(":")
+        for agency in directory.agencies_for(AgencyRef(kind, code or None)):
+            names[agency.name] = None
+    return list(names)
+
+
+def _digest_context(
+    directory: Directory,
+    region: Region,
+    model: ProcessModel,
+    contact: ContactInfo,
+    agency: AgencyInfo | None,
+    coordinator: ContactInfo | None,
+    rows: Sequence[Any],
+    day: date,
+    base_url: str,
+) -> dict[str, Any]:
+    groups = []
+    counts = dict.fromkeys(LEVELS, 0)
+    for level in reversed(LEVELS):
+        chosen = sorted((row for row in rows if row.level == level), key=lambda row: (row.due, row.ref, row.step))
+        if not chosen:
+            continue
+        counts[level] = len(chosen)
+        listed = []
+        for row in chosen[:MAX_ITEMS_PER_GROUP]:
+            step_spec = model.steps.get(row.step)
+            cached: dict[str, Any] = next((step for step in (row.open_steps or []) if step.get("step") == row.step), {})
+            others = [
+                name
+                for name in _agency_names(directory, cached.get("responsible", []))
+                if agency is None or name != agency.name
+            ]
+            listed.append(
+                {
+                    "ref": row.ref,
+                    "name": f"{row.first_name} {row.last_name}"
+                    if region.full_names_in_email
+                    else initials(row.first_name, row.last_name),
+                    "step_label": step_spec.label if step_spec else row.step,
+                    "legal_basis": step_spec.legal_basis if step_spec else "",
+                    "due": row.due,
+                    "days_overdue": max((day - row.due).days, 0),
+                    "agency": agency.name if agency else "Koordination",
+                    "others": ", ".join(others),
+                    "url": f"{base_url.rstrip('/')}/teilnehmende/{row.ref}" if base_url else "",
+                }
+            )
+        groups.append(
+            {
+                "level": level,
+                "label": LEVEL_LABELS[level],
+                "explanation": GROUP_EXPLANATIONS[level],
+                "entries": listed,
+                "more": len(chosen) - len(listed),
+            }
+        )
+    return {
+        "region": {"code": region.code, "name": region.name},
+        "contact": {"name": contact.name, "email": contact.email},
+        "agency_name": agency.name if agency else f"die Koordination {region.name}",
+        "coordinator": {"name": coordinator.name, "email": coordinator.email} if coordinator else None,
+        "day": day,
+        "groups": groups,
+        "total": len(rows),
+        "counts": counts,
+    }

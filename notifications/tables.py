@@ -1,0 +1,87 @@
+"""Reminder items and the outbox: everything to be emailed is written here before it is sent."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from pipeline.database import JSONType, UTCDateTime, utcnow
+
+#: Urgency levels of a reminder, least urgent first.
+LEVELS: tuple[str, ...] = ("upcoming", "due", "second", "escalated")
+LEVEL_LABELS: dict[str, str] = {
+    "upcoming": "Demnächst fällig",
+    "due": "Fällig",
+    "second": "Überfällig – zweite Erinnerung",
+    "escalated": "Eskaliert",
+}
+
+#: Outbox states: pending → sending → sent; temporary failures go to retry, permanent ones to failed.
+STATUSES: dict[str, str] = {
+    "pending": "geplant",
+    "sending": "wird gesendet",
+    "retry": "erneuter Versuch geplant",
+    "sent": "gesendet",
+    "failed": "fehlgeschlagen",
+    "cancelled": "entfallen",
+}
+
+
+class ReminderItem(SQLModel, table=True):
+    """One open step of one participant that one contact is reminded of at one urgency level."""
+
+    __tablename__ = "reminder_item"
+    __table_args__ = (
+        UniqueConstraint("participant_id", "step", "due", "level", "contact_id", name="uq_reminder_item"),
+        Index("ix_reminder_item_region_pending", "region_id", "outbox_id", "planned_for"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    region_id: int = Field(foreign_key="region.id", ondelete="CASCADE")
+    participant_id: int = Field(foreign_key="participant.id", ondelete="CASCADE", index=True)
+    step: str = Field(max_length=60)
+    due: date
+    level: str = Field(max_length=12)
+    contact_id: int = Field(foreign_key="contact.id", ondelete="CASCADE", index=True)
+    agency_id: int | None = Field(default=None, foreign_key="agency.id", ondelete="SET NULL")
+    planned_for: date
+    outbox_id: int | None = Field(default=None, foreign_key="outbox.id", ondelete="SET NULL", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """An email, rendered and keyed before it is sent. At most one per contact, kind and period."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("contact_id", "kind", "period", name="uq_outbox_contact_kind_period"),
+        Index("ix_outbox_sendable", "status", "send_on", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=64, unique=True)
+    kind: str = Field(max_length=40)
+    period: str = Field(max_length=60)
+    region_id: int | None = Field(default=None, foreign_key="region.id", ondelete="CASCADE", index=True)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", ondelete="SET NULL")
+    recipient: str = Field(max_length=254)
+    recipient_name: str = Field(default="", max_length=200)
+    send_on: date
+    subject: str = Field(max_length=300)
+    body_text: str
+    body_html: str
+    attachments: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    item_count: int = 0
+    status: str = Field(default="pending", max_length=12)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_error: str | None = None
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claim_token: str | None = Field(default=None, max_length=40)
+    message_id: str | None = Field(default=None, max_length=200)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,288 @@
+"""Reminders end to end against a real SMTP server: the right contacts, the right business days."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import Engine, func
+from sqlmodel import Session, select
+
+from notifications.jobs import run_send, run_sweep
+from notifications.mailers import SmtpConfig, SmtpMailer
+from notifications.tables import OutboxMessage, ReminderItem
+from pipeline.repository import get_participant, record_event
+from process_models import Event, ModelCatalog, ProcessModel, load_model
+from tests.notifications import scenario
+from tests.smtp import Sink, smtp_server
+
+THURSDAY, FRIDAY, SATURDAY, SUNDAY, WHIT_MONDAY, TUESDAY = (date(2026, 5, 21) + timedelta(days=n) for n in range(6))
+FROM = "Förderkette <foerderkette@landkreis-bamberg.example>"
+
+
+@pytest.fixture(scope="module")
+def model() -> ProcessModel:
+    return load_model()
+
+
+@pytest.fixture
+def catalog() -> ModelCatalog:
+    return ModelCatalog(None)
+
+
+def cw(agency: str) -> str:
+    return f"case_worker@{agency.lower()}.bamberg.example"
+
+
+def sweep(engine: Engine, catalog: ModelCatalog, day: date) -> None:
+    run_sweep(
+        engine=engine, catalog=catalog, region="BY-BA", today=day, base_url="https://foerderkette.bamberg.example"
+    )
+
+
+def send(engine: Engine, catalog: ModelCatalog, day: date, port: int) -> tuple[int, list[str]]:
+    report, quiet = run_send(
+        engine=engine,
+        catalog=catalog,
+        mailer=SmtpMailer(SmtpConfig(host="127.0.0.1", port=port, timeout=5)),
+        mail_from=FROM,
+        today=day,
+    )
+    return report.sent, quiet
+
+
+def test_right_contacts_right_digests_right_business_days(
+    engine: Engine, session: Session, model: ProcessModel, catalog: ModelCatalog
+) -> None:
+    scenario.build(session, model)
+    with smtp_server() as (sink, port):
+        # Thursday: due, second and upcoming reminders go out the same day
+        sweep(engine, catalog, THURSDAY)
+        assert send(engine, catalog, THURSDAY, port) == (7, [])
+        assert sink.recipients() == sorted(
+            [cw("ABH-BA"), cw("AA-BA"), cw("BAMF-BA"), cw("BFZ-BA"), cw("JC-BA"), cw("MBE-BA"), cw("VHS-BA")]
+        )
+        abh = sink.to(cw("ABH-BA"))[0]
+        text = abh.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        assert "BA-ABS (R. H.): Meldung nicht ordnungsgemäßer Teilnahme bearbeiten" in text
+        assert "BA-LAP (R. H.): Verfall der Berechtigung abwenden" in text
+        assert "Rania" not in text and "Haddad" not in text  # reference and initials only
+        assert "https://foerderkette.bamberg.example/teilnehmende/BA-ABS" in text
+        assert abh["Subject"] == "[Förderkette BY-BA] 2 offene Schritte – 1 überfällig – 21.05.2026"
+        bamf = sink.to(cw("BAMF-BA"))[0].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        assert "BA-REG" in bamf and "BA-BSK" in bamf  # one digest, two participants
+
+        # Friday: only what is new today (graduate management comes into its 8-week window)
+        sweep(engine, catalog, FRIDAY)
+        assert send(engine, catalog, FRIDAY, port) == (1, [])
+        assert sink.recipients().count(cw("JC-BA")) == 2
+        assert "BA-GRD" in sink.to(cw("JC-BA"))[-1].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+        # Pentecost weekend: nothing new, nothing sent on Saturday, Sunday or Whit Monday
+        for day in (SATURDAY, SUNDAY, WHIT_MONDAY):
+            sweep(engine, catalog, day)
+            sent, quiet = send(engine, catalog, day, port)
+            assert (sent, quiet) == (0, ["BY-BA"])
+        assert len(sink.messages) == 8
+
+        # Tuesday after Pentecost: the absence escalates to the ABH's lead and the coordinator
+        sweep(engine, catalog, TUESDAY)
+        assert send(engine, catalog, TUESDAY, port)[0] == 7
+        tuesday = sink.recipients()
+        for address in (cw("ABH-BA"), "lead@abh-ba.bamberg.example", "coordinator@kom-ba.bamberg.example"):
+            assert address in tuesday
+        escalation = sink.to("coordinator@kom-ba.bamberg.example")[0]
+        assert "ESKALIERT (1)" in escalation.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        assert "Jour fixe" in escalation.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+def test_weekend_sweep_plans_for_the_next_business_day(
+    engine: Engine, session: Session, model: ProcessModel, catalog: ModelCatalog
+) -> None:
+    scenario.build(session, model)
+    sweep(engine, catalog, SATURDAY)
+    messages = session.exec(select(OutboxMessage)).all()
+    assert messages and {message.send_on for message in messages} == {TUESDAY}
+    with smtp_server() as (sink, port):
+        assert send(engine, catalog, SUNDAY, port)[0] == 0
+        assert send(engine, catalog, TUESDAY, port)[0] == len(messages)
+        assert len(sink.messages) == len(messages)
+
+
+def test_sweeping_and_sending_twice_sends_once(
+    engine: Engine, session: Session, model: ProcessModel, catalog: ModelCatalog
+) -> None:
+    scenario.build(session, model)
+    sweep(engine, catalog, THURSDAY)
+    sweep(engine, catalog, THURSDAY)
+    items = session.exec(select(func.count()).select_from(ReminderItem)).one()
+    with smtp_server() as (sink, port):
+        first = send(engine, catalog, THURSDAY, port)[0]
+        again = send(engine, catalog, THURSDAY, port)[0]
+        sweep(engine, catalog, THURSDAY)
+        third = send(engine, catalog, THURSDAY, port)[0]
+    assert (first, again, third) == (7, 0, 0)
+    assert len(sink.messages) == 7
+    assert session.exec(select(func.count()).select_from(ReminderItem)).one() == items
+    ids = [message["Message-ID"] for message in sink.messages]
+    assert len(set(ids)) == 7
+
+
+def test_one_digest_per_contact_per_day(
+    engine: Engine, session: Session, model: ProcessModel, catalog: ModelCatalog
+) -> None:
+    """Something new after the day's digest went out waits for the next business day."""
+    scenario.build(session, model)
+    with smtp_server() as (sink, port):
+        sweep(engine, catalog, THURSDAY)
+        send(engine, catalog, THURSDAY, port)
+        newcomer = scenario.make_participant(
+            session,
+            session.exec(select(scenario.Region)).one(),
+            model,
+            ref="BA-NEW",
+            stage="obliged",
+            since=date(2026, 5, 4),
+            obliged_on=date(2026, 5, 4),
+            obliged_by="JC",
+        )
+        assert newcomer.next_due == date(2026, 5, 18)
+        sweep(engine, catalog, THURSDAY)
+        assert send(engine, catalog, THURSDAY, port)[0] == 0
+        assert len(sink.to(cw("JC-BA"))) == 1
+        sweep(engine, catalog, FRIDAY)
+        send(engine, catalog, FRIDAY, port)
+        friday = sink.to(cw("JC-BA"))[-1].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        assert "BA-NEW" in friday and "BA-GRD" in friday
+
+
+def test_unsent_reminders_of_finished_steps_are_dropped(
+    engine: Engine, session: Session, model: ProcessModel, catalog: ModelCatalog
+) -> None:
+    scenario.build(session, model)
+    sweep(engine, catalog, SATURDAY)  # planned for Tuesday
+    person = get_participant(session=session, ref="BA-OBL")
+    record_event(
+        session=session,
+        participant=person,
+        event=Event("registered", {"provider": "VHS-BA"}, by="KT"),
+        on=SATURDAY,
+        model=model,
+        today=SATURDAY,
+    )
+    session.commit()
+    sweep(engine, catalog, SATURDAY)
+    session.expire_all()
+    jc = session.exec(select(OutboxMessage).where(OutboxMessage.recipient == cw("JC-BA"))).one()
+    assert (jc.status, jc.item_count) == ("pending", 1)
+    assert "BA-OBL" not in jc.body_text and "BA-GRD" in jc.body_text
+    person = get_participant(session=session, ref="BA-GRD")
+    record_event(
+        session=session,
+        participant=person,
+        event=Event("followup_planned", {"path": "bsk"}, by="JC"),
+        on=SATURDAY,
+        model=model,
+        today=SATURDAY,
+    )
+    session.commit()
+    sweep(engine, catalog, SATURDAY)
+    session.expire_all()
+    assert session.exec(select(OutboxMessage).where(OutboxMessage.recipient == cw("JC-BA"))).one().status == "cancelled"
+    with smtp_server() as (sink, port):
+        send(engine, catalog, TUESDAY, port)
+    assert not sink.to(cw("JC-BA"))
+
+
+def test_full_names_when_the_region_enables_them(
+    engine: Engine, session: Session, model: ProcessModel, catalog: ModelCatalog
+) -> None:
+    scenario.build(session, model, full_names=True)
+    sweep(engine, catalog, THURSDAY)
+    message = session.exec(select(OutboxMessage).where(OutboxMessage.recipient == cw("JC-BA"))).one()
+    assert "BA-OBL (Rania Haddad)" in message.body_text
+
+
+def test_malformed_address_is_reported_not_crashed_on(
+    engine: Engine, session: Session, model: ProcessModel, catalog: ModelCatalog
+) -> None:
+    from pipeline.tables import Contact
+
+    scenario.build(session, model)
+    broken = session.exec(select(Contact).where(Contact.email == cw("JC-BA"))).one()
+    broken.email = "jobcenter(at)bamberg"  # bypassing validation, as an old database might
+    session.add(broken)
+    session.commit()
+    sweep(engine, catalog, THURSDAY)
+    with smtp_server() as (sink, port):
+        assert send(engine, catalog, THURSDAY, port)[0] == 6
+    session.expire_all()
+    failed = session.exec(select(OutboxMessage).where(OutboxMessage.status == "failed")).one()
+    assert failed.recipient == "jobcenter(at)bamberg"
+    assert failed.last_error is not None and "Ungültige E-Mail-Adresse" in failed.last_error
+    assert len(sink.messages) == 6
+
+
+def test_rejected_mailbox_fails_permanently_and_is_not_retried(
+    engine: Engine, session: Session, model: ProcessModel, catalog: ModelCatalog
+) -> None:
+    scenario.build(session, model)
+    sweep(engine, catalog, THURSDAY)
+    with smtp_server(sink=Sink(reject={cw("MBE-BA")})) as (sink, port):
+        assert send(engine, catalog, THURSDAY, port)[0] == 6
+        assert send(engine, catalog, THURSDAY, port)[0] == 0
+        assert len(sink.messages) == 6 and cw("MBE-BA") not in sink.recipients()
+    session.expire_all()
+    failed = session.exec(select(OutboxMessage).where(OutboxMessage.recipient == cw("MBE-BA"))).one()
+    assert (failed.status, failed.attempts) == ("failed", 1)
+    assert "550" in (failed.last_error or "") and "Mailbox unbekannt" in (failed.last_error or "")
+
+
+def test_refused_connections_then_recovery_delivers_everything_once(
+    engine: Engine, session: Session, model: ProcessModel, catalog: ModelCatalog
+) -> None:
+    from notifications.outbox import send_due
+    from tests.smtp import free_port
+
+    scenario.build(session, model)
+    sweep(engine, catalog, THURSDAY)
+    port = free_port()
+    mailer = SmtpMailer(SmtpConfig(host="127.0.0.1", port=port, timeout=5))
+    from datetime import UTC, datetime
+
+    now = [datetime.now(UTC)]
+    report = send_due(engine=engine, mailer=mailer, mail_from=FROM, today=THURSDAY, clock=lambda: now[0])
+    assert (report.sent, report.retry) == (0, 7)
+    assert "Verbindung abgelehnt" in report.errors[0]
+    again = send_due(engine=engine, mailer=mailer, mail_from=FROM, today=THURSDAY, clock=lambda: now[0])
+    assert again.claimed == 0  # backing off
+    with smtp_server(port=port) as (sink, _port):
+        now[0] += timedelta(minutes=1, seconds=1)
+        recovered = send_due(engine=engine, mailer=mailer, mail_from=FROM, today=THURSDAY, clock=lambda: now[0])
+        assert recovered.sent == 7
+        now[0] += timedelta(hours=2)
+        assert send_due(engine=engine, mailer=mailer, mail_from=FROM, today=THURSDAY, clock=lambda: now[0]).sent == 0
+    assert len(sink.messages) == 7 and len({m["To"] for m in sink.messages}) == 7
+    session.expire_all()
+    assert {(m.status, m.attempts) for m in session.exec(select(OutboxMessage)).all()} == {("sent", 2)}
+
+
+def test_a_message_that_keeps_failing_is_given_up(
+    engine: Engine, session: Session, model: ProcessModel, catalog: ModelCatalog
+) -> None:
+    from datetime import UTC, datetime
+
+    from notifications.mailers import MemoryMailer, TemporaryFailure
+    from notifications.outbox import send_due
+
+    scenario.build(session, model)
+    sweep(engine, catalog, THURSDAY)
+    mailer = MemoryMailer(fail_with=TemporaryFailure("451 4.3.0 Temporär nicht verfügbar"))
+    now = datetime.now(UTC)
+    for _ in range(3):
+        send_due(engine=engine, mailer=mailer, mail_from=FROM, today=THURSDAY, max_attempts=3, clock=lambda at=now: at)
+        now += timedelta(hours=2)
+    session.expire_all()
+    states = {(m.status, m.attempts) for m in session.exec(select(OutboxMessage)).all()}
+    assert states == {("failed", 3)}
+    assert all("nach 3 Versuchen aufgegeben" in (m.last_error or "") for m in session.exec(select(OutboxMessage)).all())
