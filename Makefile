@@ -37,6 +37,7 @@ demo: setup
 	@echo "  $(RUN) foerderkette participants list --region BY-BA --overdue   # überfällige Schritte"
 	@echo "  $(RUN) foerderkette participants show BY-BA-00001                # eine Person mit Verlauf"
 	@echo "  $(RUN) foerderkette reminders preview                            # die Sammelmails an die Stellen"
+	@echo "  $(RUN) foerderkette jourfixe agenda --region BY-BA --month $$(date -d '+1 month' +%Y-%m) --format html -o tagesordnung.html"
 	@echo "  $(RUN) foerderkette process show                                 # das Prozessmodell"
 
 test: setup

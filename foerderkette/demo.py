@@ -11,18 +11,30 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
 from typing import Any
 
 from sqlalchemy import Engine, delete, select
-from sqlmodel import Session
+from sqlmodel import Session, col
+from sqlmodel import select as model_select
 
+from checklists.repository import (
+    add_action,
+    add_decision,
+    close_action,
+    meeting_for_month,
+    record_attendance,
+    save_series,
+)
+from checklists.tables import MeetingSeries
 from foerderkette.demo_data import CONTACT_FIRST, CONTACT_LAST, FIRST_NAMES, LAST_NAMES, PROVIDERS, REGIONS
 from pipeline.bulk import bulk_insert
 from pipeline.database import table_of, utcnow
 from pipeline.repository import steps_columns
 from pipeline.tables import Agency, Contact, Course, Enrollment, Participant, Region, StageChange
 from process_models import Event, ModelCatalog, ParticipantState, ProcessModel, advance, new_state, open_steps
+from process_models.durations import add_months
 
 Progress = Callable[[int, int], None]
 
@@ -108,6 +120,7 @@ class DemoSummary:
     courses: int = 0
     participants: int = 0
     stage_changes: int = 0
+    meetings: int = 0
     seconds: float = 0.0
     by_stage: dict[str, int] = field(default_factory=dict)
 
@@ -174,6 +187,10 @@ class _Simulator:
         case = _Case(provider=rng.choice(self.ctx.providers), course_type=_weighted(rng, COURSE_TYPE_WEIGHTS))
         steps: list[tuple[str, dict[str, Any], str | None, int]] = []
         entry = rng.random()
+        if target == "entitled":
+            entry = 0.5 + entry * 0.5  # entitled without obligation
+        elif target == "obliged":
+            entry = entry * 0.5  # obliged by the Jobcenter or the ABH
         if entry < 0.35:
             steps += [
                 ("entitlement_confirmed", {"issued_by": "JC"}, "JC", 0),
@@ -550,6 +567,8 @@ def generate_demo(
             bulk_insert(connection, table_of(Enrollment), enrollment_rows)
         summary.courses = len(course_rows)
         summary.regions = len(region_rows)
+        for region, ctx in zip(region_rows, contexts, strict=True):
+            summary.meetings += _meetings(session, rng, region, ctx, model_of[ctx.code], as_of)
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -676,6 +695,143 @@ def _course(
         "min_size": 10 if course_type == "literacy" else 15,
         "cancelled": False,
     }
+
+
+def _meetings(
+    session: Session, rng: random.Random, region: Region, ctx: _RegionContext, model: ProcessModel, as_of: date
+) -> int:
+    """The region's meeting series, last month's Jour fixe with minutes, and its action items."""
+    assert region.id is not None
+    agencies = list(
+        session.exec(model_select(Agency).where(Agency.region_id == region.id).order_by(col(Agency.id))).all()
+    )
+    agency_ids = [agency.id for agency in agencies]
+    contacts = list(
+        session.exec(
+            model_select(Contact).where(col(Contact.agency_id).in_(agency_ids)).order_by(col(Contact.id))
+        ).all()
+    )
+    by_type = {agency.type: agency for agency in agencies}
+
+    def contact_of(kind: str, role: str) -> Contact:
+        agency = by_type[kind]
+        return next(c for c in contacts if c.agency_id == agency.id and c.role == role)
+
+    coordinator = contact_of("KOM", "coordinator")
+    start = date(as_of.year - 1, as_of.month, 1)
+    slug = _slug(ctx.seat)
+    series = [
+        MeetingSeries(
+            region_id=region.id,
+            name="Jour fixe Integrationskurs",
+            kind="jourfixe",
+            rrule="FREQ=MONTHLY;BYDAY=1TU",
+            starts=start,
+            start_time="09:30",
+            duration_minutes=120,
+            location=f"Landratsamt {ctx.seat}, Sitzungssaal 2",
+            video_link=f"https://konferenz.{slug}.example/jourfixe" if rng.random() < 0.5 else "",
+            invited_agencies=[a.id for a in agencies if a.id is not None],
+            chair_contact_id=coordinator.id,
+            minute_keepers=[
+                c.id
+                for c in (coordinator, contact_of("JC", "case_worker"), contact_of("ABH", "case_worker"))
+                if c.id is not None
+            ],
+        ),
+        MeetingSeries(
+            region_id=region.id,
+            name="Netzwerktreffen Integration",
+            kind="network",
+            rrule="FREQ=MONTHLY;INTERVAL=3;BYDAY=2WE",
+            starts=start,
+            start_time="14:00",
+            duration_minutes=150,
+            location=f"Bürgerhaus {ctx.seat}",
+            invited_agencies=[a.id for a in agencies if a.id is not None],
+            chair_contact_id=coordinator.id,
+        ),
+        MeetingSeries(
+            region_id=region.id,
+            name="Integrationskonferenz",
+            kind="konferenz",
+            rrule="FREQ=MONTHLY;INTERVAL=6;BYDAY=3TH",
+            starts=start,
+            start_time="10:00",
+            duration_minutes=240,
+            location=f"Landratsamt {ctx.seat}, Großer Saal",
+            invited_agencies=[a.id for a in agencies if a.id is not None],
+            chair_contact_id=coordinator.id,
+        ),
+    ]
+    for item in series:
+        save_series(session=session, series=item)
+    last_month = add_months(as_of.replace(day=1), -1)
+    meeting = meeting_for_month(
+        session=session, series=series[0], year=last_month.year, month=last_month.month, model=model
+    )
+    for agency in agencies:
+        if agency.type != "SOZ":
+            record_attendance(session=session, meeting=meeting, agency=agency, present=rng.random() < 0.85)
+    add_decision(
+        session=session,
+        meeting=meeting,
+        item_key="waiting",
+        text="Das BAMF prüft die Neuzuweisung aller seit mehr als acht Wochen Wartenden.",
+        recorded_by=coordinator.name,
+    )
+    add_decision(
+        session=session,
+        meeting=meeting,
+        item_key="course_planning",
+        text="Ein zusätzlicher Alphabetisierungskurs mit Kinderbetreuung wird für das nächste Quartal geplant.",
+        recorded_by=coordinator.name,
+    )
+    meeting_day = meeting.starts_at.date()
+    provider = next(a for a in agencies if a.type == "KT")
+    actions = [
+        (
+            "Liste der Verpflichteten ohne Anmeldung abgleichen und Anmeldenachweise anfordern",
+            by_type["JC"],
+            meeting_day + timedelta(days=14),
+        ),
+        (
+            f"Termin für einen Alphabetisierungskurs mit Kinderbetreuung melden ({provider.name})",
+            provider,
+            as_of + timedelta(days=10),
+        ),
+        (
+            "Fahrtkostenübernahme für Teilnehmende ohne ÖPNV-Anbindung klären",
+            by_type["KOM"],
+            as_of + timedelta(days=30),
+        ),
+        (
+            "Zentrale Einstufungstermine für das nächste Quartal veröffentlichen",
+            by_type["KOM"],
+            meeting_day + timedelta(days=7),
+        ),
+    ]
+    for index, (title, owner, due) in enumerate(actions):
+        action = add_action(
+            session=session,
+            region=region,
+            meeting=meeting,
+            item_key="action_items",
+            title=title,
+            owner=owner,
+            contact=None,
+            due=due,
+        )
+        if index == 3:
+            close_action(
+                session=session,
+                region=region,
+                action_id=action.id or 0,
+                closed_by=coordinator.name,
+                note="Termine stehen auf der Website.",
+                at=datetime.combine(meeting_day + timedelta(days=5), clock(10), tzinfo=UTC),
+            )
+    return 1
 
 
 def _add_planned_courses(

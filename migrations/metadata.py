@@ -1,4 +1,5 @@
 """Imports every table module so that `SQLModel.metadata` is complete (for Alembic and tests)."""
 
+import checklists.tables  # noqa: F401
 import notifications.tables  # noqa: F401
 import pipeline.tables  # noqa: F401

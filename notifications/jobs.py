@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from notifications.jourfixe import plan_action_reminders
 from notifications.mailers import Mailer
 from notifications.outbox import SendReport, send_due
 from notifications.sweep import SweepResult, sweep_region
@@ -27,17 +28,20 @@ def region_codes(engine: Engine, only: Sequence[str] | None = None) -> list[str]
 
 
 def run_sweep(*, engine: Engine, catalog: ModelCatalog, region: str, today: date, base_url: str = "") -> SweepResult:
-    """The daily sweep of one region, committed on success."""
+    """The daily sweep of one region (open steps and open action items), committed on success."""
     with session_scope(engine) as session:
         found = get_region(session=session, code=region)
+        current = catalog.current(found.code, land=found.land)
         result = sweep_region(
             session=session,
             region=found,
             model_for=lambda version: catalog.get(version, found.code, land=found.land),
-            current=catalog.current(found.code, land=found.land),
+            current=current,
             today=today,
             base_url=base_url,
         )
+        followup = plan_action_reminders(session=session, region=found, model=current, today=today)
+        result.action_items_reminded = followup.reminded
     return result
 
 

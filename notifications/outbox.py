@@ -9,13 +9,16 @@ over; the Message-ID stays the same so a rare resend is recognisable as a duplic
 
 from __future__ import annotations
 
+import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import Connection, Engine, and_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from notifications.mailers import Mailer, PermanentFailure, TemporaryFailure
 from notifications.messages import build_message, message_id_for
@@ -24,6 +27,81 @@ from pipeline.database import table_of, utcnow
 
 LEASE = timedelta(minutes=15)
 _MAX_BACKOFF = timedelta(hours=1)
+
+
+def idempotency_key(contact_id: int | None, kind: str, period: str, items: Iterable[Any]) -> str:
+    """The key that makes an email unique: who, what kind, which period, which items."""
+    text = f"{contact_id}|{kind}|{period}|{','.join(sorted(str(item) for item in items))}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Recipient:
+    id: int
+    name: str
+    email: str
+
+
+def enqueue(
+    connection: Connection,
+    *,
+    kind: str,
+    period: str,
+    region_id: int | None,
+    recipient: Recipient,
+    subject: str,
+    text: str,
+    html: str,
+    send_on: date,
+    items: Iterable[Any] = (),
+    attachments: list[dict[str, Any]] | None = None,
+) -> bool:
+    """Write one email into the outbox unless this contact already has one of this kind and period.
+
+    Returns True when a row was written. An invalid address is written as failed, with the reason.
+    """
+    from pipeline.importing import validate_email_address  # noqa: PLC0415
+
+    outbox = table_of(OutboxMessage)
+    exists = connection.execute(
+        select(outbox.c.id).where(outbox.c.contact_id == recipient.id, outbox.c.kind == kind, outbox.c.period == period)
+    ).first()
+    if exists is not None:
+        return False
+    item_list = list(items)
+    status, error, address = "pending", None, recipient.email
+    try:
+        address = validate_email_address(recipient.email)
+    except ValueError as exc:
+        status, error = "failed", f"Ungültige E-Mail-Adresse '{recipient.email}': {exc}"
+    now = utcnow()
+    values = {
+        "idempotency_key": idempotency_key(recipient.id, kind, period, item_list),
+        "kind": kind,
+        "period": period,
+        "region_id": region_id,
+        "contact_id": recipient.id,
+        "recipient": address,
+        "recipient_name": recipient.name,
+        "send_on": send_on,
+        "subject": subject,
+        "body_text": text,
+        "body_html": html,
+        "attachments": attachments or [],
+        "item_count": len(item_list),
+        "status": status,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": error,
+        "created_at": now,
+        "updated_at": now,
+    }
+    statement: Any
+    if connection.dialect.name == "postgresql":
+        statement = pg_insert(outbox).values(values).on_conflict_do_nothing()
+    else:
+        statement = sqlite_insert(outbox).values(values).on_conflict_do_nothing()
+    return bool(connection.execute(statement).rowcount)
 
 
 def backoff(attempts: int) -> timedelta:

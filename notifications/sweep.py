@@ -3,7 +3,6 @@ reminders, and write one digest per contact and send day into the outbox."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -14,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
+from notifications.outbox import idempotency_key
 from notifications.planning import AgencyInfo, ContactInfo, Directory, reminder_level, send_day
 from notifications.rendering import render_email
 from notifications.tables import LEVEL_LABELS, LEVELS, OutboxMessage, ReminderItem
@@ -51,6 +51,7 @@ class SweepResult:
     digests_updated: int = 0
     digests_cancelled: int = 0
     digests_invalid: int = 0
+    action_items_reminded: int = 0
     by_level: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LEVELS, 0))
 
     def summary(self) -> str:
@@ -59,6 +60,7 @@ class SweepResult:
             f"{self.region}: {self.participants} Teilnehmende, {self.open_steps} offene Schritte ({self.overdue} überfällig); "
             f"{self.items_planned} Erinnerungen neu geplant, {self.items_dropped} entfallen; "
             f"Versand am {self.send_day:%d.%m.%Y}: {self.digests_created} Sammelmails neu, {self.digests_updated} ergänzt"
+            + (f"; {self.action_items_reminded} Jour-fixe-Aufgaben erinnert" if self.action_items_reminded else "")
             + (f" ({levels})" if levels else "")
         )
 
@@ -224,12 +226,6 @@ def _planned_levels(connection: Connection, region_id: int, day: date) -> dict[s
     for level in levels:
         counts[level] = counts.get(level, 0) + 1
     return counts
-
-
-def idempotency_key(contact_id: int | None, kind: str, period: str, items: Iterable[Any]) -> str:
-    """The key that makes an email unique: who, what kind, which period, which items."""
-    text = f"{contact_id}|{kind}|{period}|{','.join(str(item) for item in sorted(items))}"
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _build_digests(

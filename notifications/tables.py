@@ -9,15 +9,9 @@ from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from pipeline.database import JSONType, UTCDateTime, utcnow
+from process_models.reminders import LEVEL_LABELS, LEVELS
 
-#: Urgency levels of a reminder, least urgent first.
-LEVELS: tuple[str, ...] = ("upcoming", "due", "second", "escalated")
-LEVEL_LABELS: dict[str, str] = {
-    "upcoming": "Demnächst fällig",
-    "due": "Fällig",
-    "second": "Überfällig – zweite Erinnerung",
-    "escalated": "Eskaliert",
-}
+__all__ = ["LEVELS", "LEVEL_LABELS", "STATUSES", "OutboxMessage", "ReminderItem"]
 
 #: Outbox states: pending → sending → sent; temporary failures go to retry, permanent ones to failed.
 STATUSES: dict[str, str] = {

@@ -71,7 +71,7 @@ class ModelValidationError(Exception):
 
 
 @dataclass
-class _Document:
+class YamlDocument:
     name: str
     text: str
     data: Any
@@ -81,13 +81,13 @@ class _Document:
 class _Builder:
     """Collects errors while turning YAML data into spec objects."""
 
-    def __init__(self, doc: _Document) -> None:
+    def __init__(self, doc: YamlDocument) -> None:
         self.doc = doc
         self.errors: list[ModelError] = []
 
-    def error(self, path: Path_, de: str, en: str, doc: _Document | None = None) -> None:
+    def error(self, path: Path_, de: str, en: str, doc: YamlDocument | None = None) -> None:
         doc = doc or self.doc
-        self.errors.append(ModelError(doc.name, _line_of(doc, path), de, en))
+        self.errors.append(ModelError(doc.name, line_of(doc, path), de, en))
 
     def mapping(
         self,
@@ -97,7 +97,7 @@ class _Builder:
         what: str,
         allowed: Iterable[str] | None = None,
         required: Iterable[str] = (),
-        doc: _Document | None = None,
+        doc: YamlDocument | None = None,
     ) -> dict[str, Any]:
         """`value` as a mapping with only `allowed` keys and all `required` keys, or {}."""
         if value is None and not required:
@@ -149,7 +149,7 @@ class _Builder:
         return []
 
 
-def _line_of(doc: _Document, path: Path_) -> int | None:
+def line_of(doc: YamlDocument, path: Path_) -> int | None:
     for end in range(len(path), -1, -1):
         line = doc.lines.get(tuple(path[:end]))
         if line is not None:
@@ -160,7 +160,7 @@ def _line_of(doc: _Document, path: Path_) -> int | None:
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _read(text: str, name: str) -> _Document:
+def read_yaml(text: str, name: str) -> YamlDocument:
     """Parse YAML keeping the line of every node; duplicate keys are errors."""
     try:
         root = yaml.compose(text, Loader=_Loader)
@@ -173,7 +173,7 @@ def _read(text: str, name: str) -> _Document:
         ) from exc
     if root is None:
         raise ModelValidationError([ModelError(name, None, "Die Datei ist leer", "the file is empty")])
-    doc = _Document(name, text, None)
+    doc = YamlDocument(name, text, None)
     errors: list[ModelError] = []
     constructor = yaml.constructor.SafeConstructor()
 
@@ -349,7 +349,7 @@ def _parameters(b: _Builder, data: Any) -> dict[str, Parameter]:
     return params
 
 
-def _param_value(b: _Builder, raw: Any, path: Path_, name: str, doc: _Document | None = None) -> ParamValue | None:
+def _param_value(b: _Builder, raw: Any, path: Path_, name: str, doc: YamlDocument | None = None) -> ParamValue | None:
     if isinstance(raw, bool | int):
         return raw
     if isinstance(raw, str):
@@ -364,7 +364,7 @@ def _param_value(b: _Builder, raw: Any, path: Path_, name: str, doc: _Document |
 
 
 def _duration_ref(
-    b: _Builder, raw: Any, path: Path_, params: Mapping[str, Parameter], doc: _Document | None = None
+    b: _Builder, raw: Any, path: Path_, params: Mapping[str, Parameter], doc: YamlDocument | None = None
 ) -> tuple[Duration, str] | None:
     """A literal period ("6w") or the name of a period parameter."""
     if isinstance(raw, str):
@@ -406,7 +406,7 @@ def _reminders(
     path: Path_,
     params: Mapping[str, Parameter],
     base: ReminderRule | None,
-    doc: _Document | None = None,
+    doc: YamlDocument | None = None,
 ) -> ReminderRule | None:
     spec = b.mapping(
         data, path, what="reminders", allowed=_REMINDER_KEYS, required=() if base else _REMINDER_KEYS, doc=doc
@@ -430,7 +430,7 @@ def _reminders(
 
 
 def _calendar(
-    b: _Builder, data: Any, path: Path_, base: CalendarConfig, doc: _Document | None = None
+    b: _Builder, data: Any, path: Path_, base: CalendarConfig, doc: YamlDocument | None = None
 ) -> CalendarConfig:
     spec = b.mapping(
         data,
@@ -730,7 +730,7 @@ def _transitions(
                         str(target),
                         guard,
                         str(spec.get("refusal") or "").strip(),
-                        _line_of(b.doc, path),
+                        line_of(b.doc, path),
                     )
                 )
     return result
@@ -960,7 +960,7 @@ _REQUIRED_TOP = (
 _OVERRIDE_KEYS = ("region", "base", "parameters", "reminders", "steps", "calendar")
 
 
-def _apply_parameter_overrides(b: _Builder, params: dict[str, Parameter], override: _Document) -> None:
+def _apply_parameter_overrides(b: _Builder, params: dict[str, Parameter], override: YamlDocument) -> None:
     data = override.data.get("parameters") if isinstance(override.data, dict) else None
     for name, raw in b.mapping(data, ("parameters",), what="parameters", doc=override).items():
         path: Path_ = ("parameters", name)
@@ -987,7 +987,7 @@ def _apply_parameter_overrides(b: _Builder, params: dict[str, Parameter], overri
         params[name] = replace(base, value=value, overridden=True)
 
 
-def _build(doc: _Document, override: _Document | None, land: str | None = None) -> ProcessModel:
+def _build(doc: YamlDocument, override: YamlDocument | None, land: str | None = None) -> ProcessModel:
     b = _Builder(doc)
     top = b.mapping(doc.data, (), what="Prozessmodell", allowed=_TOP_KEYS, required=_REQUIRED_TOP)
     if override is not None:
@@ -1220,7 +1220,7 @@ def _build(doc: _Document, override: _Document | None, land: str | None = None) 
     )
 
 
-def _read_file(path: Path) -> _Document:
+def _read_file(path: Path) -> YamlDocument:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
@@ -1229,7 +1229,7 @@ def _read_file(path: Path) -> _Document:
         raise ModelValidationError(
             [ModelError(str(path), None, "Datei ist nicht UTF-8-kodiert", "file is not UTF-8 encoded")]
         ) from exc
-    return _read(text, path.name)
+    return read_yaml(text, path.name)
 
 
 def load_model_text(
@@ -1241,8 +1241,8 @@ def load_model_text(
     land: str | None = None,
 ) -> ProcessModel:
     """Build a model from YAML text (and an optional regional override)."""
-    override = _read(override_text, override_name) if override_text is not None else None
-    return _build(_read(text, name), override, land)
+    override = read_yaml(override_text, override_name) if override_text is not None else None
+    return _build(read_yaml(text, name), override, land)
 
 
 def load_model(

@@ -9,6 +9,7 @@ from foerderkette.cli import (
     db_cmd,
     demo_cmd,
     exchange_cmd,
+    jourfixe_cmd,
     notifications_cmd,
     participants_cmd,
     process_cmd,
@@ -16,7 +17,16 @@ from foerderkette.cli import (
 )
 from foerderkette.cli.base import CliError, Parser
 
-_COMMAND_MODULES = [db_cmd, demo_cmd, regions_cmd, participants_cmd, exchange_cmd, notifications_cmd, process_cmd]
+_COMMAND_MODULES = [
+    db_cmd,
+    demo_cmd,
+    regions_cmd,
+    participants_cmd,
+    exchange_cmd,
+    notifications_cmd,
+    jourfixe_cmd,
+    process_cmd,
+]
 
 
 def build_parser() -> Parser:
@@ -56,7 +66,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc, _user_error_types()):
             print(f"foerderkette: Fehler: {exc}", file=sys.stderr)
             return 1
+        database = _database_problem(exc)
+        if database:
+            print(f"foerderkette: Fehler: {database}", file=sys.stderr)
+            return 1
         raise
+
+
+def _database_problem(exc: BaseException) -> str | None:
+    """A one-line German reason for database errors a user can fix (schema missing, server down)."""
+    if not type(exc).__module__.startswith(("sqlalchemy", "psycopg", "sqlite3")):
+        return None
+    text = str(exc).lower()
+    if "no such table" in text or "does not exist" in text or "undefinedtable" in text:
+        return "Die Datenbank ist nicht eingerichtet oder veraltet – bitte zuerst 'foerderkette db upgrade' ausführen"
+    if "connection" in text or "could not connect" in text or "unable to open" in text:
+        return f"Die Datenbank ist nicht erreichbar ({str(exc).splitlines()[0]})"
+    return None
 
 
 if __name__ == "__main__":

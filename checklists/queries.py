@@ -1,0 +1,830 @@
+"""The checklist queries: pure functions from AgendaData to what an agenda item shows.
+
+Each query is registered with its parameters and their defaults; a checklist item names one.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from checklists.records import AgendaData, Figure, ItemResult, Person, Section
+from process_models import AgencyRef, OpenStep, format_date
+from process_models.durations import add_months
+from process_models.reminders import reminder_level
+from process_models.spec import ReminderRule
+
+QueryFunction = Callable[[AgendaData, Mapping[str, Any]], ItemResult]
+
+PRE_COURSE = ("entitled", "obliged", "placement_tested", "registered")
+
+
+@dataclass(frozen=True)
+class Query:
+    name: str
+    function: QueryFunction
+    params: Mapping[str, Any]
+
+
+REGISTRY: dict[str, Query] = {}
+
+
+def query(name: str, **defaults: Any) -> Callable[[QueryFunction], QueryFunction]:
+    def register(function: QueryFunction) -> QueryFunction:
+        REGISTRY[name] = Query(name, function, defaults)
+        return function
+
+    return register
+
+
+def _d(value: date | None) -> str:
+    return format_date(value) if value else "–"
+
+
+def _days(start: date, end: date) -> int:
+    return (end - start).days
+
+
+def _agency(data: AgendaData, code: str | None) -> str:
+    """The name of an agency ref: "KT:VHS-BA" names that provider, "JC" the region's Jobcenter."""
+    if not code:
+        return "–"
+    kind, _, specific = code.partition(":")
+    if specific:
+        return data.agency_names.get(specific, specific)
+    spec = data.model.agencies.get(kind)
+    return data.agency_names.get(kind) or (spec.label if spec else kind)
+
+
+def _responsible(data: AgendaData, step: Mapping[str, Any] | None) -> str:
+    if not step:
+        return "–"
+    return ", ".join(_agency(data, ref) for ref in step.get("responsible", []))
+
+
+def _due(step: Mapping[str, Any] | None) -> date | None:
+    return date.fromisoformat(step["due"]) if step and step.get("due") else None
+
+
+def _label(data: AgendaData, value_set: str, key: Any) -> str:
+    if key is None:
+        return "–"
+    values = data.model.value_sets.get(value_set)
+    return values.values.get(str(key), str(key)) if values else str(key)
+
+
+def _course_type(data: AgendaData, key: Any) -> str:
+    spec = data.model.course_types.get(str(key)) if key else None
+    return spec.label if spec else (str(key) if key else "–")
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+# --------------------------------------------------------------------------- 1 action items
+
+
+@query("open_action_items")
+def open_action_items(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
+    open_items = sorted((a for a in data.actions if a.status == "open"), key=lambda a: (a.due, a.id))
+    rows = []
+    for action in open_items:
+        late = _days(action.due, data.as_of)
+        state = f"überfällig seit {_plural(late, 'Tag', 'Tagen')}" if late > 0 else "offen"
+        rows.append([action.title, action.owner, _d(action.due), state, _d(action.meeting_date)])
+    done = [a for a in data.actions if a.status == "closed" and a.closed_on and a.closed_on >= data.since]
+    closed_rows = [[a.title, a.owner, _d(a.closed_on), a.closed_by or "–", a.closed_note or ""] for a in done]
+    escalated = _escalations(data)
+    summary = f"{_plural(len(open_items), 'offene Aufgabe', 'offene Aufgaben')}, {len(done)} seit der letzten Sitzung erledigt, {_plural(len(escalated), 'eskalierte Frist', 'eskalierte Fristen')}"
+    return ItemResult(
+        count=len(open_items),
+        summary=summary,
+        sections=[
+            Section(
+                "Offene Aufgaben",
+                ["Aufgabe", "Zuständig", "Frist", "Stand", "Aus Sitzung vom"],
+                rows,
+                "Keine offenen Aufgaben.",
+            ),
+            Section(
+                "Seit der letzten Sitzung erledigt",
+                ["Aufgabe", "Zuständig", "Erledigt am", "Von", "Vermerk"],
+                closed_rows,
+                "Nichts erledigt.",
+            ),
+            Section(
+                "Eskalierte Fristen",
+                ["Person", "Schritt", "Fällig seit", "Zuständig"],
+                escalated,
+                "Keine eskalierten Fristen.",
+            ),
+        ],
+    )
+
+
+def _escalations(data: AgendaData) -> list[list[str]]:
+    rules: dict[str, ReminderRule] = {step.id: step.reminders for step in data.model.steps.values()}
+    rows: list[tuple[date, list[str]]] = []
+    for person in data.persons:
+        for step in person.steps:
+            due = _due(step)
+            rule = rules.get(step["step"])
+            if due is None or rule is None or due >= data.as_of:
+                continue
+            probe = OpenStep(step["step"], step["label"], (AgencyRef("KOM"),), due, due, "", True, 0, "", rule)
+            if reminder_level(probe, data.as_of, data.calendar) == "escalated":
+                rows.append((due, [person.label, step["label"], _d(due), _responsible(data, step)]))
+    return [row for _, row in sorted(rows, key=lambda item: (item[0], item[1][0]))]
+
+
+# --------------------------------------------------------------------------- 2 new entitlements
+
+
+@query("new_entitlements")
+def new_entitlements(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
+    since = data.since
+    new_rows = []
+    entitled = obliged = 0
+    for person in sorted(data.persons, key=lambda p: p.ref):
+        facts = person.facts
+        new_entitlement = facts.get("entitled_on") and facts["entitled_on"] >= since
+        new_obligation = facts.get("obliged_on") and facts["obliged_on"] >= since
+        if not (new_entitlement or new_obligation):
+            continue
+        entitled += bool(new_entitlement)
+        obliged += bool(new_obligation)
+        new_rows.append(
+            [
+                person.label,
+                data.model.stage_label(person.stage),
+                f"{_d(facts.get('entitled_on'))} ({_agency(data, facts.get('entitled_by'))})"
+                if facts.get("entitled_on")
+                else "–",
+                f"{_d(facts.get('obliged_on'))} ({_agency(data, facts.get('obliged_by'))})"
+                if facts.get("obliged_on")
+                else "–",
+            ]
+        )
+    waiting = []
+    for person in data.persons:
+        if person.stage in ("obliged", "entitled", "placement_tested") and person.facts.get("obliged_on"):
+            step = person.step("registration_proof")
+            waiting.append(
+                (
+                    person.facts["obliged_on"],
+                    [
+                        person.label,
+                        _agency(data, person.facts.get("obliged_by")),
+                        _d(person.facts["obliged_on"]),
+                        str(_days(person.facts["obliged_on"], data.as_of)),
+                        _d(_due(step)),
+                    ],
+                )
+            )
+    waiting_rows = [row for _, row in sorted(waiting, key=lambda item: (item[0], item[1][0]))]
+    return ItemResult(
+        count=len(new_rows),
+        summary=f"{entitled} neue Berechtigungen und {obliged} neue Verpflichtungen seit {_d(since)}; {len(waiting_rows)} Verpflichtete ohne Anmeldung",
+        sections=[
+            Section(
+                f"Neu seit {_d(since)}",
+                ["Person", "Stufe", "Berechtigt am (durch)", "Verpflichtet am (durch)"],
+                new_rows,
+                "Keine neuen Berechtigungen oder Verpflichtungen.",
+            ),
+            Section(
+                "Verpflichtet, aber nicht angemeldet",
+                ["Person", "Verpflichtet durch", "Am", "Tage", "Anmeldenachweis fällig"],
+                waiting_rows,
+                "Alle Verpflichteten sind angemeldet.",
+            ),
+        ],
+    )
+
+
+# --------------------------------------------------------------------------- 3 lapsing
+
+
+@query("lapsing_entitlements", weeks=8)
+def lapsing_entitlements(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
+    horizon = data.as_of + timedelta(weeks=int(params["weeks"]))
+    rows = []
+    for person in data.persons:
+        if person.stage not in ("entitled", "obliged", "placement_tested"):
+            continue
+        step = person.step("entitlement_lapse")
+        due = _due(step)
+        if due is None or due > horizon:
+            continue
+        state = (
+            "Frist abgelaufen – Verfall erfassen?"
+            if due < data.as_of
+            else f"in {_plural(_days(data.as_of, due), 'Tag', 'Tagen')}"
+        )
+        rows.append(
+            (due, [person.label, data.model.stage_label(person.stage), _d(due), state, _responsible(data, step)])
+        )
+    ordered = [row for _, row in sorted(rows, key=lambda item: (item[0], item[1][0]))]
+    return ItemResult(
+        count=len(ordered),
+        summary=f"{_plural(len(ordered), 'Berechtigung verfällt', 'Berechtigungen verfallen')} bis {_d(horizon)} ohne Anmeldung",
+        sections=[
+            Section(
+                "Verfall droht",
+                ["Person", "Stufe", "Verfällt am", "Stand", "Zuständig"],
+                ordered,
+                "Keine Berechtigung verfällt in diesem Zeitraum.",
+            )
+        ],
+    )
+
+
+# --------------------------------------------------------------------------- 4 waiting
+
+
+@query("waiting_for_course")
+def waiting_for_course(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
+    rows = []
+    priority = 0
+    for person in data.persons:
+        if person.stage != "registered":
+            continue
+        step = person.step("course_start")
+        due = _due(step)
+        if due is None or due >= data.as_of:
+            continue
+        since = person.facts.get("assigned_on") or person.facts.get("registered_on") or person.stage_since
+        weeks = _days(since, data.as_of) // 7
+        jc = person.facts.get("obliged_by") == "JC"
+        priority += jc
+        rows.append(
+            (
+                since,
+                [
+                    person.label,
+                    _agency(data, f"KT:{person.facts.get('provider')}"),
+                    _d(since),
+                    f"{weeks} Wochen",
+                    "Jobcenter (Vorrang)"
+                    if jc
+                    else _agency(data, person.facts.get("obliged_by"))
+                    if person.facts.get("obliged_by")
+                    else "–",
+                ],
+            )
+        )
+    ordered = [row for _, row in sorted(rows, key=lambda item: (item[0], item[1][0]))]
+    return ItemResult(
+        count=len(ordered),
+        summary=f"{_plural(len(ordered), 'Person wartet', 'Personen warten')} länger als {data.model.duration('course_start_max_wait').label_de()} auf den Kursbeginn, davon {priority} vom Jobcenter verpflichtet",
+        sections=[
+            Section(
+                "Neuzuweisung prüfen",
+                ["Person", "Kursträger", "Angemeldet am", "Wartezeit", "Verpflichtet durch"],
+                ordered,
+                "Niemand wartet länger als die Höchstfrist.",
+            )
+        ],
+    )
+
+
+# --------------------------------------------------------------------------- 5 course planning
+
+
+@query("course_planning", months=3)
+def course_planning(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
+    horizon = add_months(data.as_of, int(params["months"]))
+    formats = {
+        "full_time": "Vollzeit",
+        "part_time": "Teilzeit",
+        "evening": "Abendkurs",
+        "childcare": "mit Kinderbetreuung",
+        "online": "Online/hybrid",
+    }
+    upcoming = sorted(
+        (
+            c
+            for c in data.courses
+            if c.kind == "ik" and not c.cancelled and c.start and data.as_of <= c.start <= horizon
+        ),
+        key=lambda c: (c.provider_name, c.start or data.as_of, c.code),
+    )
+    rows = []
+    below = []
+    for course in upcoming:
+        free = max(course.capacity - course.enrolled, 0)
+        small = course.enrolled < course.min_size
+        rows.append(
+            [
+                course.provider_name,
+                course.code,
+                _course_type(data, course.course_type),
+                formats.get(course.format, course.format),
+                course.site,
+                _d(course.start),
+                str(course.capacity),
+                str(course.enrolled),
+                str(free),
+                "ja" if small else "",
+            ]
+        )
+        if small:
+            below.append(
+                [
+                    course.provider_name,
+                    course.code,
+                    _course_type(data, course.course_type),
+                    _d(course.start),
+                    f"{course.enrolled} von mindestens {course.min_size}",
+                ]
+            )
+    demand: dict[str, Counter[str]] = defaultdict(Counter)
+    for person in data.persons:
+        if person.stage not in PRE_COURSE:
+            continue
+        place = person.location or "unbekannt"
+        course_type = person.facts.get("course_type")
+        demand[place]["literacy"] += person.literacy or course_type == "literacy"
+        demand[place]["youth"] += person.youth or course_type == "youth"
+        demand[place]["parents"] += person.childcare or course_type == "parents_women"
+        demand[place]["part_time"] += person.part_time
+        demand[place]["waiting"] += 1
+    demand_rows = [
+        [place, str(c["waiting"]), str(c["literacy"]), str(c["youth"]), str(c["parents"]), str(c["part_time"])]
+        for place, c in sorted(demand.items())
+    ]
+    free_total = sum(max(c.capacity - c.enrolled, 0) for c in upcoming)
+    return ItemResult(
+        count=len(upcoming),
+        summary=f"{_plural(len(upcoming), 'Kurs beginnt', 'Kurse beginnen')} bis {_d(horizon)} mit {free_total} freien Plätzen; {len(below)} unter der Mindestgröße",
+        sections=[
+            Section(
+                "Kursbeginne (Gesamtkursliste)",
+                [
+                    "Träger",
+                    "Kurs",
+                    "Kursart",
+                    "Format",
+                    "Ort",
+                    "Beginn",
+                    "Plätze",
+                    "Angemeldet",
+                    "Frei",
+                    "Unter Mindestgröße",
+                ],
+                rows,
+                "Keine Kursbeginne geplant.",
+            ),
+            Section(
+                "Kurse unter der Mindestgröße",
+                ["Träger", "Kurs", "Kursart", "Beginn", "Anmeldungen"],
+                below,
+                "Alle Kurse erreichen die Mindestgröße.",
+            ),
+            Section(
+                "Bedarf nach Ort (Wartende)",
+                ["Ort", "Wartende", "Alphabetisierung", "Jugendkurs", "Eltern/Kinderbetreuung", "Teilzeit/Abend"],
+                demand_rows,
+                "Niemand wartet auf einen Kurs.",
+            ),
+        ],
+    )
+
+
+# --------------------------------------------------------------------------- 6 placement tests
+
+
+@query("placement_tests")
+def placement_tests(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
+    waiting: dict[str, list[Person]] = defaultdict(list)
+    recent: Counter[str] = Counter()
+    for person in data.persons:
+        facts = person.facts
+        if person.stage in ("entitled", "obliged") and not facts.get("placement_tested_on"):
+            waiting[person.location or "unbekannt"].append(person)
+        tested = facts.get("placement_tested_on")
+        if tested and tested >= data.since:
+            recent[_course_type(data, facts.get("course_type"))] += 1
+    rows = []
+    for place, people in sorted(waiting.items()):
+        oldest = max(
+            _days(p.facts.get("entitled_on") or p.facts.get("obliged_on") or p.stage_since, data.as_of) for p in people
+        )
+        rows.append(
+            [place, str(len(people)), str(sum(1 for p in people if p.facts.get("obliged_on"))), f"{oldest} Tage"]
+        )
+    recent_rows = [[name, str(count)] for name, count in sorted(recent.items())]
+    total = sum(len(people) for people in waiting.values())
+    return ItemResult(
+        count=total,
+        summary=f"{_plural(total, 'Person wartet', 'Personen warten')} auf die Einstufung; {sum(recent.values())} seit der letzten Sitzung eingestuft",
+        sections=[
+            Section(
+                "Wartend auf Einstufung",
+                ["Ort", "Wartende", "davon verpflichtet", "Längste Wartezeit"],
+                rows,
+                "Niemand wartet auf einen Einstufungstest.",
+            ),
+            Section(f"Eingestuft seit {_d(data.since)}", ["Kursart", "Anzahl"], recent_rows, "Keine Einstufungen."),
+        ],
+    )
+
+
+# --------------------------------------------------------------------------- 7 improper participation
+
+
+@query("improper_participation")
+def improper_participation(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
+    pending = []
+    handled = []
+    for person in data.persons:
+        facts = person.facts
+        reported = facts.get("absence_reported_on")
+        if not reported or not facts.get("obliged_by"):
+            continue
+        followed = facts.get("absence_followed_up_on")
+        if followed is None or followed < reported:
+            step = person.step("absence_followup")
+            pending.append(
+                (
+                    reported,
+                    [
+                        person.label,
+                        _agency(data, facts["obliged_by"]),
+                        _d(reported),
+                        str(facts.get("absence_days_total") or "–"),
+                        _d(_due(step)),
+                    ],
+                )
+            )
+        elif followed >= data.since:
+            handled.append(
+                [
+                    person.label,
+                    _agency(data, facts["obliged_by"]),
+                    _label(data, "absence_measure", facts.get("absence_measure")),
+                    _d(followed),
+                ]
+            )
+    rows = [row for _, row in sorted(pending, key=lambda item: (item[0], item[1][0]))]
+    return ItemResult(
+        count=len(rows),
+        summary=f"{_plural(len(rows), 'Meldung wartet', 'Meldungen warten')} auf die verpflichtende Stelle; {len(handled)} seit der letzten Sitzung bearbeitet",
+        sections=[
+            Section(
+                "Offene Meldungen",
+                ["Person", "Verpflichtet durch", "Gemeldet am", "Fehltage gesamt", "Bearbeitung fällig"],
+                rows,
+                "Keine offenen Meldungen.",
+            ),
+            Section(
+                "Vereinbarte Schritte seit der letzten Sitzung",
+                ["Person", "Stelle", "Maßnahme", "Am"],
+                sorted(handled),
+                "Keine.",
+            ),
+        ],
+    )
+
+
+# --------------------------------------------------------------------------- 8 interruptions
+
+
+@query("interruptions", warn_weeks=8)
+def interruptions(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
+    warn = data.as_of + timedelta(weeks=int(params["warn_weeks"]))
+    rows = []
+    near = 0
+    for person in data.persons:
+        if person.stage != "interrupted":
+            continue
+        due = _due(person.step("interruption_lapse"))
+        close = due is not None and due <= warn
+        near += close
+        rows.append(
+            (
+                due or data.as_of,
+                [
+                    person.label,
+                    _d(person.facts.get("interrupted_on")),
+                    _label(data, "interruption_reason", person.facts.get("interruption_reason")),
+                    _d(due),
+                    "ja" if close else "",
+                ],
+            )
+        )
+    ordered = [row for _, row in sorted(rows, key=lambda item: (item[0], item[1][0]))]
+    return ItemResult(
+        count=near,
+        summary=f"{_plural(len(ordered), 'Unterbrechung', 'Unterbrechungen')}, davon {near} mit Verfall bis {_d(warn)}",
+        sections=[
+            Section(
+                "Unterbrochene Kurse",
+                ["Person", "Unterbrochen seit", "Grund", "Verfall am", "Verfall naht"],
+                ordered,
+                "Keine Unterbrechungen.",
+            )
+        ],
+    )
+
+
+# --------------------------------------------------------------------------- 9 courses ending
+
+
+@query("courses_ending", months=3)
+def courses_ending(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
+    horizon = add_months(data.as_of, int(params["months"]))
+    rows = []
+    unplanned = 0
+    for person in data.persons:
+        if person.stage != "in_course":
+            continue
+        end = person.facts.get("course_end_planned") or _due(person.step("graduate_management"))
+        if end is None or end > horizon:
+            continue
+        path = person.facts.get("followup_path")
+        unplanned += path is None
+        rows.append(
+            (
+                end,
+                [
+                    person.label,
+                    _agency(data, f"KT:{person.facts.get('provider')}") if person.facts.get("provider") else "–",
+                    _d(end),
+                    _label(data, "followup_path", path) if path else "offen",
+                ],
+            )
+        )
+    ordered = [row for _, row in sorted(rows, key=lambda item: (item[0], item[1][0]))]
+    return ItemResult(
+        count=len(ordered),
+        summary=f"{_plural(len(ordered), 'Person beendet', 'Personen beenden')} den Kurs bis {_d(horizon)}, {unplanned} davon ohne Anschlussplanung",
+        sections=[
+            Section(
+                "Absolventenmanagement",
+                ["Person", "Kursträger", "Kursende", "Anschluss"],
+                ordered,
+                "Kein Kurs endet in diesem Zeitraum.",
+            )
+        ],
+    )
+
+
+# --------------------------------------------------------------------------- 10 test results
+
+
+@query("test_results")
+def test_results(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
+    pass_points = data.model.int_param("lid_pass_points")
+    rows = []
+    levels: Counter[str] = Counter()
+    for person in data.persons:
+        facts = person.facts
+        tested = facts.get("test_date")
+        if not tested or tested < data.since:
+            continue
+        level = facts.get("dtz_level")
+        levels[str(level)] += 1
+        points = facts.get("lid_points")
+        certificate = level == "B1" and points is not None and points >= pass_points
+        if level == "B1":
+            next_step = "Anschluss (Berufssprachkurs B2, Arbeit, Ausbildung)"
+        elif facts.get("repetition_used"):
+            next_step = "Spezial-Berufssprachkurs (Wiederholung genutzt)"
+        else:
+            next_step = "Wiederholung (bis 300 UE) oder Spezial-Berufssprachkurs"
+        rows.append(
+            (
+                tested,
+                [
+                    person.label,
+                    _label(data, "dtz_level", level),
+                    str(points) if points is not None else "–",
+                    "ja" if certificate else "nein",
+                    next_step,
+                ],
+            )
+        )
+    ordered = [row for _, row in sorted(rows, key=lambda item: (item[0], item[1][0]))]
+    return ItemResult(
+        count=len(ordered),
+        summary=f"{_plural(len(ordered), 'Prüfungsergebnis', 'Prüfungsergebnisse')} seit {_d(data.since)}: {levels['B1']} × B1, {levels['A2']} × A2, {levels['below_A2']} × unter A2",
+        sections=[
+            Section(
+                "Ergebnisse",
+                ["Person", "DTZ", "LiD-Punkte", "Zertifikat", "Nächster Schritt"],
+                ordered,
+                "Keine neuen Prüfungsergebnisse.",
+            )
+        ],
+    )
+
+
+# --------------------------------------------------------------------------- 11 Berufssprachkurse
+
+
+@query("berufssprachkurse")
+def berufssprachkurse(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
+    waiting = []
+    late = 0
+    started = []
+    for person in data.persons:
+        facts = person.facts
+        if person.stage == "bsk_registered":
+            registered = facts.get("bsk_registered_on") or person.stage_since
+            due = _due(person.step("bsk_start"))
+            overdue = due is not None and due < data.as_of
+            late += overdue
+            waiting.append(
+                (
+                    registered,
+                    [
+                        person.label,
+                        _label(data, "bsk_level", facts.get("bsk_level")),
+                        _agency(data, facts.get("bsk_issuer")),
+                        _agency(data, f"KT:{facts.get('bsk_provider')}") if facts.get("bsk_provider") else "–",
+                        _d(registered),
+                        "ja" if overdue else "",
+                    ],
+                )
+            )
+        if facts.get("bsk_started_on") and facts["bsk_started_on"] >= data.since:
+            started.append(
+                [person.label, _label(data, "bsk_level", facts.get("bsk_level")), _d(facts["bsk_started_on"])]
+            )
+    ordered = [row for _, row in sorted(waiting, key=lambda item: (item[0], item[1][0]))]
+    return ItemResult(
+        count=len(ordered),
+        summary=f"{_plural(len(ordered), 'Anmeldung', 'Anmeldungen')} zu Berufssprachkursen, davon {late} nach vier Wochen nicht begonnen; {len(started)} Beginne seit der letzten Sitzung",
+        sections=[
+            Section(
+                "Angemeldet, noch nicht begonnen",
+                ["Person", "Modul", "Berechtigung durch", "Träger", "Angemeldet am", "Länger als 4 Wochen"],
+                ordered,
+                "Keine offenen Anmeldungen.",
+            ),
+            Section(
+                f"Begonnen seit {_d(data.since)}",
+                ["Person", "Modul", "Beginn"],
+                sorted(started),
+                "Keine neuen Beginne.",
+            ),
+        ],
+    )
+
+
+# --------------------------------------------------------------------------- 12 childcare, transport
+
+
+@query("childcare_transport")
+def childcare_transport(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
+    places: dict[str, Counter[str]] = defaultdict(Counter)
+    for person in data.persons:
+        if person.stage not in PRE_COURSE:
+            continue
+        counts = places[person.location or "unbekannt"]
+        counts["childcare"] += person.childcare
+        counts["limited"] += person.transport_reach == "limited"
+        counts["none"] += person.transport_reach == "none"
+    rows = [
+        [place, str(c["childcare"]), str(c["limited"]), str(c["none"])]
+        for place, c in sorted(places.items())
+        if sum(c.values())
+    ]
+    childcare = sum(c["childcare"] for c in places.values())
+    transport = sum(c["limited"] + c["none"] for c in places.values())
+    return ItemResult(
+        count=childcare + transport,
+        summary=f"{childcare} Wartende brauchen Kinderbetreuung, {transport} erreichen Kursorte schlecht mit dem ÖPNV",
+        sections=[
+            Section(
+                "Wartende nach Ort",
+                ["Ort", "Kinderbetreuung", "ÖPNV eingeschränkt", "ÖPNV keine"],
+                rows,
+                "Keine Probleme gemeldet.",
+            )
+        ],
+    )
+
+
+# --------------------------------------------------------------------------- 13 figures
+
+
+def _median(values: Iterable[float]) -> float | None:
+    items = list(values)
+    return statistics.median(items) if items else None
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part / whole:.0%}".replace("%", " %") if whole else "–"
+
+
+@query("figures", months=12)
+def figures(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
+    start = add_months(data.as_of, -int(params["months"]))
+    window = f"{_d(start)} bis {_d(data.as_of)}"
+    target = data.model.duration("waiting_time_target")
+    waits: list[int] = []
+    access: list[int] = []
+    tests = b1 = certificates = dropouts = 0
+    transitions: Counter[str] = Counter()
+    pass_points = data.model.int_param("lid_pass_points")
+    for person in data.persons:
+        facts = person.facts
+        first_start = facts.get("first_course_started_on") or facts.get("course_started_on")
+        if first_start and start <= first_start <= data.as_of:
+            if facts.get("registered_on"):
+                waits.append(_days(facts["registered_on"], first_start))
+            entry = min((d for d in (facts.get("entitled_on"), facts.get("obliged_on")) if d), default=None)
+            if entry:
+                access.append(_days(entry, first_start))
+        tested = facts.get("test_date")
+        if tested and start <= tested <= data.as_of and facts.get("dtz_level"):
+            tests += 1
+            b1 += facts["dtz_level"] == "B1"
+            certificates += facts["dtz_level"] == "B1" and (facts.get("lid_points") or 0) >= pass_points
+        dropped = facts.get("dropped_out_on")
+        if dropped and start <= dropped <= data.as_of:
+            dropouts += 1
+        for fact, label in (
+            ("bsk_registered_on", "Berufssprachkurs"),
+            ("measure_started_on", "Maßnahme"),
+            ("training_started_on", "Ausbildung"),
+            ("employment_started_on", "Arbeit"),
+        ):
+            if facts.get(fact) and start <= facts[fact] <= data.as_of:
+                transitions[label] += 1
+    wait_median = _median(waits)
+    access_median = _median(access)
+    within = sum(1 for days in waits if days <= target.approx_days())
+    result = [
+        Figure(
+            "Wartezeit Anmeldung → Kursbeginn",
+            f"Median {wait_median / 7:.1f} Wochen; {_share(within, len(waits))} innerhalb von {target.label_de()}".replace(
+                ".", ","
+            )
+            if wait_median is not None
+            else "keine Kursbeginne",
+            f"Tage von der ersten Anmeldung beim Kursträger bis zum ersten Kursbeginn, für Kursbeginne {window}. BAMF-Zielwert {target.label_de()}; 2017 lag der Durchschnitt bei 10,9–12,5 Wochen.",
+            f"{len(waits)} Kursbeginne",
+        ),
+        Figure(
+            "Zugangszeit Berechtigung → Kursbeginn",
+            f"Median {access_median / 30.44:.1f} Monate".replace(".", ",")
+            if access_median is not None
+            else "keine Kursbeginne",
+            f"Monate von der Berechtigung oder Verpflichtung (das frühere Datum) bis zum ersten Kursbeginn, für Kursbeginne {window}. Vergleich 2019: Median 4,5 Monate.",
+            f"{len(access)} Kursbeginne",
+        ),
+        Figure(
+            "Abschlussquote",
+            _share(tests, tests + dropouts),
+            f"Personen mit Prüfungsergebnis geteilt durch Personen mit Prüfungsergebnis oder Kursabbruch, {window}.",
+            f"{tests} Prüfungen, {dropouts} Abbrüche",
+        ),
+        Figure(
+            "B1-Quote",
+            _share(b1, tests),
+            f"Anteil der Prüfungen {window} mit Ergebnis B1 im Deutsch-Test für Zuwanderer.",
+            f"{tests} Prüfungen",
+        ),
+        Figure(
+            "Zertifikat Integrationskurs",
+            _share(certificates, tests),
+            f"Anteil der Prüfungen {window} mit B1 und mindestens {pass_points} Punkten in „Leben in Deutschland“ (§ 17 IntV).",
+            f"{tests} Prüfungen",
+        ),
+        Figure(
+            "Übergänge",
+            ", ".join(
+                f"{label}: {transitions[label]}" for label in ("Berufssprachkurs", "Maßnahme", "Ausbildung", "Arbeit")
+            ),
+            f"Personen, die {window} in einen Berufssprachkurs, eine Maßnahme, eine Ausbildung oder Arbeit gewechselt sind.",
+            f"{sum(transitions.values())} Übergänge",
+        ),
+    ]
+    return ItemResult(count=len(result), summary=f"Kennzahlen für {window}", figures=result)
+
+
+# --------------------------------------------------------------------------- 14 next meeting
+
+
+@query("next_meeting")
+def next_meeting(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
+    upcoming = data.next_meeting
+    if upcoming is None:
+        return ItemResult(
+            summary="Kein weiterer Termin geplant.",
+            sections=[Section("Nächste Sitzung", ["Termin", "Ort"], [], "Kein weiterer Termin geplant.")],
+        )
+    when = f"{upcoming['weekday']}, {_d(upcoming['date'])}, {upcoming['time']} Uhr"
+    return ItemResult(
+        count=1,
+        summary=f"Nächste Sitzung: {when}",
+        sections=[Section("Nächste Sitzung", ["Termin", "Ort"], [[when, upcoming["location"] or "–"]])],
+    )

@@ -1,0 +1,122 @@
+"""Plain data an agenda is built from, and the shape of what each checklist item shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from process_models import BusinessCalendar, ProcessModel
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: int
+    ref: str
+    initials: str
+    stage: str
+    stage_since: date
+    facts: dict[str, Any]
+    steps: tuple[dict[str, Any], ...]
+    location: str
+    childcare: bool = False
+    part_time: bool = False
+    literacy: bool = False
+    youth: bool = False
+    transport_reach: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.ref} ({self.initials})"
+
+    def step(self, step_id: str) -> dict[str, Any] | None:
+        return next((step for step in self.steps if step["step"] == step_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class CourseInfo:
+    code: str
+    provider_code: str
+    provider_name: str
+    kind: str
+    course_type: str
+    format: str
+    site: str
+    planned_start: date | None
+    actual_start: date | None
+    end_date: date | None
+    capacity: int
+    min_size: int
+    enrolled: int
+    cancelled: bool = False
+
+    @property
+    def start(self) -> date | None:
+        return self.actual_start or self.planned_start
+
+
+@dataclass(frozen=True, slots=True)
+class ActionInfo:
+    id: int
+    title: str
+    owner: str
+    due: date
+    status: str
+    meeting_date: date | None
+    closed_on: date | None = None
+    closed_by: str | None = None
+    closed_note: str | None = None
+
+
+@dataclass
+class AgendaData:
+    """Everything the checklist queries read, loaded once for one region and one meeting."""
+
+    region_code: str
+    region_name: str
+    model: ProcessModel
+    calendar: BusinessCalendar
+    as_of: date
+    meeting_date: date
+    previous_meeting: date | None
+    next_meeting: dict[str, Any] | None
+    persons: list[Person]
+    courses: list[CourseInfo]
+    actions: list[ActionInfo]
+    agency_names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def since(self) -> date:
+        """Start of "since the last meeting" (four weeks back when there was none)."""
+        from datetime import timedelta  # noqa: PLC0415
+
+        return self.previous_meeting or self.as_of - timedelta(weeks=4)
+
+
+@dataclass
+class Section:
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+    empty: str = "Keine Einträge."
+    #: rows beyond the agenda's limit, counted but not listed (every format shows the same)
+    more: int = 0
+
+
+@dataclass
+class Figure:
+    name: str
+    value: str
+    definition: str
+    basis: str = ""
+
+
+@dataclass
+class ItemResult:
+    """What one agenda item shows: a headline count and summary, tables, figures — or an error."""
+
+    count: int = 0
+    summary: str = ""
+    sections: list[Section] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    error: str | None = None

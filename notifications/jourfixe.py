@@ -1,0 +1,386 @@
+"""Jour-fixe mail: invitations with the agenda and an .ics (snapshot stored when sent),
+cancellations, and reminders about open action items. Everything goes through the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from email.utils import parseaddr
+from pathlib import Path
+
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from checklists.agenda import Agenda, build_agenda
+from checklists.definition import Checklist, load_checklist
+from checklists.render import render_agenda
+from checklists.repository import invitees, load_agenda_data, meeting_view, store_snapshot
+from checklists.tables import ActionItem, Meeting, MeetingSeries
+from notifications.ics import build_invitation
+from notifications.outbox import Recipient, enqueue
+from notifications.planning import Directory
+from notifications.rendering import render_email
+from notifications.sweep import load_directory
+from notifications.tables import OutboxMessage
+from pipeline.database import table_of
+from pipeline.importing import validate_email_address
+from pipeline.tables import Agency, Region
+from process_models import AgencyRef, OpenStep, ProcessModel, calendar_for
+from process_models.reminders import LEVEL_LABELS, LEVELS, reminder_level, send_day
+
+INVITATION = "jourfixe_invitation"
+CANCELLATION = "jourfixe_cancellation"
+ACTION_ITEMS = "action_items"
+
+
+def checklist_for(series: MeetingSeries, region: Region, model: ProcessModel, overrides_dir: Path | None) -> Checklist:
+    return load_checklist(series.checklist, region=region.code, overrides_dir=overrides_dir, agencies=model.agencies)
+
+
+def build_meeting_agenda(
+    *,
+    session: Session,
+    region: Region,
+    model: ProcessModel,
+    series: MeetingSeries,
+    meeting: Meeting,
+    as_of: date,
+    checklist: Checklist,
+) -> Agenda:
+    data = load_agenda_data(session=session, region=region, model=model, series=series, meeting=meeting, as_of=as_of)
+    return build_agenda(checklist, data, meeting=meeting_view(session=session, series=series, meeting=meeting))
+
+
+def invitation_day(*, series: MeetingSeries, meeting_day: date, model: ProcessModel) -> date:
+    """When invitations go out: `invitation_lead_days` business days before the meeting."""
+    return calendar_for(model).add_business_days(meeting_day, -series.invitation_lead_days).date
+
+
+def agenda_ics(
+    *,
+    agenda: Agenda,
+    region: Region,
+    mail_from: str,
+    attendees: Sequence[tuple[str, str]],
+    stamp: datetime,
+    method: str = "REQUEST",
+) -> str:
+    """The meeting as an iCalendar entry with the agenda (plain text) as its description."""
+    organizer = (
+        agenda.meeting.get("chair") or f"Koordination {region.name}",
+        parseaddr(mail_from)[1] or "foerderkette@localhost",
+    )
+    return build_invitation(
+        meeting=agenda.meeting,
+        region_name=region.name,
+        description=render_agenda(agenda, "txt"),
+        organizer=organizer,
+        attendees=attendees,
+        stamp=stamp,
+        method=method,
+    )
+
+
+@dataclass
+class InvitationResult:
+    meeting_date: date
+    sequence: int
+    send_on: date
+    queued: int = 0
+    already: bool = False
+    invalid: list[str] = field(default_factory=list)
+    snapshot_id: int | None = None
+
+    def summary(self) -> str:
+        if self.already:
+            return f"Einladungen zum {self.meeting_date:%d.%m.%Y} (Stand {self.sequence}) sind bereits im Postausgang."
+        text = f"{self.queued} Einladungen zum {self.meeting_date:%d.%m.%Y} im Postausgang, Versand am {self.send_on:%d.%m.%Y}"
+        return text + (f"; ungültige Adressen: {', '.join(self.invalid)}" if self.invalid else "")
+
+
+def _period(meeting: Meeting) -> str:
+    return f"{meeting.uid}#{meeting.sequence}"
+
+
+def _already_queued(session: Session, kind: str, meeting: Meeting) -> bool:
+    outbox = table_of(OutboxMessage)
+    found = (
+        session.connection()
+        .execute(
+            sa_select(func.count())
+            .select_from(outbox)
+            .where(outbox.c.kind == kind, outbox.c.period == _period(meeting))
+        )
+        .scalar_one()
+    )
+    return bool(found)
+
+
+def send_invitations(
+    *,
+    session: Session,
+    region: Region,
+    model: ProcessModel,
+    series: MeetingSeries,
+    meeting: Meeting,
+    checklist: Checklist,
+    today: date,
+    mail_from: str,
+    base_url: str = "",
+) -> InvitationResult:
+    """Build the agenda, store it as the snapshot the meeting will see, and queue one invitation
+    (agenda + .ics) per invited contact. Exactly once per meeting version (SEQUENCE)."""
+    meeting_day = meeting_view(session=session, series=series, meeting=meeting)["date"]
+    calendar = calendar_for(model)
+    send_on = calendar.next_business_day(
+        max(today, invitation_day(series=series, meeting_day=meeting_day, model=model))
+    )
+    result = InvitationResult(meeting_day, meeting.sequence, send_on)
+    if meeting.status == "cancelled":
+        raise ValueError(f"Die Sitzung am {meeting_day:%d.%m.%Y} ist abgesagt")
+    if _already_queued(session, INVITATION, meeting):
+        result.already = True
+        return result
+    agenda = build_meeting_agenda(
+        session=session, region=region, model=model, series=series, meeting=meeting, as_of=today, checklist=checklist
+    )
+    html = render_agenda(agenda, "html")
+    snapshot = store_snapshot(session=session, meeting=meeting, agenda=agenda, html=html)
+    result.snapshot_id = snapshot.id
+    people = invitees(session=session, series=series)
+    ics = agenda_ics(
+        agenda=agenda,
+        region=region,
+        mail_from=mail_from,
+        attendees=[(p.name, p.email) for p in people],
+        stamp=datetime.now(UTC),
+    )
+    attachments = [
+        {"filename": "einladung.ics", "content_type": "text/calendar", "method": "REQUEST", "content": ics},
+        {"filename": f"tagesordnung-{meeting_day:%Y-%m-%d}.html", "content_type": "text/html", "content": html},
+    ]
+    agenda_url = f"{base_url.rstrip('/')}/jourfixe/{region.code}/{meeting_day:%Y-%m}" if base_url else ""
+    coordinator = next(iter(load_directory(session.connection(), region.id or 0).coordinators()), None)
+    for person in people:
+        assert person.id is not None
+        context = {
+            "region": {"code": region.code, "name": region.name},
+            "meeting": agenda.meeting,
+            "agenda": agenda,
+            "agenda_url": agenda_url,
+            "contact": {"name": person.name},
+            "coordinator": {"name": coordinator.name, "email": coordinator.email} if coordinator else None,
+        }
+        rendered = render_email(INVITATION, context)
+        created = enqueue(
+            session.connection(),
+            kind=INVITATION,
+            period=_period(meeting),
+            region_id=region.id,
+            recipient=Recipient(person.id, person.name, person.email),
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            send_on=send_on,
+            items=[meeting.uid, meeting.sequence],
+            attachments=attachments,
+        )
+        result.queued += created
+        try:
+            validate_email_address(person.email)
+        except ValueError:
+            result.invalid.append(person.email)
+    return result
+
+
+def send_cancellation(
+    *,
+    session: Session,
+    region: Region,
+    model: ProcessModel,
+    series: MeetingSeries,
+    meeting: Meeting,
+    today: date,
+    mail_from: str,
+    reason: str = "",
+) -> int:
+    """Queue METHOD:CANCEL for every invitee (the meeting must already be marked cancelled)."""
+    view = meeting_view(session=session, series=series, meeting=meeting)
+    people = invitees(session=session, series=series)
+    organizer = (
+        view.get("chair") or f"Koordination {region.name}",
+        parseaddr(mail_from)[1] or "foerderkette@localhost",
+    )
+    ics = build_invitation(
+        meeting=view,
+        region_name=region.name,
+        description=reason or "Die Sitzung entfällt.",
+        organizer=organizer,
+        attendees=[(p.name, p.email) for p in people],
+        stamp=datetime.now(UTC),
+        method="CANCEL",
+    )
+    from checklists.repository import recurrence  # noqa: PLC0415
+
+    following = recurrence(series).after(meeting.occurrence, calendar_for(model))
+    next_text = f"{following[1]:%d.%m.%Y}, {series.start_time} Uhr" if following else ""
+    queued = 0
+    for person in people:
+        assert person.id is not None
+        rendered = render_email(
+            CANCELLATION,
+            {
+                "region": {"code": region.code, "name": region.name},
+                "meeting": view,
+                "contact": {"name": person.name},
+                "reason": reason,
+                "next_meeting": next_text,
+                "coordinator": None,
+            },
+        )
+        queued += enqueue(
+            session.connection(),
+            kind=CANCELLATION,
+            period=_period(meeting),
+            region_id=region.id,
+            recipient=Recipient(person.id, person.name, person.email),
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            send_on=calendar_for(model).next_business_day(today),
+            items=[meeting.uid, meeting.sequence],
+            attachments=[
+                {"filename": "absage.ics", "content_type": "text/calendar", "method": "CANCEL", "content": ics}
+            ],
+        )
+    return queued
+
+
+@dataclass
+class FollowupResult:
+    reminded: int = 0
+    digests: int = 0
+
+
+def plan_action_reminders(*, session: Session, region: Region, model: ProcessModel, today: date) -> FollowupResult:
+    """Remind owners of open action items like any due step: before, on and after the due date,
+    escalating to the agency's lead and the coordinators. Each milestone is mailed once."""
+    assert region.id is not None
+    result = FollowupResult()
+    calendar = calendar_for(model)
+    day = send_day(today, calendar)
+    directory: Directory = load_directory(session.connection(), region.id)
+    agencies = {agency.id: agency for agency in session.exec(select(Agency).where(Agency.region_id == region.id)).all()}
+    contact_by_id = {contact.id: contact for contact in directory.contacts}
+    actions = session.exec(
+        select(ActionItem).where(ActionItem.region_id == region.id, ActionItem.status == "open")
+    ).all()
+    meeting_ids = [action.meeting_id for action in actions if action.meeting_id]
+    meetings = {
+        m.id: m.starts_at.date() for m in session.exec(select(Meeting).where(col(Meeting.id).in_(meeting_ids))).all()
+    }
+    per_contact: dict[int, list[tuple[ActionItem, str]]] = {}
+    for action in actions:
+        probe = OpenStep("action_item", action.title, (), action.due, action.due, "", False, 0, "", model.reminders)
+        level = reminder_level(probe, today, calendar)
+        if level is None or (action.reminded_level and LEVELS.index(level) <= LEVELS.index(action.reminded_level)):
+            continue
+        agency = agencies.get(action.owner_agency_id)
+        owner = contact_by_id.get(action.owner_contact_id) if action.owner_contact_id else None
+        if owner is not None and level != "escalated":
+            recipients = [owner]
+        elif agency is not None:
+            recipients = [contact for contact, _ in directory.recipients([AgencyRef(agency.type, agency.code)], level)]
+            if owner is not None and owner not in recipients:
+                recipients.insert(0, owner)
+        else:
+            recipients = directory.coordinators()
+        for contact in recipients:
+            per_contact.setdefault(contact.id, []).append((action, level))
+    coordinator = next(iter(directory.coordinators()), None)
+    reminded: set[int] = set()
+    for contact_id, entries in per_contact.items():
+        contact = contact_by_id[contact_id]
+        groups = []
+        counts = dict.fromkeys(LEVELS, 0)
+        for level in reversed(LEVELS):
+            chosen = [action for action, item_level in entries if item_level == level]
+            if not chosen:
+                continue
+            counts[level] = len(chosen)
+            groups.append(
+                {
+                    "level": level,
+                    "label": LEVEL_LABELS[level],
+                    "entries": [
+                        {
+                            "title": a.title,
+                            "due": a.due,
+                            "days_overdue": max((day - a.due).days, 0),
+                            "meeting": meetings.get(a.meeting_id),
+                        }
+                        for a in sorted(chosen, key=lambda a: (a.due, a.id))
+                    ],
+                }
+            )
+        agency_name = next(
+            (agencies[a.owner_agency_id].name for a, _ in entries if a.owner_agency_id in agencies),
+            f"die Koordination {region.name}",
+        )
+        rendered = render_email(
+            ACTION_ITEMS,
+            {
+                "region": {"code": region.code, "name": region.name},
+                "contact": {"name": contact.name},
+                "agency_name": agency_name,
+                "day": day,
+                "groups": groups,
+                "total": len(entries),
+                "counts": counts,
+                "coordinator": {"name": coordinator.name, "email": coordinator.email} if coordinator else None,
+            },
+        )
+        created = enqueue(
+            session.connection(),
+            kind=ACTION_ITEMS,
+            period=day.isoformat(),
+            region_id=region.id,
+            recipient=Recipient(contact.id, contact.name, contact.email),
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            send_on=day,
+            items=[f"{a.id}:{level}" for a, level in entries],
+        )
+        if created:
+            result.digests += 1
+            reminded.update(a.id for a, _ in entries if a.id is not None)
+    for action in actions:
+        if action.id in reminded:
+            probe = OpenStep("action_item", action.title, (), action.due, action.due, "", False, 0, "", model.reminders)
+            action.reminded_level = reminder_level(probe, today, calendar) or action.reminded_level
+            session.add(action)
+            result.reminded += 1
+    return result
+
+
+def agenda_for_month(
+    *,
+    session: Session,
+    region: Region,
+    model: ProcessModel,
+    series: MeetingSeries,
+    year: int,
+    month: int,
+    as_of: date,
+    overrides_dir: Path | None,
+) -> tuple[Meeting, Agenda]:
+    from checklists.repository import meeting_for_month  # noqa: PLC0415
+
+    meeting = meeting_for_month(session=session, series=series, year=year, month=month, model=model)
+    checklist = checklist_for(series, region, model, overrides_dir)
+    return meeting, build_meeting_agenda(
+        session=session, region=region, model=model, series=series, meeting=meeting, as_of=as_of, checklist=checklist
+    )

@@ -1,0 +1,49 @@
+"""Reminder milestones of an open step (pure): how urgent it is on a given day."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from process_models.business_days import BusinessCalendar
+from process_models.durations import Duration, add_calendar
+from process_models.engine import OpenStep
+
+#: Urgency levels of a reminder, least urgent first.
+LEVELS: tuple[str, ...] = ("upcoming", "due", "second", "escalated")
+LEVEL_LABELS: dict[str, str] = {
+    "upcoming": "Demnächst fällig",
+    "due": "Fällig",
+    "second": "Überfällig – zweite Erinnerung",
+    "escalated": "Eskaliert",
+}
+
+
+def shift(day: date, period: Duration, calendar: BusinessCalendar) -> date:
+    """`day` moved by `period` (business days counted on the region's calendar)."""
+    if period.is_business:
+        return calendar.add_business_days(day, period.amount).date
+    return add_calendar(day, period)
+
+
+def reminder_level(step: OpenStep, today: date, calendar: BusinessCalendar) -> str | None:
+    """The highest reminder milestone `step` has reached by `today`, or None.
+
+    upcoming: from `lead` before the due date; due: on and after it (if `on_due`);
+    second: `repeat_after` after it; escalated: `escalate_after` after it.
+    """
+    rule = step.reminders
+    due = step.due
+    if today < due:
+        return "upcoming" if today >= shift(due, -rule.lead, calendar) else None
+    if today >= shift(due, rule.escalate_after, calendar):
+        return "escalated"
+    if today >= shift(due, rule.repeat_after, calendar):
+        return "second"
+    if rule.on_due or today > due:
+        return "due"
+    return None
+
+
+def send_day(today: date, calendar: BusinessCalendar) -> date:
+    """The day mail planned `today` goes out: today, or the next business day on quiet days."""
+    return calendar.next_business_day(today)
