@@ -44,8 +44,9 @@ class App:
             return self.catalog.current(region.code, land=region.land)
         return self.catalog.get(version, region.code, land=region.land)
 
+    @cached_property
     def mailer(self) -> Mailer:
-        """The mail transport chosen by FOERDERKETTE_MAILER."""
+        """The mail transport chosen by FOERDERKETTE_MAILER (one per App: an in-memory mailer keeps its outbox)."""
         from notifications.mailers import SmtpConfig, build_mailer  # noqa: PLC0415
 
         settings = self.settings

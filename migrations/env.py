@@ -9,7 +9,7 @@ from alembic import context
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
-import migrations.metadata  # noqa: F401 - registers every table
+from migrations.metadata import FOREIGN_TABLES
 from pipeline.database import UTCDateTime, create_db_engine
 
 config = context.config
@@ -26,6 +26,10 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
         autogen_context.imports.add("from sqlalchemy.dialects import postgresql")
         return 'sa.JSON().with_variant(postgresql.JSONB(), "postgresql")'
     return False
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    return not (type_ == "table" and name in FOREIGN_TABLES)
 
 
 def run_migrations() -> None:
@@ -48,6 +52,7 @@ def _run(connection: sa.Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=render_item,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -4,12 +4,22 @@ commit per region, so one region's failure never undoes another's work."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
+from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from notifications.jourfixe import plan_action_reminders
+from checklists.repository import meeting_for_month, recurrence
+from checklists.tables import MeetingSeries
+from notifications.jourfixe import (
+    FollowupResult,
+    InvitationResult,
+    checklist_for,
+    invitation_day,
+    plan_action_reminders,
+    send_invitations,
+)
 from notifications.mailers import Mailer
 from notifications.outbox import SendReport, send_due
 from notifications.sweep import SweepResult, sweep_region
@@ -28,7 +38,7 @@ def region_codes(engine: Engine, only: Sequence[str] | None = None) -> list[str]
 
 
 def run_sweep(*, engine: Engine, catalog: ModelCatalog, region: str, today: date, base_url: str = "") -> SweepResult:
-    """The daily sweep of one region (open steps and open action items), committed on success."""
+    """The daily sweep of one region, committed on success."""
     with session_scope(engine) as session:
         found = get_region(session=session, code=region)
         current = catalog.current(found.code, land=found.land)
@@ -40,17 +50,20 @@ def run_sweep(*, engine: Engine, catalog: ModelCatalog, region: str, today: date
             today=today,
             base_url=base_url,
         )
-        followup = plan_action_reminders(session=session, region=found, model=current, today=today)
-        result.action_items_reminded = followup.reminded
     return result
 
 
-def open_regions(engine: Engine, catalog: ModelCatalog, today: date) -> tuple[set[int], list[str]]:
+def open_regions(
+    engine: Engine, catalog: ModelCatalog, today: date, only: Sequence[str] | None = None
+) -> tuple[set[int], list[str]]:
     """Region ids for which `today` is a business day, and the codes of the others (quiet today)."""
     opened: set[int] = set()
     quiet: list[str] = []
     with Session(engine) as session:
-        for region in session.exec(select(Region).order_by(Region.code)).all():
+        query = select(Region).order_by(Region.code)
+        if only is not None:
+            query = query.where(col(Region.code).in_(list(only)))
+        for region in session.exec(query).all():
             assert region.id is not None
             if calendar_for(catalog.current(region.code, land=region.land)).is_business_day(today):
                 opened.add(region.id)
@@ -69,9 +82,11 @@ def run_send(
     batch_size: int = 200,
     max_attempts: int = 8,
     dry_run: bool = False,
+    regions: Sequence[str] | None = None,
 ) -> tuple[SendReport, list[str]]:
-    """Dispatch the outbox for every region that works today; returns the report and the quiet regions."""
-    opened, quiet = open_regions(engine, catalog, today)
+    """Dispatch the outbox for every region that works today (or only `regions`); returns the
+    report and the regions that are quiet today."""
+    opened, quiet = open_regions(engine, catalog, today, regions)
     report = send_due(
         engine=engine,
         mailer=mailer,
@@ -83,3 +98,57 @@ def run_send(
         dry_run=dry_run,
     )
     return report, quiet
+
+
+def run_jourfixe_followup(*, engine: Engine, catalog: ModelCatalog, region: str, today: date) -> FollowupResult:
+    """Reminders about the region's open Jour-fixe action items, committed on success."""
+    with session_scope(engine) as session:
+        found = get_region(session=session, code=region)
+        return plan_action_reminders(
+            session=session, region=found, model=catalog.current(found.code, land=found.land), today=today
+        )
+
+
+def run_jourfixe_prepare(
+    *,
+    engine: Engine,
+    catalog: ModelCatalog,
+    overrides_dir: Path | None,
+    region: str,
+    today: date,
+    mail_from: str,
+    base_url: str = "",
+) -> list[InvitationResult]:
+    """For each active series of the region: on (or after) the invitation day of its next meeting,
+    build and store the agenda and queue the invitations, once per meeting version."""
+    results: list[InvitationResult] = []
+    with session_scope(engine) as session:
+        found = get_region(session=session, code=region)
+        model = catalog.current(found.code, land=found.land)
+        calendar = calendar_for(model)
+        for series in session.exec(
+            select(MeetingSeries).where(MeetingSeries.region_id == found.id, col(MeetingSeries.active).is_(True))
+        ).all():
+            upcoming = recurrence(series).occurrences(today, today + timedelta(days=200), calendar)
+            if not upcoming:
+                continue
+            _occurrence, day = upcoming[0]
+            if today < invitation_day(series=series, meeting_day=day, model=model):
+                continue
+            meeting = meeting_for_month(session=session, series=series, year=day.year, month=day.month, model=model)
+            if meeting.status == "cancelled":
+                continue
+            results.append(
+                send_invitations(
+                    session=session,
+                    region=found,
+                    model=model,
+                    series=series,
+                    meeting=meeting,
+                    checklist=checklist_for(series, found, model, overrides_dir),
+                    today=today,
+                    mail_from=mail_from,
+                    base_url=base_url,
+                )
+            )
+    return results

@@ -51,7 +51,6 @@ class SweepResult:
     digests_updated: int = 0
     digests_cancelled: int = 0
     digests_invalid: int = 0
-    action_items_reminded: int = 0
     by_level: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LEVELS, 0))
 
     def summary(self) -> str:
@@ -60,7 +59,6 @@ class SweepResult:
             f"{self.region}: {self.participants} Teilnehmende, {self.open_steps} offene Schritte ({self.overdue} überfällig); "
             f"{self.items_planned} Erinnerungen neu geplant, {self.items_dropped} entfallen; "
             f"Versand am {self.send_day:%d.%m.%Y}: {self.digests_created} Sammelmails neu, {self.digests_updated} ergänzt"
-            + (f"; {self.action_items_reminded} Jour-fixe-Aufgaben erinnert" if self.action_items_reminded else "")
             + (f" ({levels})" if levels else "")
         )
 

@@ -124,7 +124,7 @@ def _preview(args: argparse.Namespace) -> int:
         report, quiet = run_send(
             engine=app.engine,
             catalog=app.catalog,
-            mailer=app.mailer(),
+            mailer=app.mailer,
             mail_from=app.settings.mail_from,
             today=args.as_of or today_berlin(),
             dry_run=True,
@@ -160,7 +160,7 @@ def _send(args: argparse.Namespace) -> int:
         report, quiet = run_send(
             engine=app.engine,
             catalog=app.catalog,
-            mailer=app.mailer(),
+            mailer=app.mailer,
             mail_from=settings.mail_from,
             today=today,
             batch_size=settings.send_batch_size,

@@ -7,8 +7,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 from sqlmodel import SQLModel
 
-import migrations.metadata  # noqa: F401
 from foerderkette.db import current_revision, head_revision, upgrade
+from migrations.metadata import FOREIGN_TABLES
 
 
 def test_migrations_reach_head(engine: Engine) -> None:
@@ -22,7 +22,13 @@ def test_migrations_reach_head(engine: Engine) -> None:
 
 def test_tables_and_migrations_agree(engine: Engine) -> None:
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection,
+            opts={
+                "compare_type": True,
+                "include_name": lambda name, kind, _parents: not (kind == "table" and name in FOREIGN_TABLES),
+            },
+        )
         differences = compare_metadata(context, SQLModel.metadata)
     assert differences == []
 

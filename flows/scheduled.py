@@ -1,0 +1,221 @@
+"""The Prefect flows. Each reads like the table of contents of its job and calls plain functions;
+one flow run per job and region, never one per participant."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from prefect import Flow, flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.runtime import flow_run
+
+from flows import runtime
+from flows.import_drop import run_import_drop
+from notifications.jobs import run_jourfixe_followup, run_jourfixe_prepare, run_send, run_sweep
+from process_models import calendar_for
+
+
+def _transient(_task: Any, _task_run: Any, state: Any) -> bool:
+    """Retry database and network hiccups, not mistakes (unknown region, bad data)."""
+    try:
+        state.result()
+    except Exception as exc:
+        module = type(exc).__module__
+        return isinstance(exc, OSError | TimeoutError) or (
+            module.startswith(("sqlalchemy", "psycopg")) and "OperationalError" in type(exc).__name__
+        )
+    return False
+
+
+def _run_name(job: str) -> Callable[[], str]:
+    """Readable run names: "daily-sweep BY-AB 2026-12-01"."""
+
+    def name() -> str:
+        parameters = flow_run.parameters
+        day = parameters.get("as_of") or runtime.today().isoformat()
+        return f"{job} {parameters.get('region') or 'alle Regionen'} {day}"
+
+    return name
+
+
+def _table(title: str, rows: list[tuple[str, Any]]) -> str:
+    lines = [f"### {title}", "", "| Kennzahl | Wert |", "|---|---|"]
+    lines += [f"| {name} | {value} |" for name, value in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _artifact(job: str, region: str | None, markdown: str, description: str) -> None:
+    key = f"{job}-{(region or 'alle').lower()}".replace("_", "-")
+    create_markdown_artifact(markdown=markdown, key=key, description=description)
+
+
+def _is_business_day(region: str, day: date) -> bool:
+    app = runtime.app()
+    with app.session() as session:
+        from pipeline.repository import get_region  # noqa: PLC0415
+
+        found = get_region(session=session, code=region)
+        return calendar_for(app.model(found)).is_business_day(day)
+
+
+@task(retries=2, retry_delay_seconds=10, retry_condition_fn=_transient)
+def sweep_region_task(region: str, day: date) -> dict[str, Any]:
+    app = runtime.app()
+    result = run_sweep(engine=app.engine, catalog=app.catalog, region=region, today=day, base_url=app.settings.base_url)
+    return {key: value for key, value in vars(result).items() if not isinstance(value, date)}
+
+
+@flow(name="daily-sweep", flow_run_name=_run_name("daily-sweep"), retries=1, retry_delay_seconds=60)
+def daily_sweep(region: str, as_of: str | None = None) -> dict[str, Any]:
+    """Evaluate every open step of one region and plan its reminders (business days only)."""
+    day = runtime.today(as_of)
+    if not _is_business_day(region, day):
+        get_run_logger().info("%s: kein Arbeitstag – nichts zu tun", day)
+        return {"skipped": True}
+    summary = sweep_region_task(region, day)
+    rows = [
+        ("Teilnehmende", summary["participants"]),
+        ("Offene Schritte", summary["open_steps"]),
+        ("Überfällig", summary["overdue"]),
+        ("Erinnerungen geplant", summary["items_planned"]),
+        ("Sammelmails neu", summary["digests_created"]),
+        ("Sammelmails ergänzt", summary["digests_updated"]),
+    ]
+    _artifact("daily-sweep", region, _table(f"Fristen-Sweep {region} am {day:%d.%m.%Y}", rows), "Geplante Erinnerungen")
+    return summary
+
+
+@task(retries=2, retry_delay_seconds=30, retry_condition_fn=_transient)
+def send_task(regions: list[str] | None, day: date) -> dict[str, Any]:
+    app = runtime.app()
+    settings = app.settings
+    report, quiet = run_send(
+        engine=app.engine,
+        catalog=app.catalog,
+        mailer=app.mailer,
+        mail_from=settings.mail_from,
+        today=day,
+        batch_size=settings.send_batch_size,
+        max_attempts=settings.send_max_attempts,
+        regions=regions,
+    )
+    return {
+        "sent": report.sent,
+        "retry": report.retry,
+        "failed": report.failed,
+        "claimed": report.claimed,
+        "quiet": quiet,
+        "errors": report.errors[:20],
+    }
+
+
+@flow(name="send-reminders", flow_run_name=_run_name("send-reminders"), retries=1, retry_delay_seconds=60)
+def send_reminders(region: str | None = None, as_of: str | None = None) -> dict[str, Any]:
+    """Dispatch the outbox (one region, or all) over one SMTP connection; exactly once per email."""
+    day = runtime.today(as_of)
+    summary = send_task([region] if region else None, day)
+    rows = [
+        ("Gesendet", summary["sent"]),
+        ("Erneuter Versuch geplant", summary["retry"]),
+        ("Fehlgeschlagen", summary["failed"]),
+        ("Heute ohne Versand", ", ".join(summary["quiet"]) or "–"),
+    ]
+    _artifact("send-reminders", region, _table(f"Versand am {day:%d.%m.%Y}", rows), "Versendete E-Mails")
+    return summary
+
+
+@task(retries=2, retry_delay_seconds=10, retry_condition_fn=_transient)
+def prepare_task(region: str, day: date) -> list[dict[str, Any]]:
+    app = runtime.app()
+    settings = app.settings
+    results = run_jourfixe_prepare(
+        engine=app.engine,
+        catalog=app.catalog,
+        overrides_dir=settings.overrides_dir,
+        region=region,
+        today=day,
+        mail_from=settings.mail_from,
+        base_url=settings.base_url,
+    )
+    return [
+        {
+            "meeting": r.meeting_date.isoformat(),
+            "sequence": r.sequence,
+            "queued": r.queued,
+            "already": r.already,
+            "send_on": r.send_on.isoformat(),
+        }
+        for r in results
+    ]
+
+
+@flow(name="jourfixe-prepare", flow_run_name=_run_name("jourfixe-prepare"), retries=1, retry_delay_seconds=60)
+def jourfixe_prepare(region: str, as_of: str | None = None) -> list[dict[str, Any]]:
+    """On each series' invitation day: build and store the agenda, queue the invitations."""
+    day = runtime.today(as_of)
+    results = prepare_task(region, day)
+    rows = [
+        (
+            f"Sitzung {r['meeting']} (Stand {r['sequence']})",
+            "bereits eingeladen" if r["already"] else f"{r['queued']} Einladungen, Versand {r['send_on']}",
+        )
+        for r in results
+    ]
+    _artifact(
+        "jourfixe-prepare",
+        region,
+        _table(f"Jour fixe {region}", rows or [("Heute", "kein Einladungstag")]),
+        "Einladungen",
+    )
+    return results
+
+
+@task(retries=2, retry_delay_seconds=10, retry_condition_fn=_transient)
+def followup_task(region: str, day: date) -> dict[str, int]:
+    app = runtime.app()
+    result = run_jourfixe_followup(engine=app.engine, catalog=app.catalog, region=region, today=day)
+    return {"reminded": result.reminded, "digests": result.digests}
+
+
+@flow(name="jourfixe-followup", flow_run_name=_run_name("jourfixe-followup"), retries=1, retry_delay_seconds=60)
+def jourfixe_followup(region: str, as_of: str | None = None) -> dict[str, int]:
+    """Remind owners of open action items from the meetings (business days only)."""
+    day = runtime.today(as_of)
+    if not _is_business_day(region, day):
+        return {"reminded": 0, "digests": 0}
+    summary = followup_task(region, day)
+    _artifact(
+        "jourfixe-followup",
+        region,
+        _table(f"Aufgaben {region}", [("Erinnert", summary["reminded"]), ("E-Mails", summary["digests"])]),
+        "Erinnerungen an Aufgaben",
+    )
+    return summary
+
+
+@flow(name="import-drop", flow_run_name=_run_name("import-drop"), retries=1, retry_delay_seconds=60)
+def import_drop(region: str | None = None, as_of: str | None = None, min_age_seconds: float = 60.0) -> dict[str, Any]:
+    """Import the files agencies dropped; archive them, or reject them with an emailed report."""
+    day = runtime.today(as_of)
+    report = run_import_drop(runtime.app(), today=day, region=region, min_age_seconds=min_age_seconds)
+    rows = [
+        ("Eingelesen", len(report.imported)),
+        ("Abgelehnt", len(report.rejected)),
+        ("Fehlerberichte per E-Mail", report.emails),
+    ]
+    _artifact("import-drop", region, _table(f"Abgelegte Dateien {day:%d.%m.%Y}", rows), "Importe aus dem Ablageordner")
+    return {"imported": report.imported, "rejected": report.rejected, "emails": report.emails}
+
+
+#: Flow name → flow, as `foerderkette run` and the schedules use them.
+FLOWS: dict[str, Flow[..., Any]] = {
+    "daily-sweep": daily_sweep,
+    "send-reminders": send_reminders,
+    "jourfixe-prepare": jourfixe_prepare,
+    "jourfixe-followup": jourfixe_followup,
+    "import-drop": import_drop,
+}
+#: Scheduled runs go once per region (by hand, send-reminders and import-drop may take all at once).
+PER_REGION = set(FLOWS)

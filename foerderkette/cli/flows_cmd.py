@@ -1,0 +1,147 @@
+"""`foerderkette run FLOW`, `foerderkette deploy` and `foerderkette serve`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from foerderkette.cli.base import CliError, add_command, iso_date, print_table
+
+FLOW_NAMES = ("daily-sweep", "send-reminders", "jourfixe-prepare", "jourfixe-followup", "import-drop")
+
+
+def register(sub: Any) -> None:
+    run = add_command(
+        sub,
+        "run",
+        "einen Job einmal über Prefect ausführen",
+        _run,
+        description="Führt einen Flow einmal aus, je Region ein Flow-Lauf, sichtbar in Prefects Verlauf. Ohne PREFECT_API_URL "
+        "startet Prefect einen temporären lokalen Server.",
+    )
+    run.add_argument("flow", choices=FLOW_NAMES)
+    run.add_argument("--region", action="append", help="nur diese Region (mehrfach möglich; Standard: alle)")
+    run.add_argument("--as-of", type=iso_date, help="Stichtag (Standard: heute)")
+
+    deploy = add_command(
+        sub,
+        "deploy",
+        "Zeitpläne als Prefect-Deployments registrieren (skaliert)",
+        _deploy,
+        description="Registriert je Zeitplan (flows/deployments.py) und Region ein Deployment auf dem Prefect-Server "
+        "(PREFECT_API_URL) mit einem Work Pool vom Typ process. Danach: prefect worker start --pool foerderkette",
+    )
+    deploy.add_argument("--region", action="append", help="nur diese Regionen (Standard: alle)")
+    deploy.add_argument("--work-pool", default="foerderkette")
+    deploy.add_argument(
+        "--pass-settings", action="store_true", help="FOERDERKETTE_*-Variablen als Job-Variablen mitgeben"
+    )
+
+    serve = add_command(sub, "serve", "Weboberfläche und eingebauten Scheduler starten", _serve)
+    serve.add_argument("--host", help="Adresse (Standard: FOERDERKETTE_WEB_HOST)")
+    serve.add_argument("--port", type=int, help="Port (Standard: FOERDERKETTE_WEB_PORT)")
+    serve.add_argument(
+        "--no-scheduler", action="store_true", help="nur die Weboberfläche (ein Scheduler läuft anderswo)"
+    )
+
+    schedules = add_command(sub, "schedules", "die Zeitpläne der Jobs anzeigen", _schedules)
+    schedules.add_argument("--format", choices=("table",), default="table")
+
+
+def _schedules(args: argparse.Namespace) -> int:
+    from flows.deployments import SCHEDULES  # noqa: PLC0415
+
+    print_table(["Job", "Cron (Ortszeit)", "Beschreibung"], ([s.flow, s.cron, s.description] for s in SCHEDULES))
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    from flows import runtime  # noqa: PLC0415
+    from flows.scheduled import FLOWS  # noqa: PLC0415
+    from notifications.jobs import region_codes  # noqa: PLC0415
+    from pipeline.repository import NotFound  # noqa: PLC0415
+
+    app = runtime.app()
+    try:
+        regions = region_codes(app.engine, args.region)
+    except NotFound as exc:
+        raise CliError(str(exc)) from None
+    if not regions:
+        raise CliError("Keine Regionen angelegt")
+    as_of = args.as_of.isoformat() if args.as_of else None
+    failed = 0
+    for region in regions:
+        try:
+            result = FLOWS[args.flow](region=region, as_of=as_of)
+        except Exception as exc:
+            failed += 1
+            print(f"{args.flow} {region}: fehlgeschlagen – {exc}", file=sys.stderr)
+            continue
+        print(f"{args.flow} {region}: {result}")
+    app.dispose()
+    return 1 if failed else 0
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    if not os.environ.get("PREFECT_API_URL"):
+        raise CliError(
+            "PREFECT_API_URL ist nicht gesetzt – deploy braucht einen Prefect-Server (siehe README, Betrieb im Verbund)"
+        )
+    from flows import runtime  # noqa: PLC0415
+    from flows.deployments import deploy  # noqa: PLC0415
+    from notifications.jobs import region_codes  # noqa: PLC0415
+
+    app = runtime.app()
+    regions = region_codes(app.engine, args.region)
+    env = (
+        {key: value for key, value in os.environ.items() if key.startswith("FOERDERKETTE_")}
+        if args.pass_settings
+        else None
+    )
+    names = deploy(regions=regions, timezone=app.settings.timezone, work_pool=args.work_pool, env=env)
+    app.dispose()
+    print(f"{len(names)} Deployments registriert auf {os.environ['PREFECT_API_URL']} (Work Pool {args.work_pool}).")
+    print(f"Worker starten: prefect worker start --pool {args.work_pool}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn  # noqa: PLC0415
+
+    from foerderkette.app import App  # noqa: PLC0415
+    from foerderkette.settings import Settings  # noqa: PLC0415
+    from foerderkette.web import create_app  # noqa: PLC0415
+
+    settings = Settings.from_env()
+    app = App(settings)
+    runner = None
+    if settings.scheduler and not args.no_scheduler:
+        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        os.environ.setdefault("DO_NOT_TRACK", "1")
+        from flows import runtime  # noqa: PLC0415
+        from flows.scheduler import Runner, SchedulerLocked  # noqa: PLC0415
+
+        runtime.use(app).__enter__()
+        runner = Runner(app)
+        try:
+            runner.start()
+        except SchedulerLocked as exc:
+            raise CliError(str(exc)) from None
+        for item in runner.describe():
+            print(f"Zeitplan {item['flow']}: nächster Lauf {item['next_run']}", file=sys.stderr)
+    try:
+        uvicorn.run(
+            create_app(settings, app=app, runner=runner),
+            host=args.host or settings.web_host,
+            port=args.port or settings.web_port,
+            log_level="info",
+        )
+    finally:
+        if runner is not None:
+            runner.stop()
+        app.dispose()
+    return 0

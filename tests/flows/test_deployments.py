@@ -1,0 +1,40 @@
+"""The schedules of flows/deployments.py mean the same in both set-ups."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from prefect.server.schemas.schedules import CronSchedule
+
+from flows.deployments import SCHEDULES
+from flows.scheduler import cron_trigger
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES, ids=lambda s: s.flow)
+def test_embedded_and_prefect_fire_at_the_same_local_times(schedule: object) -> None:
+    cron = schedule.cron  # type: ignore[attr-defined]
+    start = datetime(2026, 10, 20, 0, 0, tzinfo=BERLIN)  # a week around the change to winter time
+    trigger = cron_trigger(cron, BERLIN)
+    embedded, previous, now = [], None, start
+    while len(embedded) < 40:
+        fire = trigger.get_next_fire_time(previous, now)
+        assert fire is not None
+        embedded.append(fire)
+        previous, now = fire, fire + timedelta(seconds=1)
+    reference = asyncio.run(CronSchedule(cron=cron, timezone="Europe/Berlin").get_dates(n=40, start=start))
+    assert [fire.astimezone(BERLIN).isoformat() for fire in embedded] == [
+        fire.astimezone(BERLIN).isoformat() for fire in reference
+    ]
+    assert all(fire.weekday() < 5 for fire in embedded)
+
+
+def test_every_flow_has_exactly_one_schedule() -> None:
+    from flows.scheduled import FLOWS
+
+    assert sorted(schedule.flow for schedule in SCHEDULES) == sorted(FLOWS)
+    assert {schedule.function for schedule in SCHEDULES} == {flow.fn.__name__ for flow in FLOWS.values()}

@@ -1,0 +1,86 @@
+"""Each flow once through Prefect on seeded data: the database, the mailer and the run history."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func
+from sqlmodel import Session, select
+
+from flows import runtime
+from foerderkette.app import App
+from foerderkette.demo import generate_demo
+from foerderkette.settings import Settings
+from notifications.mailers import MemoryMailer
+from notifications.tables import OutboxMessage
+from process_models import ModelCatalog
+
+pytestmark = pytest.mark.prefect
+MONDAY = "2026-11-23"
+
+
+@pytest.fixture
+def app(prefect_harness: None, engine: Engine, db_url: str, tmp_path: Path) -> App:
+    generate_demo(
+        engine=engine, catalog=ModelCatalog(None), participants=300, regions=1, seed=8, as_of=date(2026, 11, 20)
+    )
+    return App(Settings(database_url=db_url, mailer="memory", drop_dir=tmp_path / "drop"))
+
+
+def test_every_flow_once(app: App, engine: Engine) -> None:
+    import httpx
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.scheduled import FLOWS
+
+    folder = app.settings.drop_dir / "BY-BA" / "JC-BA" / "participants"
+    folder.mkdir(parents=True)
+    (folder / "neu.csv").write_text(
+        "ref;nachname;vorname;stage;verpflichtet_durch;verpflichtet_am\nBA-NEU;Haddad;Rania;Verpflichtet;JC;2026-11-19\n",
+        encoding="utf-8",
+    )
+    os.utime(folder / "neu.csv", (time.time() - 600, time.time() - 600))
+    with runtime.use(app):
+        sweep = FLOWS["daily-sweep"](region="BY-BA", as_of=MONDAY)
+        assert sweep["participants"] > 0 and sweep["digests_created"] > 0
+        prepared = FLOWS["jourfixe-prepare"](region="BY-BA", as_of="2026-11-24")
+        assert prepared and prepared[0]["queued"] > 0 and prepared[0]["meeting"] == "2026-12-01"
+        followup = FLOWS["jourfixe-followup"](region="BY-BA", as_of=MONDAY)
+        assert followup["reminded"] >= 1
+        dropped = FLOWS["import-drop"](region="BY-BA", as_of=MONDAY, min_age_seconds=60)
+        assert dropped["imported"] == ["BY-BA/JC-BA/participants/neu.csv"]
+        with Session(engine) as session:
+            due = session.exec(
+                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.send_on <= date(2026, 11, 24))
+            ).one()
+        sent = FLOWS["send-reminders"](region="BY-BA", as_of="2026-11-24")
+        assert sent["sent"] == due and sent["failed"] == 0
+        mailer = app.mailer
+        assert isinstance(mailer, MemoryMailer) and len(mailer.outbox) == due
+        assert FLOWS["send-reminders"](region="BY-BA", as_of="2026-11-24")["sent"] == 0
+        assert FLOWS["daily-sweep"](region="BY-BA", as_of="2026-11-21") == {"skipped": True}  # Saturday
+    api = PREFECT_API_URL.value()
+    runs = httpx.post(f"{api}/flow_runs/filter", json={"sort": "START_TIME_ASC", "limit": 200, "offset": 0}).json()
+    artifacts = httpx.post(f"{api}/artifacts/filter", json={"sort": "KEY_ASC", "limit": 200, "offset": 0}).json()
+    names = {run["name"] for run in runs}
+    keys = {artifact["key"] for artifact in artifacts}
+    by_key = {artifact["key"]: artifact["data"] for artifact in artifacts}
+    assert {
+        "daily-sweep BY-BA 2026-11-23",
+        "send-reminders BY-BA 2026-11-24",
+        "jourfixe-prepare BY-BA 2026-11-24",
+    } <= names
+    assert {
+        "daily-sweep-by-ba",
+        "send-reminders-by-ba",
+        "jourfixe-prepare-by-ba",
+        "jourfixe-followup-by-ba",
+        "import-drop-by-ba",
+    } <= keys
+    assert (
+        "| Gesendet |" in by_key["send-reminders-by-ba"] and "| Erinnerungen geplant |" in by_key["daily-sweep-by-ba"]
+    )
