@@ -6,7 +6,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from pipeline.repository import CourseInfo
 from process_models import BusinessCalendar, ProcessModel
+
+__all__ = ["ActionInfo", "AgendaData", "CourseInfo", "Figure", "ItemResult", "Person", "Section"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,28 +34,6 @@ class Person:
 
     def step(self, step_id: str) -> dict[str, Any] | None:
         return next((step for step in self.steps if step["step"] == step_id), None)
-
-
-@dataclass(frozen=True, slots=True)
-class CourseInfo:
-    code: str
-    provider_code: str
-    provider_name: str
-    kind: str
-    course_type: str
-    format: str
-    site: str
-    planned_start: date | None
-    actual_start: date | None
-    end_date: date | None
-    capacity: int
-    min_size: int
-    enrolled: int
-    cancelled: bool = False
-
-    @property
-    def start(self) -> date | None:
-        return self.actual_start or self.planned_start
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,13 +12,13 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from checklists.agenda import Agenda
-from checklists.records import ActionInfo, AgendaData, CourseInfo, Person
+from checklists.records import ActionInfo, AgendaData, Person
 from checklists.series import Recurrence, SeriesError, weekday
 from checklists.tables import ActionItem, AgendaSnapshot, Attendance, Decision, Meeting, MeetingSeries
 from pipeline.database import utcnow
 from pipeline.reads import initials
-from pipeline.repository import NotFound
-from pipeline.tables import Agency, Contact, Course, Enrollment, Participant, Region
+from pipeline.repository import NotFound, course_overview
+from pipeline.tables import Agency, Contact, Participant, Region
 from process_models import ParticipantState, ProcessModel, calendar_for
 
 
@@ -195,7 +195,7 @@ def load_agenda_data(
         by_type.setdefault(agency.type, []).append(agency)
     names.update({kind: members[0].name for kind, members in by_type.items() if len(members) == 1})
     persons = _persons(session, region.id, model)
-    courses = _courses(session, region.id, as_of, {agency.id: agency for agency in agencies})
+    courses = course_overview(session=session, region_id=region.id, on=as_of)
     actions = _actions(session, region.id, {agency.id: agency.name for agency in agencies})
     return AgendaData(
         region_code=region.code,
@@ -279,44 +279,6 @@ def _persons(session: Session, region_id: int, model: ProcessModel) -> list[Pers
     return persons
 
 
-def _courses(session: Session, region_id: int, as_of: date, agencies: dict[int | None, Agency]) -> list[CourseInfo]:
-    courses = session.exec(select(Course).where(Course.region_id == region_id)).all()
-    ids = [course.id for course in courses]
-    counts: dict[int, int] = {}
-    if ids:
-        query = (
-            select(Enrollment.course_id, func.count())
-            .where(
-                col(Enrollment.course_id).in_(ids),
-                (col(Enrollment.left_on).is_(None)) | (col(Enrollment.left_on) > as_of),
-            )
-            .group_by(col(Enrollment.course_id))
-        )
-        counts = dict(session.exec(query).all())
-    result = []
-    for course in courses:
-        provider = agencies.get(course.provider_id)
-        result.append(
-            CourseInfo(
-                course.code,
-                provider.code if provider else "",
-                provider.name if provider else "",
-                course.kind,
-                course.course_type,
-                course.format,
-                course.site,
-                course.planned_start,
-                course.actual_start,
-                course.end_date,
-                course.capacity,
-                course.min_size,
-                counts.get(course.id or 0, 0),
-                course.cancelled,
-            )
-        )
-    return result
-
-
 def _actions(session: Session, region_id: int, agency_names: dict[int | None, str]) -> list[ActionInfo]:
     actions = session.exec(
         select(ActionItem).where(ActionItem.region_id == region_id).order_by(col(ActionItem.due), col(ActionItem.id))
@@ -371,16 +333,6 @@ def snapshots(*, session: Session, meeting: Meeting) -> Sequence[AgendaSnapshot]
     return session.exec(
         select(AgendaSnapshot).where(AgendaSnapshot.meeting_id == meeting.id).order_by(col(AgendaSnapshot.id))
     ).all()
-
-
-def find_agency(*, session: Session, region: Region, code: str) -> Agency:
-    agency = session.exec(select(Agency).where(Agency.region_id == region.id, Agency.code == code)).first()
-    if agency is None:
-        known = ", ".join(
-            session.exec(select(Agency.code).where(Agency.region_id == region.id).order_by(Agency.code)).all()
-        )
-        raise NotFound(f"Stelle '{code}' gibt es in Region {region.code} nicht (vorhanden: {known})")
-    return agency
 
 
 def find_contact(*, session: Session, region: Region, email: str) -> Contact:

@@ -29,6 +29,7 @@ from checklists.repository import (
 )
 from checklists.tables import MeetingSeries
 from foerderkette.demo_data import CONTACT_FIRST, CONTACT_LAST, FIRST_NAMES, LAST_NAMES, PROVIDERS, REGIONS
+from foerderkette.users import MIN_PASSWORD
 from pipeline.bulk import bulk_insert
 from pipeline.database import table_of, utcnow
 from pipeline.repository import steps_columns
@@ -122,6 +123,7 @@ class DemoSummary:
     stage_changes: int = 0
     meetings: int = 0
     seconds: float = 0.0
+    users: list[str] = field(default_factory=list)
     by_stage: dict[str, int] = field(default_factory=dict)
 
 
@@ -450,6 +452,7 @@ def generate_demo(
     as_of: date,
     replace: bool = False,
     progress: Progress | None = None,
+    login_password: str | None = None,
 ) -> DemoSummary:
     """Write a complete demo data set in one transaction (nothing on failure)."""
     if not 1 <= regions <= len(REGIONS):
@@ -458,6 +461,8 @@ def generate_demo(
         )
     if participants < 0:
         raise DemoError("--participants darf nicht negativ sein")
+    if login_password is not None and len(login_password) < MIN_PASSWORD:
+        raise DemoError(f"--login-password muss mindestens {MIN_PASSWORD} Zeichen haben")
     started = time.perf_counter()
     rng = random.Random(seed)
     summary = DemoSummary()
@@ -569,8 +574,42 @@ def generate_demo(
         summary.regions = len(region_rows)
         for region, ctx in zip(region_rows, contexts, strict=True):
             summary.meetings += _meetings(session, rng, region, ctx, model_of[ctx.code], as_of)
+        if login_password:
+            summary.users = _demo_users(session, region_rows[0], login_password)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+#: Web UI accounts of the demo: username, display name, role, agency type (first of that type in the region).
+DEMO_USERS = (
+    ("koordination", "Koordination (Demo)", "coordinator", None),
+    ("jobcenter", "Jobcenter (Demo)", "agency", "JC"),
+    ("kurstraeger", "Kursträger (Demo)", "agency", "KT"),
+    ("lesen", "Nur lesen (Demo)", "readonly", None),
+)
+
+
+def _demo_users(session: Session, region: Region, password: str) -> list[str]:
+    from foerderkette.users import UserError, create_user  # noqa: PLC0415 - argon2 only when asked for
+
+    agencies = session.exec(model_select(Agency).where(Agency.region_id == region.id).order_by(col(Agency.code))).all()
+    created = []
+    for username, name, role, agency_type in DEMO_USERS:
+        agency = next((item for item in agencies if item.type == agency_type), None) if agency_type else None
+        try:
+            create_user(
+                session=session,
+                username=username,
+                display_name=name,
+                password=password,
+                role=role,
+                region=region,
+                agency=agency,
+            )
+        except UserError as exc:
+            raise DemoError(f"Demo-Benutzer {username}: {exc}") from None
+        created.append(username)
+    return created
 
 
 def _history_rows(

@@ -2,6 +2,7 @@
 
 import checklists.tables  # noqa: F401
 import flows.tables  # noqa: F401
+import foerderkette.users  # noqa: F401
 import notifications.tables  # noqa: F401
 import pipeline.tables  # noqa: F401
 

@@ -91,8 +91,35 @@ def initials(first_name: str, last_name: str) -> str:
     return f"{first_name[:1]}. {last_name[:1]}.".upper()
 
 
+#: The needs a participant may have (boolean columns of `participant`), with their German labels.
+NEED_LABELS: dict[str, str] = {
+    "childcare": "Kinderbetreuung",
+    "part_time": "Teilzeit/Abend",
+    "literacy": "Alphabetisierung",
+    "youth": "Jugendkurs",
+}
+NEEDS = tuple(NEED_LABELS)
+
+
+def fact_sql(dialect: str, name: str) -> str:
+    """SQL for one fact of a participant `p` (its state JSON)."""
+    if dialect == "sqlite":
+        return f"json_extract(p.state, '$.facts.{name}')"
+    return f"(p.state->'facts'->>'{name}')"
+
+
 def _filters(
-    conn: ReadConnection, *, as_of: date, region: str | None, stage: str | None, overdue: bool, responsible: str | None
+    conn: ReadConnection,
+    *,
+    as_of: date,
+    region: str | None,
+    stage: str | None,
+    overdue: bool,
+    responsible: str | None,
+    search: str | None = None,
+    course_type: str | None = None,
+    need: str | None = None,
+    scope: tuple[str, dict[str, Any]] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     where: list[str] = []
     params: dict[str, Any] = {"as_of": as_of}
@@ -108,6 +135,22 @@ def _filters(
         agencies = "p.next_agencies" if conn.dialect == "sqlite" else "CAST(p.next_agencies AS TEXT)"
         where.append(f"{agencies} LIKE :responsible")
         params["responsible"] = f'%"{responsible}"%'
+    if search:
+        where.append(
+            "(LOWER(p.ref) LIKE :search OR LOWER(p.last_name) LIKE :search OR LOWER(p.first_name) LIKE :search)"
+        )
+        params["search"] = f"%{search.strip().lower()}%"
+    if course_type:
+        where.append(f"{fact_sql(conn.dialect, 'course_type')} = :course_type")
+        params["course_type"] = course_type
+    if need:
+        if need not in NEEDS:
+            raise ValueError(f"unknown need {need}")
+        where.append(f"p.{need} = :need_true")
+        params["need_true"] = True
+    if scope is not None:
+        where.append(scope[0])
+        params.update(scope[1])
     return (" WHERE " + " AND ".join(where) if where else ""), params
 
 
@@ -123,16 +166,37 @@ def list_participants(
     stage: str | None = None,
     overdue: bool = False,
     responsible: str | None = None,
+    search: str | None = None,
+    course_type: str | None = None,
+    need: str | None = None,
+    scope: tuple[str, dict[str, Any]] | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
     """Participants with their next step, responsible agency and due date, earliest due first.
 
-    `overdue` is judged against `as_of`: the next step's due date lies before it.
+    `overdue` is judged against `as_of`: the next step's due date lies before it. `scope` is an
+    extra WHERE fragment (with its parameters) limiting what a viewer may see.
     """
-    where, params = _filters(conn, as_of=as_of, region=region, stage=stage, overdue=overdue, responsible=responsible)
+    where, params = _filters(
+        conn,
+        as_of=as_of,
+        region=region,
+        stage=stage,
+        overdue=overdue,
+        responsible=responsible,
+        search=search,
+        course_type=course_type,
+        need=need,
+        scope=scope,
+    )
     sql = (
         "SELECT p.ref, r.code, p.stage, p.stage_since, p.next_step, p.next_responsible, p.next_agencies, p.next_due, "
         "p.model_version, p.first_name, p.last_name" + _FROM + where + _ORDER
     )
+    if limit is not None:
+        sql += " LIMIT :limit OFFSET :offset"
+        params.update(limit=limit, offset=offset)
     result = []
     for ref, region_code, stage_id, since, step, refs, agencies, due, version, first, last in conn.stream(sql, params):
         refs = conn.json_value(refs) or []
@@ -281,6 +345,27 @@ def participant_detail(conn: ReadConnection, *, ref: str, as_of: date) -> dict[s
         "open_steps": open_steps,
         "timeline": timeline,
     }
+
+
+def count_participants(conn: ReadConnection, *, as_of: date, **filters: Any) -> int:
+    """How many participants `list_participants` would list with these filters (all pages)."""
+    where, params = _filters(
+        conn,
+        as_of=as_of,
+        region=filters.pop("region", None),
+        stage=filters.pop("stage", None),
+        overdue=filters.pop("overdue", False),
+        responsible=filters.pop("responsible", None),
+        **filters,
+    )
+    return int(conn.rows("SELECT COUNT(*)" + _FROM + where, params)[0][0])
+
+
+def stage_counts(conn: ReadConnection, *, as_of: date, scope: tuple[str, dict[str, Any]]) -> dict[str, tuple[int, int]]:
+    """Per stage: how many participants, and how many of them are overdue (within `scope`)."""
+    params = {"as_of": as_of, **scope[1]}
+    sql = f"SELECT p.stage, COUNT(*), SUM(CASE WHEN p.next_due < :as_of THEN 1 ELSE 0 END) FROM participant p WHERE {scope[0]} GROUP BY p.stage"
+    return {stage: (int(total), int(late or 0)) for stage, total, late in conn.rows(sql, params)}
 
 
 def region_codes(conn: ReadConnection) -> Sequence[str]:

@@ -3,14 +3,48 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from pipeline.database import utcnow
-from pipeline.tables import Agency, Contact, Course, Enrollment, Participant, Region, StageChange
+from pipeline.tables import Agency, AuditEntry, Contact, Course, Enrollment, Participant, Region, StageChange
 from process_models import Event, OpenStep, ParticipantState, ProcessModel, Transition, advance, open_steps
+
+
+@dataclass(frozen=True, slots=True)
+class CourseInfo:
+    """A course with its provider and how many are enrolled (the overall course list)."""
+
+    code: str
+    provider_code: str
+    provider_name: str
+    kind: str
+    course_type: str
+    format: str
+    site: str
+    planned_start: date | None
+    actual_start: date | None
+    end_date: date | None
+    capacity: int
+    min_size: int
+    enrolled: int
+    cancelled: bool = False
+
+    @property
+    def start(self) -> date | None:
+        return self.actual_start or self.planned_start
+
+    @property
+    def free(self) -> int:
+        return max(self.capacity - self.enrolled, 0)
+
+    @property
+    def below_minimum(self) -> bool:
+        return self.enrolled < self.min_size
 
 
 class NotFound(LookupError):
@@ -42,8 +76,15 @@ def agencies_of(*, session: Session, region_id: int, type_: str | None = None) -
     return session.exec(query.order_by(Agency.type, Agency.code)).all()
 
 
-def find_agency(*, session: Session, region_id: int, code: str) -> Agency | None:
-    return session.exec(select(Agency).where(Agency.region_id == region_id, Agency.code == code)).first()
+def find_agency(*, session: Session, region: Region, code: str) -> Agency:
+    """The region's agency with this code; NotFound lists the codes there are."""
+    agency = session.exec(select(Agency).where(Agency.region_id == region.id, Agency.code == code)).first()
+    if agency is None:
+        known = ", ".join(
+            session.exec(select(Agency.code).where(Agency.region_id == region.id).order_by(Agency.code)).all()
+        )
+        raise NotFound(f"Stelle '{code}' gibt es in Region {region.code} nicht (vorhanden: {known})")
+    return agency
 
 
 def contacts_of(*, session: Session, agency_id: int) -> Sequence[Contact]:
@@ -164,9 +205,77 @@ def _close_enrollments(*, session: Session, participant_id: int, on: date) -> No
         session.add(enrollment)
 
 
+def course_overview(*, session: Session, region_id: int, on: date) -> list[CourseInfo]:
+    """Every course of a region with its provider and its active enrolments on `on`."""
+    agencies = {agency.id: agency for agency in session.exec(select(Agency).where(Agency.region_id == region_id)).all()}
+    courses = session.exec(
+        select(Course).where(Course.region_id == region_id).order_by(col(Course.planned_start), col(Course.code))
+    ).all()
+    ids = [course.id for course in courses]
+    counts: dict[int, int] = {}
+    if ids:
+        query = (
+            select(Enrollment.course_id, func.count())
+            .where(
+                col(Enrollment.course_id).in_(ids),
+                Enrollment.enrolled_on <= on,
+                (col(Enrollment.left_on).is_(None)) | (col(Enrollment.left_on) > on),
+            )
+            .group_by(col(Enrollment.course_id))
+        )
+        counts = dict(session.exec(query).all())
+    result = []
+    for course in courses:
+        provider = agencies.get(course.provider_id)
+        result.append(
+            CourseInfo(
+                course.code,
+                provider.code if provider else "",
+                provider.name if provider else "",
+                course.kind,
+                course.course_type,
+                course.format,
+                course.site,
+                course.planned_start,
+                course.actual_start,
+                course.end_date,
+                course.capacity,
+                course.min_size,
+                counts.get(course.id or 0, 0),
+                course.cancelled,
+            )
+        )
+    return result
+
+
 def history_of(*, session: Session, participant_id: int) -> Sequence[StageChange]:
     return session.exec(
         select(StageChange)
         .where(StageChange.participant_id == participant_id)
         .order_by(col(StageChange.occurred_on), col(StageChange.id))
     ).all()
+
+
+def record_audit(
+    *,
+    session: Session,
+    actor: str,
+    action: str,
+    role: str = "",
+    region_id: int | None = None,
+    participant_id: int | None = None,
+    detail: str = "",
+    source: str = "",
+) -> None:
+    """Append one audit entry (reads of full records, every change, logins)."""
+    session.add(
+        AuditEntry(
+            actor=actor,
+            role=role,
+            action=action,
+            region_id=region_id,
+            participant_id=participant_id,
+            detail=detail[:2000],
+            source=source,
+        )
+    )

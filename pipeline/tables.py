@@ -168,3 +168,20 @@ class StageChange(SQLModel, table=True):
     note: str | None = None
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
     model_version: str = Field(max_length=20)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who read a participant's full record or changed anything, and when (data protection)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_participant", "participant_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    actor: str = Field(max_length=120)
+    role: str = Field(default="", max_length=20)
+    action: str = Field(max_length=40)
+    region_id: int | None = Field(default=None, foreign_key="region.id", ondelete="SET NULL")
+    participant_id: int | None = Field(default=None, foreign_key="participant.id", ondelete="SET NULL")
+    detail: str = ""
+    source: str = Field(default="", max_length=60)

@@ -76,3 +76,42 @@ def test_demo_is_deterministic_and_realistic(engine: Engine) -> None:
         assert all(p.stage_since <= AS_OF for p in participants)
         needs = [p for p in participants if p.childcare or p.literacy or p.part_time]
         assert 0.1 < len(needs) / len(participants) < 0.7
+
+
+def test_demo_creates_web_accounts_and_replaces_them(engine: Engine) -> None:
+    import pytest
+
+    from foerderkette.demo import DemoError
+    from foerderkette.users import User, authenticate
+
+    catalog = ModelCatalog(None)
+    for _ in range(2):  # --replace removes the region with its accounts, then creates both again
+        summary = generate_demo(
+            engine=engine,
+            catalog=catalog,
+            participants=40,
+            regions=1,
+            seed=1,
+            as_of=AS_OF,
+            replace=True,
+            login_password="demo-foerderkette",
+        )
+    assert summary.users == ["koordination", "jobcenter", "kurstraeger", "lesen"]
+    with Session(engine) as session:
+        user = authenticate(session=session, username="jobcenter", password="demo-foerderkette")
+        assert user is not None and user.role == "agency"
+        agency = session.get(Agency, user.agency_id)
+        assert agency is not None and agency.type == "JC"
+        assert authenticate(session=session, username="koordination", password="falsch-falsch") is None
+        assert len(session.exec(select(User)).all()) == 4
+    with pytest.raises(DemoError, match="mindestens 12 Zeichen"):
+        generate_demo(
+            engine=engine,
+            catalog=catalog,
+            participants=40,
+            regions=1,
+            seed=1,
+            as_of=AS_OF,
+            replace=True,
+            login_password="kurz",
+        )

@@ -15,6 +15,7 @@ from foerderkette.cli import (
     participants_cmd,
     process_cmd,
     regions_cmd,
+    users_cmd,
 )
 from foerderkette.cli.base import CliError, Parser
 
@@ -28,6 +29,7 @@ _COMMAND_MODULES = [
     notifications_cmd,
     jourfixe_cmd,
     process_cmd,
+    users_cmd,
 ]
 
 

@@ -23,6 +23,12 @@ def register(sub: Any) -> None:
     demo.add_argument("--seed", type=int, default=1, help="Zufallsstartwert (Standard 1)")
     demo.add_argument("--as-of", type=iso_date, help="Stichtag der Daten (Standard: heute)")
     demo.add_argument("--replace", action="store_true", help="vorhandene Demo-Regionen samt Daten ersetzen")
+    demo.add_argument(
+        "--login-password",
+        metavar="PASSWORT",
+        help="legt mit diesem Passwort Demo-Konten für die Weboberfläche in der ersten Region an "
+        "(koordination, jobcenter, kurstraeger, lesen) – nur für Demo-Datenbanken",
+    )
 
 
 class _Bar:
@@ -65,6 +71,7 @@ def _demo(args: argparse.Namespace) -> int:
             as_of=args.as_of or today_berlin(),
             replace=args.replace,
             progress=_Bar(),
+            login_password=args.login_password,
         )
     except DemoError as exc:
         raise CliError(str(exc)) from None
@@ -74,4 +81,6 @@ def _demo(args: argparse.Namespace) -> int:
         f"Demo geladen in {summary.seconds:.1f} s: {summary.regions} Regionen, {summary.agencies} Stellen, {summary.contacts} Ansprechpersonen, "
         f"{summary.courses} Kurse, {summary.participants} Teilnehmende, {summary.stage_changes} Verlaufseinträge"
     )
+    if summary.users:
+        print(f"Demo-Konten für die Weboberfläche: {', '.join(summary.users)}")
     return 0

@@ -224,9 +224,9 @@ def _split(text: str | None) -> list[str]:
 def _series_set(args: argparse.Namespace) -> int:
     from sqlmodel import select  # noqa: PLC0415
 
-    from checklists.repository import find_agency, find_contact, save_series  # noqa: PLC0415
+    from checklists.repository import find_contact, save_series  # noqa: PLC0415
     from checklists.tables import MeetingSeries  # noqa: PLC0415
-    from pipeline.repository import get_region  # noqa: PLC0415
+    from pipeline.repository import find_agency, get_region  # noqa: PLC0415
 
     with _context() as (_app, session):
         region = get_region(session=session, code=args.region)
@@ -432,7 +432,8 @@ def _minutes_show(args: argparse.Namespace) -> int:
 
 
 def _minutes_attendance(args: argparse.Namespace) -> int:
-    from checklists.repository import find_agency, record_attendance  # noqa: PLC0415
+    from checklists.repository import record_attendance  # noqa: PLC0415
+    from pipeline.repository import find_agency  # noqa: PLC0415
 
     with _context() as (app, session):
         region, _model, _series, meeting = _meeting(app, session, args)
@@ -463,7 +464,8 @@ def _minutes_decision(args: argparse.Namespace) -> int:
 
 
 def _minutes_action(args: argparse.Namespace) -> int:
-    from checklists.repository import add_action, find_agency, find_contact  # noqa: PLC0415
+    from checklists.repository import add_action, find_contact  # noqa: PLC0415
+    from pipeline.repository import find_agency  # noqa: PLC0415
 
     with _context() as (app, session):
         region, _model, _series, meeting = _meeting(app, session, args)

@@ -141,7 +141,7 @@ def _german(iso: str | None) -> str:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from pipeline.reads import participant_detail  # noqa: PLC0415
+    from pipeline.reads import NEED_LABELS, participant_detail  # noqa: PLC0415
 
     as_of = args.as_of or today_berlin()
     with _read_connection() as conn:
@@ -166,16 +166,7 @@ def _show(args: argparse.Namespace) -> int:
     )
     out.write(f"Geburtsjahr: {detail['birth_year'] or '–'} · Kontakt: {contact or '–'}\n")
     needs = detail["needs"]
-    labels = [
-        label
-        for key, label in (
-            ("childcare", "Kinderbetreuung"),
-            ("part_time", "Teilzeit/Abend"),
-            ("literacy", "Alphabetisierung"),
-            ("youth", "Jugendkurs"),
-        )
-        if needs[key]
-    ]
+    labels = [label for key, label in NEED_LABELS.items() if needs[key]]
     if needs["transport_reach"]:
         labels.append(f"ÖPNV-Erreichbarkeit: {needs['transport_reach']}")
     out.write(f"Bedarfe: {', '.join(labels) or 'keine'}\n")

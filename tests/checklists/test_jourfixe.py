@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from checklists.render import render_agenda
-from checklists.repository import add_action, cancel, find_agency, get_series, meeting_for_month, reschedule, snapshots
+from checklists.repository import add_action, cancel, get_series, meeting_for_month, reschedule, snapshots
 from checklists.tables import ActionItem
 from foerderkette.demo import generate_demo
 from notifications.jobs import run_send
@@ -26,7 +26,7 @@ from notifications.jourfixe import (
 )
 from notifications.mailers import SmtpConfig, SmtpMailer
 from notifications.tables import OutboxMessage
-from pipeline.repository import get_region
+from pipeline.repository import find_agency, get_region
 from process_models import ModelCatalog, load_model
 from tests.golden import check_golden
 from tests.smtp import smtp_server

@@ -1,0 +1,113 @@
+"""Users of the web UI: roles, hashed passwords (Argon2 via pwdlib), creation and checks."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from functools import lru_cache
+
+from sqlmodel import Field, Session, SQLModel, select
+
+from pipeline.database import UTCDateTime, utcnow
+from pipeline.tables import Agency, Region
+
+ROLES: dict[str, str] = {
+    "coordinator": "Koordination (alles in der Region)",
+    "agency": "Stelle (eigene Fälle, eigene Ereignisse)",
+    "readonly": "Nur lesen",
+}
+MIN_PASSWORD = 12
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=80, unique=True)
+    display_name: str = Field(max_length=200)
+    password_hash: str = Field(max_length=300)
+    role: str = Field(max_length=20)
+    region_id: int = Field(foreign_key="region.id", ondelete="CASCADE", index=True)
+    agency_id: int | None = Field(default=None, foreign_key="agency.id", ondelete="SET NULL")
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class UserError(ValueError):
+    pass
+
+
+@lru_cache(maxsize=1)
+def _hasher():  # type: ignore[no-untyped-def]
+    from pwdlib import PasswordHash  # noqa: PLC0415
+
+    return PasswordHash.recommended()
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"Das Passwort muss mindestens {MIN_PASSWORD} Zeichen haben")
+    return str(_hasher().hash(password))
+
+
+def verify_password(password: str, hashed: str) -> bool:
+    try:
+        return bool(_hasher().verify(password, hashed))
+    except Exception:  # a malformed hash is a failed login, not a crash
+        return False
+
+
+_DUMMY_HASH: str | None = None
+
+
+def authenticate(*, session: Session, username: str, password: str) -> User | None:
+    """The active user with these credentials, or None (takes as long either way)."""
+    global _DUMMY_HASH  # noqa: PLW0603 - computed once, used to equalise timing
+    user = session.exec(select(User).where(User.username == username.strip().lower())).first()
+    if user is None or not user.active:
+        _DUMMY_HASH = _DUMMY_HASH or hash_password("x" * MIN_PASSWORD)
+        verify_password(password, _DUMMY_HASH)
+        return None
+    return user if verify_password(password, user.password_hash) else None
+
+
+def check_account(username: str, role: str, *, has_agency: bool) -> str:
+    """The normalised username, if name, role and agency fit together."""
+    username = username.strip().lower()
+    if not re.match(r"^[a-z0-9][a-z0-9._-]{2,79}$", username):
+        raise UserError(f"Benutzername '{username}' ungültig: 3–80 Zeichen aus Kleinbuchstaben, Ziffern, . _ -")
+    if role not in ROLES:
+        raise UserError(f"Unbekannte Rolle '{role}' (erlaubt: {', '.join(ROLES)})")
+    if role == "agency" and not has_agency:
+        raise UserError("Für die Rolle 'agency' muss eine Stelle angegeben werden (--agency)")
+    return username
+
+
+def create_user(
+    *,
+    session: Session,
+    username: str,
+    display_name: str,
+    password: str,
+    role: str,
+    region: Region,
+    agency: Agency | None = None,
+) -> User:
+    username = check_account(username, role, has_agency=agency is not None)
+    if agency is not None and agency.region_id != region.id:
+        raise UserError(f"Stelle {agency.code} gehört nicht zur Region {region.code}")
+    if session.exec(select(User).where(User.username == username)).first() is not None:
+        raise UserError(f"Benutzer '{username}' gibt es bereits")
+    assert region.id is not None
+    user = User(
+        username=username,
+        display_name=display_name.strip() or username,
+        password_hash=hash_password(password),
+        role=role,
+        region_id=region.id,
+        agency_id=agency.id if agency is not None else None,
+    )
+    session.add(user)
+    session.flush()
+    return user
