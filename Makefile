@@ -18,6 +18,7 @@ help:
 	@echo "make test       install and run the whole test suite (SQLite)"
 	@echo "make test-pg    the whole suite against PostgreSQL ($(PG_URL))"
 	@echo "make lint       ruff (lint + format check) and mypy --strict"
+	@echo "make serve      the web UI on http://127.0.0.1:8000 (after make demo)"
 	@echo "make bench      benchmarks at small sizes; make bench-large for the large ones"
 
 setup:
@@ -26,11 +27,12 @@ setup:
 
 DEMO_PARTICIPANTS ?= 3000
 DEMO_REGIONS ?= 5
+DEMO_PASSWORD ?= demo-foerderkette
 
 demo: setup
 	$(RUN) foerderkette process validate
 	$(RUN) foerderkette db upgrade
-	$(RUN) foerderkette demo --participants $(DEMO_PARTICIPANTS) --regions $(DEMO_REGIONS) --seed 1 --replace
+	$(RUN) foerderkette demo --participants $(DEMO_PARTICIPANTS) --regions $(DEMO_REGIONS) --seed 1 --replace --login-password $(DEMO_PASSWORD)
 	$(RUN) foerderkette sweep
 	@echo
 	@echo "Fertig. Wohin schauen:"
@@ -39,6 +41,14 @@ demo: setup
 	@echo "  $(RUN) foerderkette reminders preview                            # die Sammelmails an die Stellen"
 	@echo "  $(RUN) foerderkette jourfixe agenda --region BY-BA --month $$(date -d '+1 month' +%Y-%m) --format html -o tagesordnung.html"
 	@echo "  $(RUN) foerderkette process show                                 # das Prozessmodell"
+	@echo "  make serve   → http://127.0.0.1:8000  (Anmeldung: koordination, jobcenter, kurstraeger oder lesen; Passwort $(DEMO_PASSWORD))"
+
+# The web UI (and the embedded scheduler) for local use: a session secret kept in .secret_key, plain http.
+serve: setup
+	@test -s .secret_key || (umask 077 && python3 -c 'import secrets; print(secrets.token_urlsafe(48))' > .secret_key)
+	FOERDERKETTE_SECRET_KEY="$${FOERDERKETTE_SECRET_KEY:-$$(cat .secret_key)}" \
+	FOERDERKETTE_COOKIE_SECURE="$${FOERDERKETTE_COOKIE_SECURE:-false}" \
+	$(RUN) foerderkette serve
 
 test: setup
 	$(RUN) pytest -q

@@ -114,9 +114,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     from foerderkette.app import App  # noqa: PLC0415
     from foerderkette.settings import Settings  # noqa: PLC0415
-    from foerderkette.web import create_app  # noqa: PLC0415
+    from foerderkette.web.app import check_settings, create_app  # noqa: PLC0415
 
     settings = Settings.from_env()
+    check_settings(settings)
     app = App(settings)
     runner = None
     if settings.scheduler and not args.no_scheduler:

@@ -1,5 +1,1 @@
-"""The coordinators' web UI (FastAPI, server-rendered Jinja2)."""
-
-from foerderkette.web.app import create_app
-
-__all__ = ["create_app"]
+"""The coordinators' web UI (FastAPI, server-rendered Jinja2): `foerderkette.web.app.create_app(settings)`."""

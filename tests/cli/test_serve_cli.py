@@ -65,3 +65,10 @@ def test_one_scheduler_per_database_and_clean_shutdown(
     finally:
         third.send_signal(signal.SIGTERM)
         third.wait(timeout=30)
+
+
+def test_serve_refuses_to_start_without_a_session_secret(run_cli: CliRunner) -> None:
+    result = run_cli("serve", "--port", str(free_port()), env={"FOERDERKETTE_SECRET_KEY": "zu-kurz"})
+    assert result.returncode == 1
+    assert "FOERDERKETTE_SECRET_KEY fehlt oder ist zu kurz (mindestens 32 Zeichen)" in result.stderr
+    assert "Zeitplan" not in result.stderr  # refused before the scheduler started

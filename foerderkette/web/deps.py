@@ -1,0 +1,131 @@
+"""Request plumbing: the App, a database session per request, the current viewer, CSRF."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any
+
+from fastapi import Depends, HTTPException, Request
+from sqlmodel import Session
+
+from foerderkette.app import App
+from foerderkette.users import User
+from foerderkette.web.access import Viewer
+from pipeline.reads import ReadConnection
+from pipeline.repository import record_audit
+from pipeline.tables import Agency, Region
+
+
+class LoginRequired(Exception):
+    """Raised for pages that need a logged-in user; answered with a redirect to /login."""
+
+
+def get_app(request: Request) -> App:
+    app: App = request.app.state.app
+    return app
+
+
+def db(request: Request) -> Iterator[Session]:
+    """One session per request; committed when the handler succeeds."""
+    with get_app(request).session() as session:
+        yield session
+
+
+@contextmanager
+def reading(app: App) -> Iterator[ReadConnection]:
+    """A plain DB-API connection from the pool, for the fast listing queries of pipeline.reads."""
+    raw = app.engine.raw_connection()
+    try:
+        yield ReadConnection(raw, app.engine.dialect.name)
+    finally:
+        raw.close()
+
+
+def today(app: App) -> date:
+    return datetime.now(app.settings.tz).date()
+
+
+#: The request's session as a parameter default. Function scope: it commits *before* the response
+#: goes out, so a redirect after a POST never overtakes the commit, and a failed commit is an error page.
+DB = Depends(db, scope="function")
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return str(token)
+
+
+async def check_csrf(request: Request) -> dict[str, Any]:
+    """Every form POST carries the session's token; returns the parsed form."""
+    form = await request.form()
+    sent = str(form.get("csrf_token") or "")
+    expected = str(request.session.get("csrf") or "")
+    if not expected or not hmac.compare_digest(sent, expected):
+        raise HTTPException(
+            status_code=403,
+            detail="Das Formular ist abgelaufen oder ungültig. Bitte die Seite neu laden und erneut absenden.",
+        )
+    return dict(form)
+
+
+def current_viewer(request: Request, session: Session = DB) -> Viewer:
+    user_id = request.session.get("uid")
+    user = session.get(User, user_id) if user_id else None
+    if user is None or not user.active:
+        request.session.pop("uid", None)
+        raise LoginRequired
+    region = session.get(Region, user.region_id)
+    agency = session.get(Agency, user.agency_id) if user.agency_id else None
+    assert region is not None and user.id is not None
+    return Viewer(
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        region_id=user.region_id,
+        region_code=region.code,
+        agency_type=agency.type if agency else None,
+        agency_code=agency.code if agency else None,
+        agency_name=agency.name if agency else None,
+    )
+
+
+def require_editor(viewer: Viewer = Depends(current_viewer)) -> Viewer:
+    if not viewer.can_edit:
+        raise HTTPException(status_code=403, detail="Mit Ihrer Rolle können Sie nur lesen.")
+    return viewer
+
+
+def require_coordinator(viewer: Viewer = Depends(current_viewer)) -> Viewer:
+    if viewer.role not in ("coordinator", "readonly"):
+        raise HTTPException(status_code=403, detail="Diese Seite ist der Koordination vorbehalten.")
+    return viewer
+
+
+def audit(
+    session: Session,
+    viewer: Viewer,
+    action: str,
+    *,
+    participant_id: int | None = None,
+    detail: str = "",
+    request: Request | None = None,
+) -> None:
+    source = f"web {request.client.host}" if request is not None and request.client else "web"
+    record_audit(
+        session=session,
+        actor=viewer.username,
+        role=viewer.role,
+        action=action,
+        region_id=viewer.region_id,
+        participant_id=participant_id,
+        detail=detail,
+        source=source,
+    )

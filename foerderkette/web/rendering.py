@@ -1,0 +1,60 @@
+"""Server-side rendering of the UI pages (Jinja2, autoescaped)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from process_models import format_date
+
+TEMPLATES = Path(__file__).parent / "templates"
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def _datetime(value: datetime | None) -> str:
+    return value.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M") if value else "–"
+
+
+def _date(value: date | str | None) -> str:
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    return format_date(value)
+
+
+@lru_cache(maxsize=1)
+def templates() -> Jinja2Templates:
+    engine = Jinja2Templates(directory=str(TEMPLATES))
+    engine.env.filters["datum"] = _date
+    engine.env.filters["zeit"] = _datetime
+    engine.env.trim_blocks = True
+    engine.env.lstrip_blocks = True
+    return engine
+
+
+#: Documents shown as they are (agendas, emails) carry their own inline styles but nothing else.
+DOCUMENT_CSP = (
+    "sandbox allow-popups; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
+)
+
+
+def document(html: str) -> HTMLResponse:
+    """A stored or generated HTML document (agenda, email) with a strict policy of its own."""
+    return HTMLResponse(html, headers={"Content-Security-Policy": DOCUMENT_CSP})
+
+
+def page(request: Request, name: str, context: dict[str, Any], *, status_code: int = 200) -> HTMLResponse:
+    from foerderkette.web.deps import csrf_token  # noqa: PLC0415
+
+    viewer = context.get("viewer")
+    return templates().TemplateResponse(
+        request, name, {"viewer": viewer, "csrf": csrf_token(request), **context}, status_code=status_code
+    )

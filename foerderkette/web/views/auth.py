@@ -1,0 +1,80 @@
+"""Login and logout."""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
+
+from foerderkette.users import User, authenticate
+from foerderkette.web.deps import DB, check_csrf
+from foerderkette.web.rendering import page
+from pipeline.database import utcnow
+from pipeline.repository import record_audit
+
+router = APIRouter()
+
+
+def _safe_next(target: str | None) -> str:
+    """Only local paths: never redirect a login to another site."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/pipeline"
+
+
+@router.get("/", response_class=HTMLResponse)
+def home() -> Response:
+    return RedirectResponse("/pipeline", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, weiter: str | None = None) -> Response:
+    return page(request, "login.html", {"title": "Anmelden", "next": _safe_next(weiter), "error": None})
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request, session: Session = DB) -> Response:
+    form = await check_csrf(request)
+    username = str(form.get("username") or "").strip().lower()
+    user = authenticate(session=session, username=username, password=str(form.get("password") or ""))
+    if user is None:
+        record_audit(
+            session=session,
+            actor=username or "?",
+            action="login_failed",
+            source=f"web {request.client.host if request.client else ''}",
+        )
+        return page(
+            request,
+            "login.html",
+            {
+                "title": "Anmelden",
+                "next": _safe_next(str(form.get("next") or "")),
+                "error": "Benutzername oder Passwort ist falsch.",
+            },
+            status_code=401,
+        )
+    assert isinstance(user, User)
+    request.session.clear()
+    request.session["uid"] = user.id
+    request.session["csrf"] = secrets.token_urlsafe(32)  # a fresh token for the new session
+    user.last_login_at = utcnow()
+    session.add(user)
+    record_audit(
+        session=session,
+        actor=user.username,
+        role=user.role,
+        action="login",
+        region_id=user.region_id,
+        source=f"web {request.client.host if request.client else ''}",
+    )
+    return RedirectResponse(_safe_next(str(form.get("next") or "")), status_code=303)
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    await check_csrf(request)
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)

@@ -1,0 +1,270 @@
+"""The Jour fixe: series, the next agenda, past agenda snapshots, minutes and action items."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session, col, select
+
+from checklists.render import render_agenda
+from checklists.repository import (
+    add_action,
+    add_decision,
+    close_action,
+    get_series,
+    meeting_for_month,
+    meeting_view,
+    minutes_of,
+    record_attendance,
+    recurrence,
+    snapshots,
+)
+from checklists.tables import ActionItem, AgendaSnapshot, Meeting, MeetingSeries
+from foerderkette.web.access import Viewer
+from foerderkette.web.deps import DB, audit, check_csrf, current_viewer, get_app, require_editor, today
+from foerderkette.web.rendering import document, page
+from notifications.jourfixe import build_meeting_agenda, checklist_for
+from pipeline.repository import NotFound, find_agency, get_region
+from pipeline.tables import Agency
+from process_models import calendar_for, parse_date
+from process_models.durations import add_months
+
+router = APIRouter()
+
+
+def _month(text: str) -> tuple[int, int]:
+    match = re.match(r"^(\d{4})-(\d{2})$", text)
+    if not match or not 1 <= int(match[2]) <= 12:
+        raise HTTPException(status_code=404, detail=f"„{text}“ ist kein Monat (JJJJ-MM)")
+    return int(match[1]), int(match[2])
+
+
+def _context(request: Request, session: Session, viewer: Viewer, monat: str, reihe: str | None):  # type: ignore[no-untyped-def]
+    app = get_app(request)
+    region = get_region(session=session, code=viewer.region_code)
+    model = app.model(region)
+    try:
+        series = get_series(session=session, region=region, name=reihe or None)
+        year, month = _month(monat)
+        meeting = meeting_for_month(session=session, series=series, year=year, month=month, model=model)
+    except NotFound as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
+    return app, region, model, series, meeting
+
+
+def _back(monat: str, series: MeetingSeries, anchor: str) -> Response:
+    return RedirectResponse(f"/jourfixe?{urlencode({'monat': monat, 'reihe': series.name})}#{anchor}", status_code=303)
+
+
+@router.get("/jourfixe", response_class=HTMLResponse)
+def jourfixe_page(
+    request: Request,
+    viewer: Viewer = Depends(current_viewer),
+    session: Session = DB,
+    monat: str = "",
+    reihe: str = "",
+) -> Response:
+    app = get_app(request)
+    region = get_region(session=session, code=viewer.region_code)
+    model = app.model(region)
+    day = today(app)
+    calendar = calendar_for(model)
+    all_series = session.exec(
+        select(MeetingSeries).where(MeetingSeries.region_id == region.id).order_by(col(MeetingSeries.id))
+    ).all()
+    series_rows: list[dict[str, Any]] = [
+        {
+            "series": item,
+            "next": [moved for _, moved in recurrence(item).occurrences(day, add_months(day, 12), calendar)[:3]],
+        }
+        for item in all_series
+    ]
+    if not series_rows:
+        return page(
+            request, "jourfixe.html", {"title": "Jour fixe", "viewer": viewer, "series_rows": [], "meeting": None}
+        )
+    if not monat:
+        wanted = [row for row in series_rows if row["series"].name == reihe] or [
+            row for row in series_rows if row["series"].kind == "jourfixe"
+        ]
+        chosen = (wanted or series_rows)[0]
+        upcoming = chosen["next"][0] if chosen["next"] else day
+        query = urlencode({"monat": f"{upcoming:%Y-%m}", "reihe": chosen["series"].name})
+        return RedirectResponse(f"/jourfixe?{query}", status_code=303)
+    _, _, _, series, meeting = _context(request, session, viewer, monat, reihe)
+    minutes = minutes_of(session=session, meeting=meeting)
+    actions = session.exec(
+        select(ActionItem)
+        .where(ActionItem.region_id == region.id)
+        .order_by(col(ActionItem.status).desc(), col(ActionItem.due), col(ActionItem.id))
+    ).all()
+    past = session.exec(
+        select(Meeting)
+        .where(Meeting.series_id == series.id, Meeting.occurrence < meeting.occurrence)
+        .order_by(col(Meeting.occurrence).desc())
+        .limit(12)
+    ).all()
+    checklist = checklist_for(series, region, model, app.settings.overrides_dir)
+    first = date(*_month(monat), 1)
+    return page(
+        request,
+        "jourfixe.html",
+        {
+            "title": "Jour fixe",
+            "viewer": viewer,
+            "series_rows": series_rows,
+            "series": series,
+            "meeting": meeting_view(session=session, series=series, meeting=meeting),
+            "monat": monat,
+            "prev_month": f"{add_months(first, -1):%Y-%m}",
+            "next_month": f"{add_months(first, 1):%Y-%m}",
+            "snapshots": snapshots(session=session, meeting=meeting),
+            "minutes": minutes,
+            "invited": session.exec(
+                select(Agency).where(col(Agency.id).in_(series.invited_agencies)).order_by(Agency.type, Agency.code)
+            ).all(),
+            "attendance": {row.agency_id: row.present for row in minutes["attendance"]},
+            "open_actions": [item for item in actions if item.status == "open"],
+            "closed_actions": [item for item in actions if item.status != "open"][-20:],
+            "agencies": {
+                agency.id: agency.name
+                for agency in session.exec(select(Agency).where(Agency.region_id == region.id)).all()
+            },
+            "agency_codes": session.exec(
+                select(Agency.code, Agency.name).where(Agency.region_id == region.id).order_by(Agency.code)
+            ).all(),
+            "items": [(item.id, f"{number}. {item.title}") for number, item in enumerate(checklist.items, start=1)],
+            "past": [(f"{m.occurrence:%Y-%m}", m.occurrence, m.status) for m in past],
+            "today": day,
+        },
+    )
+
+
+@router.get("/jourfixe/{monat}/tagesordnung", response_class=HTMLResponse)
+def agenda_document(
+    monat: str,
+    request: Request,
+    viewer: Viewer = Depends(current_viewer),
+    session: Session = DB,
+    reihe: str = "",
+) -> Response:
+    """The agenda from today's data, print-ready (A4), the same content as the CLI."""
+    app, region, model, series, meeting = _context(request, session, viewer, monat, reihe)
+    agenda = build_meeting_agenda(
+        session=session,
+        region=region,
+        model=model,
+        series=series,
+        meeting=meeting,
+        as_of=today(app),
+        checklist=checklist_for(series, region, model, app.settings.overrides_dir),
+    )
+    return document(render_agenda(agenda, "html"))
+
+
+@router.get("/jourfixe/stand/{snapshot_id}", response_class=HTMLResponse)
+def snapshot_document(snapshot_id: int, viewer: Viewer = Depends(current_viewer), session: Session = DB) -> Response:
+    """An agenda exactly as it was sent."""
+    snapshot = session.get(AgendaSnapshot, snapshot_id)
+    meeting = session.get(Meeting, snapshot.meeting_id) if snapshot else None
+    series = session.get(MeetingSeries, meeting.series_id) if meeting else None
+    if snapshot is None or series is None or series.region_id != viewer.region_id:
+        raise HTTPException(status_code=404, detail=f"Stand Nr. {snapshot_id} gibt es nicht")
+    return document(snapshot.html)
+
+
+@router.post("/jourfixe/{monat}/anwesenheit")
+async def attendance(
+    monat: str,
+    request: Request,
+    viewer: Viewer = Depends(require_editor),
+    session: Session = DB,
+    reihe: str = "",
+) -> Response:
+    form = await check_csrf(request)
+    _, _, _, series, meeting = _context(request, session, viewer, monat, reihe)
+    for agency_id in series.invited_agencies:
+        agency = session.get(Agency, agency_id)
+        if agency is not None:
+            record_attendance(
+                session=session, meeting=meeting, agency=agency, present=form.get(f"present_{agency_id}") == "1"
+            )
+    audit(session, viewer, "minutes", detail=f"Anwesenheit {monat}", request=request)
+    return _back(monat, series, "protokoll")
+
+
+@router.post("/jourfixe/{monat}/beschluss")
+async def decision(
+    monat: str,
+    request: Request,
+    viewer: Viewer = Depends(require_editor),
+    session: Session = DB,
+    reihe: str = "",
+) -> Response:
+    form = await check_csrf(request)
+    _, _, _, series, meeting = _context(request, session, viewer, monat, reihe)
+    text = str(form.get("text") or "").strip()
+    if not text:
+        raise HTTPException(status_code=422, detail="Der Beschluss braucht einen Text.")
+    add_decision(
+        session=session, meeting=meeting, item_key=str(form.get("item") or ""), text=text, recorded_by=viewer.username
+    )
+    audit(session, viewer, "minutes", detail=f"Beschluss {monat}: {text[:200]}", request=request)
+    return _back(monat, series, "protokoll")
+
+
+@router.post("/jourfixe/{monat}/aufgabe")
+async def action(
+    monat: str,
+    request: Request,
+    viewer: Viewer = Depends(require_editor),
+    session: Session = DB,
+    reihe: str = "",
+) -> Response:
+    form = await check_csrf(request)
+    _, region, _, series, meeting = _context(request, session, viewer, monat, reihe)
+    try:
+        owner = find_agency(session=session, region=region, code=str(form.get("owner") or ""))
+        due: date = parse_date(str(form.get("due") or ""))
+        created = add_action(
+            session=session,
+            region=region,
+            meeting=meeting,
+            item_key=str(form.get("item") or ""),
+            title=str(form.get("title") or ""),
+            owner=owner,
+            contact=None,
+            due=due,
+        )
+    except (NotFound, ValueError) as exc:
+        raise HTTPException(status_code=422, detail=str(exc) or "Frist ist kein Datum") from None
+    audit(session, viewer, "minutes", detail=f"Aufgabe {created.id}: {created.title[:200]}", request=request)
+    return _back(monat, series, "aufgaben")
+
+
+@router.post("/aufgaben/{action_id}/erledigt")
+async def close(
+    action_id: int, request: Request, viewer: Viewer = Depends(require_editor), session: Session = DB
+) -> Response:
+    form = await check_csrf(request)
+    region = get_region(session=session, code=viewer.region_code)
+    try:
+        close_action(
+            session=session,
+            region=region,
+            action_id=action_id,
+            closed_by=str(form.get("by") or viewer.label),
+            note=str(form.get("note") or "") or None,
+        )
+    except (NotFound, ValueError) as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    audit(session, viewer, "close_action", detail=f"Aufgabe {action_id}", request=request)
+    back = str(form.get("back") or "/jourfixe")
+    if not back.startswith("/") or back.startswith("//"):
+        back = "/jourfixe"
+    return RedirectResponse(back + "#aufgaben", status_code=303)

@@ -1,0 +1,103 @@
+"""The outbox: planned, sent and failed emails with their content; resend a failed one."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session, col, func, select
+
+from foerderkette.web.access import Viewer
+from foerderkette.web.deps import DB, audit, check_csrf, get_app, require_coordinator
+from foerderkette.web.rendering import document, page
+from notifications.outbox import resend
+from notifications.tables import STATUSES, OutboxMessage
+
+router = APIRouter()
+KINDS = {
+    "reminder_digest": "Erinnerung (Sammelmail)",
+    "jourfixe_invitation": "Einladung Jour fixe",
+    "jourfixe_cancellation": "Absage Jour fixe",
+    "action_items": "Aufgaben aus dem Jour fixe",
+    "import_report": "Importfehler",
+}
+
+
+def _message(session: Session, viewer: Viewer, message_id: int) -> OutboxMessage:
+    message = session.get(OutboxMessage, message_id)
+    if message is None or message.region_id != viewer.region_id:
+        raise HTTPException(status_code=404, detail=f"E-Mail Nr. {message_id} gibt es nicht")
+    return message
+
+
+@router.get("/postausgang", response_class=HTMLResponse)
+def outbox_page(
+    request: Request, viewer: Viewer = Depends(require_coordinator), session: Session = DB, status: str = ""
+) -> Response:
+    query = select(OutboxMessage).where(OutboxMessage.region_id == viewer.region_id)
+    if status in STATUSES:
+        query = query.where(OutboxMessage.status == status)
+    messages = session.exec(
+        query.order_by(col(OutboxMessage.send_on).desc(), col(OutboxMessage.id).desc()).limit(300)
+    ).all()
+    counts = dict(
+        session.exec(
+            select(OutboxMessage.status, func.count())
+            .where(OutboxMessage.region_id == viewer.region_id)
+            .group_by(OutboxMessage.status)
+        ).all()
+    )
+    return page(
+        request,
+        "outbox.html",
+        {
+            "title": "Postausgang",
+            "viewer": viewer,
+            "messages": messages,
+            "counts": counts,
+            "statuses": STATUSES,
+            "kinds": KINDS,
+            "selected": status,
+        },
+    )
+
+
+@router.get("/postausgang/{message_id}", response_class=HTMLResponse)
+def message_page(
+    message_id: int, request: Request, viewer: Viewer = Depends(require_coordinator), session: Session = DB
+) -> Response:
+    message = _message(session, viewer, message_id)
+    return page(
+        request,
+        "outbox_message.html",
+        {
+            "title": f"E-Mail Nr. {message_id}",
+            "viewer": viewer,
+            "message": message,
+            "statuses": STATUSES,
+            "kinds": KINDS,
+        },
+    )
+
+
+@router.get("/postausgang/{message_id}/html", response_class=HTMLResponse)
+def message_html(message_id: int, viewer: Viewer = Depends(require_coordinator), session: Session = DB) -> Response:
+    """The HTML body as sent, sandboxed: no scripts, no requests, only shown in our own frame."""
+    message = _message(session, viewer, message_id)
+    return document(message.body_html)
+
+
+@router.post("/postausgang/{message_id}/erneut")
+async def resend_message(
+    message_id: int, request: Request, viewer: Viewer = Depends(require_coordinator), session: Session = DB
+) -> Response:
+    await check_csrf(request)
+    if viewer.role != "coordinator":
+        raise HTTPException(status_code=403, detail="Mit Ihrer Rolle können Sie nur lesen.")
+    message = _message(session, viewer, message_id)
+    if not resend(get_app(request).engine, message_id):
+        raise HTTPException(
+            status_code=422,
+            detail=f"E-Mail Nr. {message_id} ist nicht fehlgeschlagen ({STATUSES.get(message.status, message.status)}) und wird nicht erneut gesendet.",
+        )
+    audit(session, viewer, "resend", detail=f"outbox {message_id} an {message.recipient}", request=request)
+    return RedirectResponse(f"/postausgang/{message_id}?erneut=1", status_code=303)

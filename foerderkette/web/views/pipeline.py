@@ -1,0 +1,101 @@
+"""The pipeline: how many participants stand where, and who must act next."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from foerderkette.web.access import Viewer, visibility_sql
+from foerderkette.web.deps import current_viewer, get_app, reading, today
+from foerderkette.web.rendering import page
+from pipeline.reads import NEED_LABELS, NEEDS, count_participants, list_participants, stage_counts
+from pipeline.repository import get_region
+
+router = APIRouter()
+PAGE_SIZE = 100
+GROUPS = {
+    "integrationskurs": "Integrationskurs",
+    "anschluss": "Anschluss",
+    "sprache_beruf": "Sprache → Beruf",
+    "arbeit_ausbildung": "Arbeit / Ausbildung",
+    "allgemein": "Allgemein",
+}
+
+
+@router.get("/pipeline", response_class=HTMLResponse)
+def pipeline_page(
+    request: Request,
+    viewer: Viewer = Depends(current_viewer),
+    stufe: str = "",
+    stelle: str = "",
+    kursart: str = "",
+    bedarf: str = "",
+    ueberfaellig: str = "",
+    suche: str = "",
+    seite: int = 1,
+) -> Response:
+    app = get_app(request)
+    with app.session() as session:
+        region = get_region(session=session, code=viewer.region_code)
+        model = app.model(region)
+    day = today(app)
+    filters: dict[str, Any] = {
+        "stage": stufe if stufe in model.stages else None,
+        "responsible": stelle if stelle in model.agencies else None,
+        "course_type": kursart if kursart in model.course_types else None,
+        "need": bedarf if bedarf in NEEDS else None,
+        "overdue": ueberfaellig == "1",
+        "search": suche.strip() or None,
+    }
+    seite = max(seite, 1)
+    with reading(app) as conn:
+        scope = visibility_sql(viewer, conn.dialect)
+        counts = stage_counts(conn, as_of=day, scope=scope)
+        total = count_participants(conn, as_of=day, scope=scope, **filters)
+        rows = list_participants(
+            conn, as_of=day, scope=scope, limit=PAGE_SIZE, offset=(seite - 1) * PAGE_SIZE, **filters
+        )
+    shown = {
+        "stufe": stufe,
+        "stelle": stelle,
+        "kursart": kursart,
+        "bedarf": bedarf,
+        "ueberfaellig": ueberfaellig,
+        "suche": suche,
+    }
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+
+    def url(number: int) -> str:
+        return "/pipeline?" + urlencode({key: value for key, value in {**shown, "seite": str(number)}.items() if value})
+
+    board: dict[str, list[dict[str, object]]] = {}
+    for stage in model.stages.values():
+        count, late = counts.get(stage.id, (0, 0))
+        board.setdefault(GROUPS.get(stage.group, stage.group), []).append(
+            {"id": stage.id, "label": stage.label, "count": count, "overdue": late, "final": stage.final}
+        )
+    return page(
+        request,
+        "pipeline.html",
+        {
+            "title": "Pipeline",
+            "viewer": viewer,
+            "region": region,
+            "model": model,
+            "board": board,
+            "rows": rows,
+            "total": total,
+            "page_number": seite,
+            "pages": pages,
+            "prev_url": url(seite - 1) if seite > 1 else None,
+            "next_url": url(seite + 1) if seite < pages else None,
+            "filters": shown,
+            "need_labels": NEED_LABELS,
+            "today": day,
+            "all_overdue": sum(late for _, late in counts.values()),
+            "all_count": sum(count for count, _ in counts.values()),
+        },
+    )

@@ -1,0 +1,439 @@
+"""Every page for every role through FastAPI's TestClient: access, CSRF, escaping, audit, validation."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import select
+
+from checklists.tables import ActionItem, Decision
+from foerderkette.users import User
+from notifications.tables import OutboxMessage
+from pipeline.tables import AuditEntry, Enrollment, Participant, StageChange
+from tests.web.conftest import PASSWORD, XSS, World, login, new_client, token_of
+
+PAGES = ["/pipeline", "/kurse", "/jourfixe", "/prozess"]
+
+
+def _stage(world: World, ref: str) -> str:
+    with world.app.session() as session:
+        participant = session.exec(select(Participant).where(Participant.ref == ref)).one()
+        return participant.stage
+
+
+def _audit(world: World, action: str, actor: str) -> list[AuditEntry]:
+    with world.app.session() as session:
+        return list(
+            session.exec(select(AuditEntry).where(AuditEntry.action == action, AuditEntry.actor == actor)).all()
+        )
+
+
+def _post_event(client: TestClient, ref: str, event: str, **fields: str) -> object:
+    page = client.get(f"/teilnehmende/{ref}")
+    data = {"csrf_token": token_of(page.text), "event": event, **fields}
+    return client.post(f"/teilnehmende/{ref}/ereignis", data=data)
+
+
+# --------------------------------------------------------------------------- login, session, headers
+
+
+@pytest.mark.parametrize("path", [*PAGES, "/teilnehmende/T-JC-1", "/postausgang", "/kurse/export.csv"])
+def test_pages_need_a_login(world: World, path: str) -> None:
+    response = new_client(world).get(path)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/login?weiter={path}"
+
+
+def test_login_page_and_wrong_password(world: World) -> None:
+    client = new_client(world)
+    form = client.get("/login")
+    assert form.status_code == 200 and "Anmelden" in form.text
+    assert "default-src 'self'" in form.headers["content-security-policy"]
+    assert form.headers["x-frame-options"] == "SAMEORIGIN"
+    response = client.post(
+        "/login", data={"csrf_token": token_of(form.text), "username": "koord", "password": "falsch-falsch-falsch"}
+    )
+    assert response.status_code == 401
+    assert "Benutzername oder Passwort ist falsch." in response.text
+    assert _audit(world, "login_failed", "koord")
+    assert client.get("/pipeline").status_code == 303
+
+
+def test_login_without_csrf_token_is_refused(world: World) -> None:
+    client = new_client(world)
+    client.get("/login")
+    response = client.post("/login", data={"username": "koord", "password": PASSWORD})
+    assert response.status_code == 403
+    assert "Formular ist abgelaufen oder ungültig" in response.text
+
+
+def test_login_never_redirects_to_another_site(world: World) -> None:
+    client = new_client(world)
+    form = client.get("/login?weiter=//evil.example/x")
+    assert 'name="next" value="/pipeline"' in form.text
+    response = client.post(
+        "/login",
+        data={
+            "csrf_token": token_of(form.text),
+            "username": "koord",
+            "password": PASSWORD,
+            "next": "https://evil.example",
+        },
+    )
+    assert response.headers["location"] == "/pipeline"
+
+
+def test_session_cookie_is_secure_httponly_and_lax(world: World) -> None:
+    from dataclasses import replace
+
+    from foerderkette.web.app import create_app
+
+    client = TestClient(
+        create_app(replace(world.settings, cookie_secure=True), app=world.app),
+        base_url="https://testserver",
+        follow_redirects=False,
+    )
+    form = client.get("/login")
+    response = client.post(
+        "/login", data={"csrf_token": token_of(form.text), "username": "koord", "password": PASSWORD}
+    )
+    cookie = response.headers["set-cookie"].lower()
+    assert (
+        "foerderkette_session=" in cookie and "secure" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+    )
+
+
+def test_logout_ends_the_session(world: World) -> None:
+    client = login(world, "leser")
+    page = client.get("/pipeline")
+    assert page.status_code == 200
+    assert client.post("/logout", data={"csrf_token": token_of(page.text)}).status_code == 303
+    assert client.get("/pipeline").status_code == 303
+
+
+def test_logout_without_token_is_refused(world: World) -> None:
+    client = login(world, "leser")
+    assert client.post("/logout").status_code == 403
+    assert client.get("/pipeline").status_code == 200
+
+
+def test_a_deactivated_user_is_logged_out(world: World) -> None:
+    client = login(world, "koord-pa")
+    assert client.get("/pipeline").status_code == 200
+    with world.app.session() as session:
+        user = session.exec(select(User).where(User.username == "koord-pa")).one()
+        user.active = False
+        session.add(user)
+    try:
+        assert client.get("/pipeline").status_code == 303
+        assert login_fails(world, "koord-pa")
+    finally:
+        with world.app.session() as session:
+            user = session.exec(select(User).where(User.username == "koord-pa")).one()
+            user.active = True
+            session.add(user)
+
+
+def login_fails(world: World, username: str) -> bool:
+    client = new_client(world)
+    form = client.get("/login")
+    response = client.post(
+        "/login", data={"csrf_token": token_of(form.text), "username": username, "password": PASSWORD}
+    )
+    return response.status_code == 401
+
+
+def test_health_needs_no_login(world: World) -> None:
+    assert new_client(world).get("/health").json() == {"status": "ok", "scheduler": None}
+
+
+# --------------------------------------------------------------------------- pages per role
+
+
+@pytest.mark.parametrize("username", ["koord", "jobcenter", "kurstraeger", "leser"])
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_renders_for_every_role(clients: dict[str, TestClient], username: str, path: str) -> None:
+    response = clients[username].get(path, follow_redirects=True)
+    assert response.status_code == 200, response.text
+    assert '<html lang="de">' in response.text
+    assert "Traceback" not in response.text
+
+
+def test_pipeline_board_counts_and_filters(world: World, clients: dict[str, TestClient]) -> None:
+    client = clients["koord"]
+    page = client.get("/pipeline").text
+    with world.app.session() as session:
+        total = len(session.exec(select(Participant.id).where(Participant.region_id == 1)).all())
+    assert f"{total} Teilnehmende, davon" in page
+    obliged = client.get("/pipeline?stufe=obliged").text
+    assert "T-JC-1" in obliged and "T-ABH-1" not in obliged
+    assert "T-ABH-1" in client.get("/pipeline?suche=t-abh").text
+    assert "T-JC-1" not in client.get("/pipeline?suche=t-abh").text
+    overdue = client.get("/pipeline?ueberfaellig=1").text
+    rows = re.findall(r"<tr class=\"late\">", overdue)
+    assert rows and len(rows) == overdue.count("Tage überfällig</span></td>")
+    abh = client.get("/pipeline?stelle=ABH&suche=T-").text
+    assert "T-ABH-1" in abh and "T-KT-1" not in abh
+    assert client.get("/pipeline?kursart=general&suche=T-").text.count("/teilnehmende/T-") == 1
+
+
+def test_pipeline_pages_through_long_lists(clients: dict[str, TestClient]) -> None:
+    first = clients["koord"].get("/pipeline").text
+    assert "Seite 1 von 2" in first and 'rel="next"' in first
+    second = clients["koord"].get("/pipeline?seite=2").text
+    refs_first = set(re.findall(r'href="/teilnehmende/([^"]+)"', first))
+    refs_second = set(re.findall(r'href="/teilnehmende/([^"]+)"', second))
+    assert len(refs_first) == 100 and refs_second and not refs_first & refs_second
+
+
+def test_data_from_the_database_is_escaped(clients: dict[str, TestClient]) -> None:
+    page = clients["koord"].get("/teilnehmende/T-XSS-1").text
+    assert XSS not in page
+    assert html.escape(XSS, quote=False) in page or "&lt;script&gt;" in page
+
+
+def test_coordinator_sees_participant_with_contact_data_and_audit(world: World, clients: dict[str, TestClient]) -> None:
+    before = len(_audit(world, "view_participant", "koord"))
+    page = clients["koord"].get("/teilnehmende/T-ABH-1")
+    assert page.status_code == 200
+    assert "E-Mail" in page.text and "Offene Schritte" in page.text and "Verlauf" in page.text
+    assert "Berechtigung oder Verpflichtung klären" in page.text
+    after = _audit(world, "view_participant", "koord")
+    assert len(after) == before + 1 and after[-1].participant_id is not None and after[-1].role == "coordinator"
+
+
+def test_agency_user_sees_only_their_cases(clients: dict[str, TestClient]) -> None:
+    client = clients["jobcenter"]
+    listing = client.get("/pipeline?suche=T-").text
+    assert "T-JC-1" in listing
+    assert "T-ABH-1" not in listing and "T-KT-1" not in listing
+    assert client.get("/teilnehmende/T-ABH-1").status_code == 404
+    own = client.get("/teilnehmende/T-JC-1")
+    assert own.status_code == 200
+    assert "<dt>E-Mail</dt>" not in own.text and "<dt>Telefon</dt>" not in own.text
+    assert client.get("/postausgang").status_code == 403
+
+
+def test_provider_user_sees_the_participants_registered_with_them(clients: dict[str, TestClient]) -> None:
+    client = clients["kurstraeger"]
+    assert client.get("/teilnehmende/T-KT-1").status_code == 200
+    assert client.get("/teilnehmende/T-JC-1").status_code == 404
+    assert "T-KT-1" in client.get("/pipeline?suche=T-").text
+    courses = client.get("/kurse").text
+    assert "Caritas-Sprachschule" in courses and "Berufliche Fortbildungszentren" not in courses
+
+
+def test_nobody_sees_another_regions_participant(world: World, clients: dict[str, TestClient]) -> None:
+    for username in ("koord", "leser", "jobcenter"):
+        assert clients[username].get(f"/teilnehmende/{world.other_region_ref}").status_code == 404
+    assert clients["koord-pa"].get(f"/teilnehmende/{world.other_region_ref}").status_code == 200
+    assert clients["koord-pa"].get("/teilnehmende/T-JC-1").status_code == 404
+
+
+def test_readonly_user_reads_but_cannot_change(world: World, clients: dict[str, TestClient]) -> None:
+    client = clients["leser"]
+    page = client.get("/teilnehmende/T-ABH-1")
+    assert page.status_code == 200 and "Ereignis erfassen" not in page.text
+    response = client.post(
+        "/teilnehmende/T-ABH-1/ereignis", data={"csrf_token": token_of(page.text), "event": "case_closed"}
+    )
+    assert response.status_code == 403
+    assert _stage(world, "T-ABH-1") == "recorded"
+    assert client.get("/postausgang").status_code == 200
+
+
+# --------------------------------------------------------------------------- recording events
+
+
+def test_form_without_csrf_token_changes_nothing(world: World, clients: dict[str, TestClient]) -> None:
+    response = clients["koord"].post(
+        "/teilnehmende/T-ABH-1/ereignis", data={"event": "case_closed", "f_reason": "moved_away"}
+    )
+    assert response.status_code == 403
+    assert _stage(world, "T-ABH-1") == "recorded"
+
+
+def test_coordinator_records_course_start_with_enrolment(world: World, clients: dict[str, TestClient]) -> None:
+    client = clients["koord"]
+    page = client.get("/teilnehmende/T-KT-1").text
+    assert "Kursbeginn" in page or "Kurs begonnen" in page
+    course = re.search(r'name="f_course_id"[^>]*>\s*<option value="">–</option>\s*<option value="([^"]+)"', page)
+    assert course, "course select offers the region's courses"
+    response = _post_event(
+        client, "T-KT-1", "course_started", by="KT", on=world.today.isoformat(), f_course_id=course[1], note="<b>ok</b>"
+    )
+    assert response.status_code == 303  # type: ignore[attr-defined]
+    assert _stage(world, "T-KT-1") == "in_course"
+    timeline = client.get(response.headers["location"]).text  # type: ignore[attr-defined]
+    assert "wurde erfasst" in timeline and "&lt;b&gt;ok&lt;/b&gt;" in timeline and "koord" in timeline
+    with world.app.session() as session:
+        participant = session.exec(select(Participant).where(Participant.ref == "T-KT-1")).one()
+        change = session.exec(
+            select(StageChange).where(
+                StageChange.participant_id == participant.id, StageChange.event == "course_started"
+            )
+        ).one()
+        assert change.by_user == "koord" and change.by_agency == "KT"
+        assert session.exec(select(Enrollment).where(Enrollment.participant_id == participant.id)).one()
+    assert any("course_started" in entry.detail for entry in _audit(world, "record_event", "koord"))
+
+
+def test_refused_transition_shows_the_engine_message(world: World, clients: dict[str, TestClient]) -> None:
+    response = _post_event(clients["koord"], "T-ABH-1", "bsk_completed", f_result="passed")
+    assert response.status_code == 422  # type: ignore[attr-defined]
+    assert "nicht möglich" in response.text or "nicht erlaubt" in response.text  # type: ignore[attr-defined]
+    assert 'role="alert"' in response.text  # type: ignore[attr-defined]
+    assert _stage(world, "T-ABH-1") == "recorded"
+
+
+def test_missing_required_field_and_bad_values_are_refused(world: World, clients: dict[str, TestClient]) -> None:
+    client = clients["koord"]
+    missing = _post_event(client, "T-ABH-1", "case_closed")
+    assert missing.status_code == 422 and "Grund" in missing.text  # type: ignore[attr-defined]
+    bad_choice = _post_event(client, "T-ABH-1", "case_closed", f_reason="erfunden")
+    assert bad_choice.status_code == 422 and "„erfunden“ ist für" in bad_choice.text  # type: ignore[attr-defined]
+    future = _post_event(client, "T-ABH-1", "case_closed", f_reason="moved_away", on="2999-01-01")
+    assert future.status_code == 422 and "in der Zukunft" in future.text  # type: ignore[attr-defined]
+    unknown = _post_event(client, "T-ABH-1", "erfunden")
+    assert unknown.status_code == 422  # type: ignore[attr-defined]
+    assert _stage(world, "T-ABH-1") == "recorded"
+
+
+def test_agency_user_records_only_their_events(world: World, clients: dict[str, TestClient]) -> None:
+    client = clients["jobcenter"]
+    page = client.get("/teilnehmende/T-JC-1").text
+    assert "Berechtigung bestätigt" in page and "Beim Kursträger angemeldet" not in page
+    refused = _post_event(client, "T-JC-1", "registered", f_provider="CAR-BA")
+    assert refused.status_code == 403  # type: ignore[attr-defined]
+    done = _post_event(client, "T-JC-1", "entitlement_confirmed", by="ABH")
+    assert done.status_code == 303  # type: ignore[attr-defined]
+    with world.app.session() as session:
+        participant = session.exec(select(Participant).where(Participant.ref == "T-JC-1")).one()
+        change = session.exec(
+            select(StageChange).where(StageChange.participant_id == participant.id).order_by(StageChange.id.desc())  # type: ignore[union-attr]
+        ).first()
+        assert change is not None and change.by_agency == "JC" and change.by_user == "jobcenter"
+
+
+# --------------------------------------------------------------------------- courses, Jour fixe, outbox, process
+
+
+def test_course_list_and_exports(clients: dict[str, TestClient]) -> None:
+    client = clients["koord"]
+    page = client.get("/kurse").text
+    assert "Beginn in den nächsten drei Monaten" in page and "freien Plätzen" in page
+    csv = client.get("/kurse/export.csv")
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert "attachment" in csv.headers["content-disposition"]
+    xlsx = client.get("/kurse/export.xlsx")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert client.get("/kurse/export.pdf").status_code == 404
+
+
+def test_jourfixe_agenda_minutes_and_actions(world: World, clients: dict[str, TestClient]) -> None:
+    client = clients["koord"]
+    overview = client.get("/jourfixe", follow_redirects=True)
+    assert overview.status_code == 200 and "Terminreihen" in overview.text
+    link = re.search(r'href="(/jourfixe/(\d{4}-\d{2})/tagesordnung\?reihe=[^"]+)"', overview.text)
+    assert link
+    agenda = client.get(html.unescape(link[1]))
+    assert agenda.status_code == 200 and "Tagesordnung" in agenda.text
+    assert "sandbox" in agenda.headers["content-security-policy"]
+    month, query = link[2], html.unescape(link[1]).split("?", 1)[1]
+    token = token_of(overview.text)
+    decision = client.post(
+        f"/jourfixe/{month}/beschluss?{query}", data={"csrf_token": token, "text": "Kurs <X> planen"}
+    )
+    assert decision.status_code == 303 and decision.headers["location"].endswith("#protokoll")
+    action = client.post(
+        f"/jourfixe/{month}/aufgabe?{query}",
+        data={"csrf_token": token, "title": "Kursplatz klären", "owner": "JC-BA", "due": world.today.isoformat()},
+    )
+    assert action.status_code == 303
+    bad = client.post(
+        f"/jourfixe/{month}/aufgabe?{query}",
+        data={"csrf_token": token, "title": "x", "owner": "NIX", "due": world.today.isoformat()},
+    )
+    assert bad.status_code == 422 and "Stelle 'NIX' gibt es" in html.unescape(bad.text)
+    page = client.get(decision.headers["location"].split("#")[0]).text
+    assert "Kurs &lt;X&gt; planen" in page and "Kursplatz klären" in page
+    with world.app.session() as session:
+        assert session.exec(select(Decision).where(Decision.text == "Kurs <X> planen")).one().recorded_by == "koord"
+        created = session.exec(select(ActionItem).where(ActionItem.title == "Kursplatz klären")).one()
+    closed = client.post(f"/aufgaben/{created.id}/erledigt", data={"csrf_token": token, "note": "erledigt im Termin"})
+    assert closed.status_code == 303
+    with world.app.session() as session:
+        assert session.get(ActionItem, created.id).status == "closed"  # type: ignore[union-attr]
+    again = client.post(f"/aufgaben/{created.id}/erledigt", data={"csrf_token": token})
+    assert again.status_code == 422 and "bereits erledigt" in again.text
+    readonly = clients["leser"]
+    assert (
+        readonly.post(
+            f"/jourfixe/{month}/beschluss?{query}",
+            data={"csrf_token": token_of(readonly.get("/pipeline").text), "text": "x"},
+        ).status_code
+        == 403
+    )
+
+
+def test_attendance_is_recorded(world: World, clients: dict[str, TestClient]) -> None:
+    client = clients["koord"]
+    overview = client.get("/jourfixe", follow_redirects=True)
+    match = re.search(r'action="(/jourfixe/\d{4}-\d{2}/anwesenheit\?[^"]+)"', overview.text)
+    boxes = re.findall(r'name="(present_\d+)"', overview.text)
+    assert match and len(boxes) >= 3
+    response = client.post(
+        html.unescape(match[1]), data={"csrf_token": token_of(overview.text), boxes[0]: "1", boxes[2]: "1"}
+    )
+    assert response.status_code == 303
+    page = client.get(response.headers["location"].split("#")[0]).text
+    assert page.count(" checked>") == 2
+
+
+def test_unknown_month_is_a_german_404(clients: dict[str, TestClient]) -> None:
+    response = clients["koord"].get("/jourfixe?monat=2026-13")
+    assert response.status_code == 404 and "kein Monat" in response.text
+
+
+def test_outbox_lists_shows_and_resends(world: World, clients: dict[str, TestClient]) -> None:
+    client = clients["koord"]
+    listing = client.get("/postausgang?status=failed").text
+    assert f'href="/postausgang/{world.failed_message_id}"' in listing
+    message = client.get(f"/postausgang/{world.failed_message_id}")
+    assert "550 Postfach unbekannt" in message.text and "Erneut senden" in message.text
+    body = client.get(f"/postausgang/{world.failed_message_id}/html")
+    assert body.status_code == 200 and body.headers["content-security-policy"].startswith("sandbox")
+    assert (
+        clients["leser"]
+        .post(
+            f"/postausgang/{world.failed_message_id}/erneut",
+            data={"csrf_token": token_of(clients["leser"].get("/pipeline").text)},
+        )
+        .status_code
+        == 403
+    )
+    resent = client.post(f"/postausgang/{world.failed_message_id}/erneut", data={"csrf_token": token_of(message.text)})
+    assert resent.status_code == 303
+    with world.app.session() as session:
+        assert session.get(OutboxMessage, world.failed_message_id).status != "failed"  # type: ignore[union-attr]
+    twice = client.post(f"/postausgang/{world.failed_message_id}/erneut", data={"csrf_token": token_of(message.text)})
+    assert twice.status_code == 422 and "nicht fehlgeschlagen" in twice.text
+    assert _audit(world, "resend", "koord")
+    assert client.get("/postausgang/999999").status_code == 404
+
+
+def test_process_page_shows_the_diagram(clients: dict[str, TestClient]) -> None:
+    page = clients["leser"].get("/prozess").text
+    assert "<svg" in page and "Schritte und Fristen" in page and "§ 44 Abs. 2 AufenthG" in page
+    svg = clients["leser"].get("/prozess/ablauf.svg")
+    assert svg.headers["content-type"].startswith("image/svg+xml") and b"<svg" in svg.content
+
+
+def test_static_assets_are_local(clients: dict[str, TestClient]) -> None:
+    page = clients["koord"].get("/pipeline").text
+    assert "http://" not in page.split("<main")[0] and "https://" not in page.split("<main")[0]
+    css = clients["koord"].get("/static/style.css")
+    assert css.status_code == 200 and ".board" in css.text
