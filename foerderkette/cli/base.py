@@ -105,10 +105,21 @@ def print_json(data: Any, out: TextIO | None = None) -> None:
     out = out or sys.stdout
     if isinstance(data, list):
         encode = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode
-        out.write("[\n" + ",\n".join(map(encode, data)) + ("\n]\n" if data else "]\n"))
+        write_json_rows([[encode(item) for item in data]], out)
         return
     json.dump(data, out, ensure_ascii=False, indent=2, default=_json_default)
     out.write("\n")
+
+
+def write_json_rows(batches: Iterable[Sequence[str]], out: TextIO | None = None) -> None:
+    """A JSON list of already encoded objects, one per line, written batch by batch as they come."""
+    out = out or sys.stdout
+    opening = "[\n"
+    for batch in batches:
+        if batch:
+            out.write(opening + ",\n".join(batch))
+            opening = ",\n"
+    out.write("]\n" if opening == "[\n" else "\n]\n")
 
 
 def _json_default(value: Any) -> Any:

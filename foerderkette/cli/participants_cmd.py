@@ -6,7 +6,16 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from foerderkette.cli.base import CliError, add_command, iso_date, print_csv, print_json, print_table, today_berlin
+from foerderkette.cli.base import (
+    CliError,
+    add_command,
+    iso_date,
+    print_csv,
+    print_json,
+    print_table,
+    today_berlin,
+    write_json_rows,
+)
 
 if TYPE_CHECKING:
     from pipeline.reads import ReadConnection
@@ -101,8 +110,7 @@ def _list(args: argparse.Namespace) -> int:
         if args.format == "json":
             from pipeline.reads import list_participants_json  # noqa: PLC0415
 
-            rows = list_participants_json(conn, **filters)
-            sys.stdout.write("[\n" + ",\n".join(rows) + ("\n]\n" if rows else "]\n"))
+            write_json_rows(list_participants_json(conn, **filters))
             return 0
         items = list_participants(conn, **filters)
     keys = ["ref", "region", "initials", "stage", "next_step", "responsible", "due", "days_overdue"]
