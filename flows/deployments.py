@@ -15,6 +15,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK_POOL = "foerderkette"
+#: deployment name of the schedules that run once for all regions
+ALL_REGIONS = "alle"
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,12 @@ class Schedule:
     function: str
     cron: str
     description: str
+    #: one run per region, or one run for all regions (jobs that are set-based across regions)
+    per_region: bool = True
+
+    def targets(self, regions: Sequence[str]) -> list[str | None]:
+        """The `region` parameter of each run one firing creates."""
+        return list(regions) if self.per_region else [None]
 
 
 SCHEDULES: tuple[Schedule, ...] = (
@@ -41,7 +49,11 @@ SCHEDULES: tuple[Schedule, ...] = (
     ),
     Schedule("send-reminders", "send_reminders", "0 7 * * 1-5", "Postausgang versenden – Arbeitstage 07:00"),
     Schedule(
-        "import-drop", "import_drop", "*/15 7-18 * * 1-5", "Abgelegte Dateien einlesen – alle 15 Minuten, 7–18 Uhr"
+        "import-drop",
+        "import_drop",
+        "*/15 7-18 * * 1-5",
+        "Abgelegte Dateien einlesen – alle 15 Minuten, 7–18 Uhr, ein Lauf für alle Regionen",
+        per_region=False,
     ),
 )
 
@@ -53,10 +65,10 @@ def schedule_for(flow: str) -> Schedule:
 def deploy(
     *, regions: Sequence[str], timezone: str, work_pool: str = WORK_POOL, env: dict[str, str] | None = None
 ) -> list[str]:
-    """Register one deployment per schedule and region on the Prefect server at PREFECT_API_URL,
+    """Register one deployment per schedule and region (or one for all regions) on the Prefect server at PREFECT_API_URL,
     each with the same cron as the embedded runner, on a process work pool (created if missing).
 
-    Returns the deployment names ("daily-sweep/BY-BA", …). Workers need this code at the same
+    Returns the deployment names ("daily-sweep/BY-BA", …, "import-drop/alle"). Workers need this code at the same
     path and FOERDERKETTE_* in their environment (or in `env`, passed as job variables).
     """
     from prefect.client.orchestration import get_client  # noqa: PLC0415
@@ -71,18 +83,19 @@ def deploy(
     job_variables: dict[str, Any] = {"env": env} if env else {}
     for schedule in SCHEDULES:
         remote = Flow.from_source(source=str(ROOT), entrypoint=f"flows/scheduled.py:{schedule.function}")
-        for region in regions:
+        for region in schedule.targets(regions):
+            name = region or ALL_REGIONS
             remote.deploy(  # type: ignore[union-attr]
-                name=region,
+                name=name,
                 work_pool_name=work_pool,
                 schedules=[Cron(schedule.cron, timezone=timezone)],
-                parameters={"region": region},
+                parameters={"region": region} if region else {},
                 description=schedule.description,
-                tags=["foerderkette", region],
+                tags=["foerderkette", name],
                 job_variables=job_variables,
                 print_next_steps=False,
                 build=False,
                 push=False,
             )
-            names.append(f"{schedule.flow}/{region}")
+            names.append(f"{schedule.flow}/{name}")
     return names

@@ -217,5 +217,3 @@ FLOWS: dict[str, Flow[..., Any]] = {
     "jourfixe-followup": jourfixe_followup,
     "import-drop": import_drop,
 }
-#: Scheduled runs go once per region (by hand, send-reminders and import-drop may take all at once).
-PER_REGION = set(FLOWS)

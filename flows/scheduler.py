@@ -12,9 +12,10 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -23,7 +24,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from flows.deployments import SCHEDULES
+from flows.deployments import SCHEDULES, schedule_for
 from flows.tables import SchedulerLock
 from foerderkette.app import App
 from pipeline.database import table_of
@@ -74,15 +75,32 @@ def fire(flow: str) -> None:
 
 
 def run_flow_for_all_regions(app: App, flow: str) -> None:
-    """One flow run per region, one region after another; one region's failure stops no other."""
+    """One flow run per region (one region after another; one region's failure stops no other),
+    or a single run for all regions where the schedule says so."""
     from flows.scheduled import FLOWS  # noqa: PLC0415 - imports Prefect
     from notifications.jobs import region_codes  # noqa: PLC0415
 
-    for region in region_codes(app.engine):
+    for region in schedule_for(flow).targets(region_codes(app.engine)):
         try:
             FLOWS[flow](region=region)
         except Exception:
-            log.exception("%s for %s failed", flow, region)
+            log.exception("%s for %s failed", flow, region or "all regions")
+
+
+def runs_on(day: date, regions: Sequence[str], timezone: Any) -> dict[str, int]:
+    """How many flow runs the schedules create on `day` (local time) for `regions`, per flow."""
+    start = datetime.combine(day, time(0), tzinfo=ZoneInfo(str(timezone)))
+    end = start + timedelta(days=1)
+    counts: dict[str, int] = {}
+    for schedule in SCHEDULES:
+        trigger = cron_trigger(schedule.cron, timezone)
+        firings = 0
+        moment = trigger.get_next_fire_time(None, start)
+        while moment is not None and moment < end:
+            firings += 1
+            moment = trigger.get_next_fire_time(moment, moment + timedelta(seconds=1))
+        counts[schedule.flow] = firings * len(schedule.targets(regions))
+    return counts
 
 
 class Runner:

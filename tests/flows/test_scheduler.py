@@ -6,13 +6,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 
-from flows.scheduler import Runner, SchedulerLocked
+from flows.scheduler import Runner, SchedulerLocked, runs_on
 from foerderkette.app import App
 from foerderkette.settings import Settings
 
@@ -143,3 +143,18 @@ def test_a_silent_lock_is_taken_over(app: App) -> None:
         successor = Runner(app, dispatch=Recorder())
         successor.start()
         successor.stop()
+
+
+def test_flow_runs_per_day_grow_with_regions_not_participants() -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    monday = runs_on(date(2026, 11, 23), [f"R{n}" for n in range(100)], berlin)
+    # four daily jobs per region; the drop folder is read every 15 minutes 7–18 h, once for all regions
+    assert monday == {
+        "daily-sweep": 100,
+        "jourfixe-prepare": 100,
+        "jourfixe-followup": 100,
+        "send-reminders": 100,
+        "import-drop": 48,
+    }
+    assert sum(runs_on(date(2026, 11, 23), ["R1"], berlin).values()) == 4 + 48
+    assert sum(runs_on(date(2026, 11, 22), ["R1"], berlin).values()) == 0  # Sunday
