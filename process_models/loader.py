@@ -1286,12 +1286,12 @@ class ModelCatalog:
     """Every shipped model version per region, with the region's override file applied.
 
     Overrides live in `overrides_dir/<REGION>.yaml`; regions without a file use the plain model
-    (with their own Land's calendar). Models are loaded once per region and kept.
+    (with their own Land's calendar). Models are loaded once per override file and Land, and kept.
     """
 
     def __init__(self, overrides_dir: Path | None = None) -> None:
         self.overrides_dir = overrides_dir
-        self._cache: dict[tuple[str | None, str | None], dict[str, ProcessModel]] = {}
+        self._cache: dict[tuple[str | None, str | None], dict[str, ProcessModel]] = {}  # (override file, Land)
 
     def override_path(self, region: str | None) -> Path | None:
         if region is None or self.overrides_dir is None:
@@ -1300,10 +1300,12 @@ class ModelCatalog:
         return path if path.is_file() else None
 
     def versions(self, region: str | None = None, *, land: str | None = None) -> dict[str, ProcessModel]:
-        key = (region, land)
+        # regions without an override file share the plain models of their Land: 96 regions parse
+        # the definitions once, not 96 times
+        override = self.override_path(region)
+        key = (str(override) if override else None, land)
         models = self._cache.get(key)
         if models is None:
-            override = self.override_path(region)
             models = {}
             for path in definition_paths():
                 model = load_model(path, override=override, land=land)

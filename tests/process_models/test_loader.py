@@ -203,3 +203,17 @@ def test_valid_override_applies() -> None:
     assert model.steps["start_course"].due[0].offset.label_de() == "8 Wochen"
     assert model.steps["start_course"].reminders.lead.label_de() == "3 Arbeitstage"
     assert model.fingerprint != load_model_text(MINI).fingerprint
+
+
+def test_catalog_parses_once_per_override_file_and_land(tmp_path: Path) -> None:
+    from process_models import ModelCatalog
+
+    (tmp_path / "BY-XX.yaml").write_text(
+        "region: BY-XX\nparameters:\n  registration_after_obligation: 3w\n", encoding="utf-8"
+    )
+    catalog = ModelCatalog(tmp_path)
+    plain = catalog.current("BY-BA", land="BY")
+    assert catalog.current("BY-AB", land="BY") is plain  # no override file: the same parsed model
+    assert catalog.current("BE-01", land="BE") is not plain  # another Land: its own holidays
+    assert catalog.current("BY-XX", land="BY").fingerprint != plain.fingerprint
+    assert len(catalog._cache) == 3
