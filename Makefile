@@ -50,6 +50,14 @@ serve: setup
 	FOERDERKETTE_COOKIE_SECURE="$${FOERDERKETTE_COOKIE_SECURE:-false}" \
 	$(RUN) foerderkette serve
 
+# Benchmarks: each figure against a baseline measured in the same run (BENCHMARKS.md).
+bench: setup
+	$(RUN) python -m benchmarks.run
+
+bench-large: setup
+	@pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql | sort -n | tail -n 1)" main start
+	$(RUN) python -m benchmarks.run --large
+
 test: setup
 	$(RUN) pytest -q
 

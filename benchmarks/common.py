@@ -1,0 +1,250 @@
+"""What every benchmark shares: figures with their baseline, data sets, timing, peak memory."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, text
+
+from pipeline.database import create_db_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(os.environ.get("FOERDERKETTE_BENCH_DATA", ROOT / "benchmarks" / ".data"))
+RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
+PG_ADMIN = os.environ.get("FOERDERKETTE_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+#: A Monday without holidays in Bavaria; the demo data is generated "as of" the Friday before.
+TODAY = date(2026, 11, 23)
+DEMO_AS_OF = date(2026, 11, 20)
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float
+    baseline: float | None
+    target: float
+    unit: str
+    #: "max": value must stay at or below target; "ratio_max": value/baseline at or below target
+    kind: str
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        if not self.baseline:
+            return None
+        return self.value / self.baseline
+
+    @property
+    def holds(self) -> bool:
+        measured = self.ratio if self.kind == "ratio_max" else self.value
+        if self.kind == "ratio_min":
+            measured = self.ratio
+            return measured is not None and measured >= self.target
+        return measured is not None and measured <= self.target
+
+    def entry(self) -> dict[str, Any]:
+        ratio = self.ratio
+        return {
+            "value": round(self.value, 4),
+            "baseline": None if self.baseline is None else round(self.baseline, 4),
+            "ratio": None if ratio is None else round(ratio, 3),
+            "target": self.target,
+            "target_kind": {"max": "value ≤ target", "ratio_max": "ratio ≤ target", "ratio_min": "ratio ≥ target"}[
+                self.kind
+            ],
+            "unit": self.unit,
+            "holds": self.holds,
+            "note": self.note,
+        }
+
+
+def print_table(figures: Sequence[Figure]) -> None:
+    rows = [("figure", "value", "baseline", "ratio", "target", "holds")]
+    for f in figures:
+        entry = f.entry()
+        rows.append(
+            (
+                f.name,
+                f"{f.value:,.3f} {f.unit}",
+                "–" if f.baseline is None else f"{f.baseline:,.3f} {f.unit}",
+                "–" if entry["ratio"] is None else f"{entry['ratio']:.2f}",
+                ("ratio " if f.kind != "max" else "") + ("≥ " if f.kind == "ratio_min" else "≤ ") + f"{f.target:g}",
+                "yes" if f.holds else "NO",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for index, row in enumerate(rows):
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+        if index == 0:
+            print("  ".join("-" * width for width in widths))
+
+
+def write_results(figures: Sequence[Figure], *, size: str, seconds: float) -> None:
+    """Merge into latest.json: a small run keeps the large figures of an earlier run and vice versa."""
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        data: dict[str, Any] = json.loads(RESULTS.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        data = {}
+    data.setdefault("_runs", {})[size] = {
+        "date": datetime.now(UTC).date().isoformat(),
+        "cores": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "seconds": round(seconds, 1),
+    }
+    for figure in figures:
+        data[figure.name] = figure.entry()
+    RESULTS.write_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def timed(function: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = function()
+    return time.perf_counter() - started, result
+
+
+def best_of(function: Callable[[], Any], runs: int) -> float:
+    return min(timed(function)[0] for _ in range(runs))
+
+
+def median_of(function: Callable[[], Any], runs: int) -> float:
+    return statistics.median(timed(function)[0] for _ in range(runs))
+
+
+def env_for(url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "FOERDERKETTE_DATABASE_URL": url,
+        "FOERDERKETTE_MAILER": "memory",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+    }
+
+
+def cli(url: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "foerderkette", *args],
+        env=env_for(url),
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    if check and result.returncode != 0:
+        raise RuntimeError(f"foerderkette {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+    return result
+
+
+def child_peak_rss(command: Sequence[str], env: dict[str, str]) -> float:
+    """Peak resident memory (MiB) of a child process: wait4's rusage of exactly that child."""
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        assert process.stderr is not None
+        raise RuntimeError(f"{' '.join(command)} failed:\n{process.stderr.read().decode()[-3000:]}")
+    return usage.ru_maxrss / 1024
+
+
+def own_peak_rss() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ---------------------------------------------------------------------------- data sets
+
+
+@dataclass(frozen=True)
+class DataSet:
+    participants: int
+    regions: int
+    backend: str  # "sqlite" or "postgresql"
+    seed: int = 1
+
+    @property
+    def label(self) -> str:
+        size = (
+            f"{self.participants // 1000}k" if self.participants < 1_000_000 else f"{self.participants // 1_000_000}M"
+        )
+        return f"{size}-{self.regions}r-{self.backend}"
+
+    @property
+    def url(self) -> str:
+        name = f"bench_{self.label.replace('-', '_')}"
+        if self.backend == "sqlite":
+            return f"sqlite:///{DATA_DIR / (name + '.db')}"
+        return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+
+    def engine(self) -> Engine:
+        return create_db_engine(self.url)
+
+
+def _marker(data: DataSet) -> str:
+    return json.dumps(asdict(data), sort_keys=True)
+
+
+def prepare(data: DataSet) -> str:
+    """The data set's database, generated with the demo generator once and reused while intact."""
+    if data.backend == "sqlite":
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+    else:
+        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        name = data.url.rsplit("/", 1)[1]
+        with admin.connect() as connection:
+            if connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+    engine = data.engine()
+    try:
+        with engine.connect() as connection:
+            count: int = connection.execute(text("SELECT count(*) FROM participant")).scalar_one()
+            stored: str = connection.execute(text("SELECT value FROM bench_marker")).scalar_one()
+        if count == data.participants and stored == _marker(data):
+            return data.url
+    except Exception:  # noqa: S110 - missing tables or marker: generate below
+        pass
+    finally:
+        engine.dispose()
+    print(f"  generating {data.label} with the demo generator …", flush=True)
+    started = time.perf_counter()
+    cli(data.url, "db", "upgrade")
+    cli(
+        data.url,
+        "demo",
+        "--participants",
+        str(data.participants),
+        "--regions",
+        str(data.regions),
+        "--seed",
+        str(data.seed),
+        "--as-of",
+        DEMO_AS_OF.isoformat(),
+        "--replace",
+    )
+    engine = data.engine()
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE IF NOT EXISTS bench_marker (value TEXT)"))
+        connection.execute(text("DELETE FROM bench_marker"))
+        connection.execute(text("INSERT INTO bench_marker (value) VALUES (:v)"), {"v": _marker(data)})
+    engine.dispose()
+    print(f"  … {data.label} ready in {time.perf_counter() - started:.0f} s", flush=True)
+    return data.url
+
+
+def reset_outbox(url: str) -> None:
+    """Forget planned reminders and emails, so a sweep starts the day afresh."""
+    engine = create_db_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM reminder_item"))
+        connection.execute(text("DELETE FROM outbox"))
+    engine.dispose()
