@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -147,18 +147,26 @@ def cli(url: str, *args: str, check: bool = True) -> subprocess.CompletedProcess
 
 
 def child_peak_rss(command: Sequence[str], env: dict[str, str]) -> float:
-    """Peak resident memory (MiB) of a child process: wait4's rusage of exactly that child."""
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _pid, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        assert process.stderr is not None
-        raise RuntimeError(f"{' '.join(command)} failed:\n{process.stderr.read().decode()[-3000:]}")
-    return usage.ru_maxrss / 1024
+    """Peak resident memory (MiB) of a command, measured by GNU time in a small process of its own.
 
-
-def own_peak_rss() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    (A child forked from this process would report at least this process's peak: Linux carries
+    the high-water mark across fork and exec.)
+    """
+    if not Path("/usr/bin/time").exists():
+        raise RuntimeError("GNU time is needed for the memory figures: apt-get install time")
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as report:
+        result = subprocess.run(
+            ["/usr/bin/time", "-f", "%M", "-o", report.name, *command],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed:\n{result.stderr[-3000:]}")
+        return int(report.read().split()[-1]) / 1024
 
 
 # ---------------------------------------------------------------------------- data sets
