@@ -119,7 +119,7 @@ def write_json_rows(batches: Iterable[Sequence[str]], out: TextIO | None = None)
         if batch:
             out.write(opening + ",\n".join(batch))
             opening = ",\n"
-    out.write("]\n" if opening == "[\n" else "\n]\n")
+    out.write("[]\n" if opening == "[\n" else "\n]\n")
 
 
 def _json_default(value: Any) -> Any:
