@@ -82,6 +82,11 @@ def _course_type(data: AgendaData, key: Any) -> str:
     return spec.label if spec else (str(key) if key else "–")
 
 
+def _by_date_then_person(rows: Iterable[tuple[date, list[str]]]) -> list[list[str]]:
+    """Table rows keyed by a date, earliest first, ties by the first cell (the person)."""
+    return [row for _, row in sorted(rows, key=lambda item: (item[0], item[1][0]))]
+
+
 def _plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
@@ -139,7 +144,7 @@ def _escalations(data: AgendaData) -> list[list[str]]:
             probe = OpenStep(step["step"], step["label"], (AgencyRef("KOM"),), due, due, "", True, 0, "", rule)
             if reminder_level(probe, data.as_of, data.calendar) == "escalated":
                 rows.append((due, [person.label, step["label"], _d(due), _responsible(data, step)]))
-    return [row for _, row in sorted(rows, key=lambda item: (item[0], item[1][0]))]
+    return _by_date_then_person(rows)
 
 
 # --------------------------------------------------------------------------- 2 new entitlements
@@ -229,7 +234,7 @@ def lapsing_entitlements(data: AgendaData, params: Mapping[str, Any]) -> ItemRes
         rows.append(
             (due, [person.label, data.model.stage_label(person.stage), _d(due), state, _responsible(data, step)])
         )
-    ordered = [row for _, row in sorted(rows, key=lambda item: (item[0], item[1][0]))]
+    ordered = _by_date_then_person(rows)
     return ItemResult(
         count=len(ordered),
         summary=f"{_plural(len(ordered), 'Berechtigung verfällt', 'Berechtigungen verfallen')} bis {_d(horizon)} ohne Anmeldung",
@@ -278,7 +283,7 @@ def waiting_for_course(data: AgendaData, params: Mapping[str, Any]) -> ItemResul
                 ],
             )
         )
-    ordered = [row for _, row in sorted(rows, key=lambda item: (item[0], item[1][0]))]
+    ordered = _by_date_then_person(rows)
     return ItemResult(
         count=len(ordered),
         summary=f"{_plural(len(ordered), 'Person wartet', 'Personen warten')} länger als {data.model.duration('course_start_max_wait').label_de()} auf den Kursbeginn, davon {priority} vom Jobcenter verpflichtet",
@@ -518,7 +523,7 @@ def interruptions(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
                 ],
             )
         )
-    ordered = [row for _, row in sorted(rows, key=lambda item: (item[0], item[1][0]))]
+    ordered = _by_date_then_person(rows)
     return ItemResult(
         count=near,
         summary=f"{_plural(len(ordered), 'Unterbrechung', 'Unterbrechungen')}, davon {near} mit Verfall bis {_d(warn)}",
@@ -560,7 +565,7 @@ def courses_ending(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
                 ],
             )
         )
-    ordered = [row for _, row in sorted(rows, key=lambda item: (item[0], item[1][0]))]
+    ordered = _by_date_then_person(rows)
     return ItemResult(
         count=len(ordered),
         summary=f"{_plural(len(ordered), 'Person beendet', 'Personen beenden')} den Kurs bis {_d(horizon)}, {unplanned} davon ohne Anschlussplanung",
@@ -610,7 +615,7 @@ def test_results(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
                 ],
             )
         )
-    ordered = [row for _, row in sorted(rows, key=lambda item: (item[0], item[1][0]))]
+    ordered = _by_date_then_person(rows)
     return ItemResult(
         count=len(ordered),
         summary=f"{_plural(len(ordered), 'Prüfungsergebnis', 'Prüfungsergebnisse')} seit {_d(data.since)}: {levels['B1']} × B1, {levels['A2']} × A2, {levels['below_A2']} × unter A2",
