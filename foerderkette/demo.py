@@ -757,6 +757,7 @@ def _meetings(
         return next(c for c in contacts if c.agency_id == agency.id and c.role == role)
 
     coordinator = contact_of("KOM", "coordinator")
+    invited = [agency_id for agency_id in agency_ids if agency_id is not None]
     start = date(as_of.year - 1, as_of.month, 1)
     slug = _slug(ctx.seat)
     series = [
@@ -770,7 +771,7 @@ def _meetings(
             duration_minutes=120,
             location=f"Landratsamt {ctx.seat}, Sitzungssaal 2",
             video_link=f"https://konferenz.{slug}.example/jourfixe" if rng.random() < 0.5 else "",
-            invited_agencies=[a.id for a in agencies if a.id is not None],
+            invited_agencies=invited,
             chair_contact_id=coordinator.id,
             minute_keepers=[
                 c.id
@@ -787,7 +788,7 @@ def _meetings(
             start_time="14:00",
             duration_minutes=150,
             location=f"Bürgerhaus {ctx.seat}",
-            invited_agencies=[a.id for a in agencies if a.id is not None],
+            invited_agencies=invited,
             chair_contact_id=coordinator.id,
         ),
         MeetingSeries(
@@ -799,7 +800,7 @@ def _meetings(
             start_time="10:00",
             duration_minutes=240,
             location=f"Landratsamt {ctx.seat}, Großer Saal",
-            invited_agencies=[a.id for a in agencies if a.id is not None],
+            invited_agencies=invited,
             chair_contact_id=coordinator.id,
         ),
     ]
