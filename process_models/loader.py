@@ -1291,7 +1291,11 @@ class ModelCatalog:
 
     def __init__(self, overrides_dir: Path | None = None) -> None:
         self.overrides_dir = overrides_dir
-        self._cache: dict[tuple[str | None, str | None], dict[str, ProcessModel]] = {}  # (override file, Land)
+        # parsed models per (override file, Land): regions without an override file share the plain
+        # models of their Land, so 96 regions parse the definitions once, not 96 times
+        self._parsed: dict[tuple[str | None, str | None], dict[str, ProcessModel]] = {}
+        # per (region, Land): the sweep asks once per participant, so no file-system look-up here
+        self._cache: dict[tuple[str | None, str | None], dict[str, ProcessModel]] = {}
 
     def override_path(self, region: str | None) -> Path | None:
         if region is None or self.overrides_dir is None:
@@ -1300,17 +1304,18 @@ class ModelCatalog:
         return path if path.is_file() else None
 
     def versions(self, region: str | None = None, *, land: str | None = None) -> dict[str, ProcessModel]:
-        # regions without an override file share the plain models of their Land: 96 regions parse
-        # the definitions once, not 96 times
-        override = self.override_path(region)
-        key = (str(override) if override else None, land)
-        models = self._cache.get(key)
+        models = self._cache.get((region, land))
         if models is None:
-            models = {}
-            for path in definition_paths():
-                model = load_model(path, override=override, land=land)
-                models[model.version] = model
-            self._cache[key] = models
+            override = self.override_path(region)
+            key = (str(override) if override else None, land)
+            models = self._parsed.get(key)
+            if models is None:
+                models = {}
+                for path in definition_paths():
+                    model = load_model(path, override=override, land=land)
+                    models[model.version] = model
+                self._parsed[key] = models
+            self._cache[(region, land)] = models
         return models
 
     def current(self, region: str | None = None, *, land: str | None = None) -> ProcessModel:

@@ -216,4 +216,4 @@ def test_catalog_parses_once_per_override_file_and_land(tmp_path: Path) -> None:
     assert catalog.current("BY-AB", land="BY") is plain  # no override file: the same parsed model
     assert catalog.current("BE-01", land="BE") is not plain  # another Land: its own holidays
     assert catalog.current("BY-XX", land="BY").fingerprint != plain.fingerprint
-    assert len(catalog._cache) == 3
+    assert len(catalog._parsed) == 3
