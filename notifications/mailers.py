@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Protocol, TextIO
 
+from notifications.messages import OutgoingMessage
+
 
 class TemporaryFailure(Exception):
     """Try again later (4xx reply, connection refused, timeout, server went away)."""
@@ -22,7 +24,7 @@ class PermanentFailure(Exception):
 
 
 class MailSession(Protocol):
-    def send(self, message: EmailMessage) -> None: ...
+    def send(self, message: OutgoingMessage) -> None: ...
 
 
 class Mailer(Protocol):
@@ -92,13 +94,14 @@ class _SmtpSession:
             raise _classify(exc) from exc
         self.client = client
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: OutgoingMessage) -> None:
+        options = ("SMTPUTF8",) if message.needs_smtputf8 else ()
         for attempt in range(2):
             if self.client is None:
                 self.connect()
             assert self.client is not None
             try:
-                refused = self.client.send_message(message)
+                refused = self.client.sendmail(message.sender, list(message.recipients), message.data, options)
             except smtplib.SMTPServerDisconnected as exc:
                 self.client = None
                 if attempt == 0:
@@ -145,11 +148,12 @@ class ConsoleMailer:
     def session(self) -> Iterator[ConsoleMailer]:
         yield self
 
-    def send(self, message: EmailMessage) -> None:
-        body = message.get_body(("plain",))
+    def send(self, message: OutgoingMessage) -> None:
+        parsed = message.parsed()
+        body = parsed.get_body(("plain",))
         text = body.get_content() if body is not None else ""
         self.stream.write(
-            f"--- E-Mail an {message['To']}\nBetreff: {message['Subject']}\nMessage-ID: {message['Message-ID']}\n\n{text}\n"
+            f"--- E-Mail an {parsed['To']}\nBetreff: {parsed['Subject']}\nMessage-ID: {parsed['Message-ID']}\n\n{text}\n"
         )
 
 
@@ -164,10 +168,10 @@ class MemoryMailer:
     def session(self) -> Iterator[MemoryMailer]:
         yield self
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: OutgoingMessage) -> None:
         if self.fail_with is not None:
             raise self.fail_with
-        self.outbox.append(message)
+        self.outbox.append(message.parsed())
 
 
 def build_mailer(

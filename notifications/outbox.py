@@ -10,22 +10,26 @@ over; the Message-ID stays the same so a rare resend is recognisable as a duplic
 from __future__ import annotations
 
 import hashlib
+import queue
+import threading
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from notifications.mailers import Mailer, PermanentFailure, TemporaryFailure
-from notifications.messages import build_message, message_id_for
+from notifications.messages import build_message
 from notifications.tables import OutboxMessage
 from pipeline.database import table_of, utcnow
 
 LEASE = timedelta(minutes=15)
+#: outcomes waiting to be written while the next message is sent (see _Recorder)
+_QUEUED = 2
 _MAX_BACKOFF = timedelta(hours=1)
 
 
@@ -163,23 +167,101 @@ def claim(
         ]
 
 
-def _finish(engine: Engine, row: dict[str, Any], **values: Any) -> None:
-    outbox = table_of(OutboxMessage)
-    with engine.begin() as connection:
-        connection.execute(
-            update(outbox)
-            .where(outbox.c.id == row["id"], outbox.c.claim_token == row["claim_token"])
-            .values(claim_token=None, **values)
-        )
+#: Marks one claimed row as finished; built once (it runs after every message).
+_FINISH = (
+    update(table_of(OutboxMessage))
+    .where(
+        table_of(OutboxMessage).c.id == bindparam("_id"),
+        table_of(OutboxMessage).c.claim_token == bindparam("_token"),
+    )
+    .values(
+        claim_token=None,
+        status=bindparam("status"),
+        sent_at=bindparam("sent_at"),
+        message_id=bindparam("message_id"),
+        attempts=bindparam("attempts"),
+        last_error=bindparam("last_error"),
+        next_attempt_at=bindparam("next_attempt_at"),
+        updated_at=bindparam("updated_at"),
+    )
+)
+
+
+def _finish(connection: Connection, row: dict[str, Any], values: dict[str, Any]) -> None:
+    """Record one row's outcome (the connection autocommits: each outcome is its own transaction)."""
+    connection.execute(
+        _FINISH,
+        {
+            "_id": row["id"],
+            "_token": row["claim_token"],
+            "sent_at": row.get("sent_at"),
+            "message_id": row.get("message_id"),
+            "last_error": None,
+            "next_attempt_at": row["next_attempt_at"],
+            **values,
+        },
+    )
+
+
+class _Recorder:
+    """Writes outcomes from a thread of its own, so the database works while the next message is
+    on its way to the mail server (the two waits overlap instead of adding up).
+
+    The queue holds at most `_QUEUED` outcomes: should the worker die, at most that many sent
+    messages lack their mark and go out once more after the lease, with the same Message-ID.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.queue: queue.Queue[tuple[dict[str, Any], dict[str, Any]] | None] = queue.Queue(maxsize=_QUEUED)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="outbox-recorder", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        stopped = False
+        try:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                postgres = connection.dialect.name == "postgresql"
+                if postgres:
+                    # Commit without waiting for the WAL flush: a crash of the database server
+                    # itself could forget the last fraction of a second of marks – the same
+                    # bounded resend (same Message-ID) as a worker crash.
+                    connection.exec_driver_sql("SET synchronous_commit TO OFF")
+                while (entry := self.queue.get()) is not None:
+                    _finish(connection, *entry)
+                stopped = True
+                if postgres:
+                    connection.exec_driver_sql("RESET synchronous_commit")
+        except BaseException as exc:
+            self.error = exc  # raised in the sending thread by record() or close()
+            while not stopped:  # unblock a sender waiting on the full queue
+                stopped = self.queue.get() is None
+
+    def record(self, row: dict[str, Any], **values: Any) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put((row, values))
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
 
 
 def _record_failure(
-    engine: Engine, row: dict[str, Any], error: Exception, *, now: datetime, max_attempts: int, report: SendReport
+    recorder: _Recorder,
+    row: dict[str, Any],
+    error: Exception,
+    *,
+    now: datetime,
+    max_attempts: int,
+    report: SendReport,
 ) -> None:
     attempts = row["attempts"] + 1
     if isinstance(error, TemporaryFailure) and attempts < max_attempts:
-        _finish(
-            engine,
+        recorder.record(
             row,
             status="retry",
             attempts=attempts,
@@ -190,7 +272,7 @@ def _record_failure(
         report.retry += 1
     else:
         reason = str(error) if isinstance(error, PermanentFailure) else f"nach {attempts} Versuchen aufgegeben: {error}"
-        _finish(engine, row, status="failed", attempts=attempts, last_error=reason, updated_at=now)
+        recorder.record(row, status="failed", attempts=attempts, last_error=reason, updated_at=now)
         report.failed += 1
     report.errors.append(f"{row['recipient']}: {error}")
 
@@ -226,42 +308,54 @@ def send_due(
         if not rows:
             return report
         report.claimed += len(rows)
+        recorder = _Recorder(engine)
         try:
-            with mailer.session() as session:
-                for row in rows:
-                    message = build_message(row, mail_from=mail_from)
-                    try:
-                        session.send(message)
-                    except (TemporaryFailure, PermanentFailure) as exc:
-                        _record_failure(engine, row, exc, now=clock(), max_attempts=max_attempts, report=report)
-                        continue
-                    _finish(
-                        engine,
-                        row,
-                        status="sent",
-                        sent_at=clock(),
-                        message_id=message_id_for(row["idempotency_key"], mail_from),
-                        attempts=row["attempts"] + 1,
-                        last_error=None,
-                        updated_at=clock(),
-                    )
-                    report.sent += 1
-        except TemporaryFailure as exc:
-            # the connection could not be opened (or broke for good): every unfinished row waits
-            outbox = table_of(OutboxMessage)
-            with engine.connect() as connection:
-                pending = {
-                    r.id
-                    for r in connection.execute(
-                        select(outbox.c.id).where(
-                            outbox.c.id.in_([row["id"] for row in rows]), outbox.c.status == "sending"
-                        )
-                    )
-                }
-            for row in rows:
-                if row["id"] in pending:
-                    _record_failure(engine, row, exc, now=clock(), max_attempts=max_attempts, report=report)
+            connected = _send_batch(recorder, rows, mailer, mail_from, clock, max_attempts, report)
+        finally:
+            recorder.close()
+        if not connected:
             return report
+
+
+def _send_batch(
+    recorder: _Recorder,
+    rows: list[dict[str, Any]],
+    mailer: Mailer,
+    mail_from: str,
+    clock: Callable[[], datetime],
+    max_attempts: int,
+    report: SendReport,
+) -> bool:
+    """Send claimed rows over one mail connection; False when the connection failed for good."""
+    finished: set[int] = set()
+    try:
+        with mailer.session() as session:
+            for row in rows:
+                message = build_message(row, mail_from=mail_from)
+                try:
+                    session.send(message)
+                except (TemporaryFailure, PermanentFailure) as exc:
+                    _record_failure(recorder, row, exc, now=clock(), max_attempts=max_attempts, report=report)
+                    finished.add(row["id"])
+                    continue
+                now = clock()
+                recorder.record(
+                    row,
+                    status="sent",
+                    sent_at=now,
+                    message_id=message.message_id,
+                    attempts=row["attempts"] + 1,
+                    updated_at=now,
+                )
+                finished.add(row["id"])
+                report.sent += 1
+    except TemporaryFailure as exc:
+        # the connection could not be opened (or broke for good): every unfinished row waits
+        for row in rows:
+            if row["id"] not in finished:
+                _record_failure(recorder, row, exc, now=clock(), max_attempts=max_attempts, report=report)
+        return False
+    return True
 
 
 def resend(engine: Engine, message_id: int) -> bool:

@@ -133,7 +133,7 @@ def _preview(args: argparse.Namespace) -> int:
         app.dispose()
     rows = [row for row in report.would_send if not args.to or row["recipient"] == args.to]
     for row in rows:
-        message = build_message(row, mail_from=app.settings.mail_from)
+        message = build_message(row, mail_from=app.settings.mail_from).parsed()
         if args.format == "mime":
             sys.stdout.write(message.as_string() + "\n")
             continue

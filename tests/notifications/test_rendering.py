@@ -38,7 +38,7 @@ def test_digest_matches_golden_files(engine: Engine, session: Session, recipient
     check_golden(GOLDEN / f"reminder_digest_{name}.subject.txt", message.subject + "\n")
     check_golden(GOLDEN / f"reminder_digest_{name}.txt", message.body_text)
     check_golden(GOLDEN / f"reminder_digest_{name}.html", message.body_html)
-    mime = build_message(message.model_dump(), mail_from="Förderkette <noreply@bamberg.example>")
+    mime = build_message(message.model_dump(), mail_from="Förderkette <noreply@bamberg.example>").parsed()
     assert mime.get_body(("plain",)).get_content() == message.body_text  # type: ignore[union-attr]
     assert mime["Message-ID"] == f"<{message.idempotency_key[:40]}@bamberg.example>"
 

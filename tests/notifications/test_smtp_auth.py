@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from email.message import EmailMessage
 from typing import Any
 
 import pytest
@@ -10,6 +9,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from notifications.mailers import SmtpConfig, SmtpMailer, TemporaryFailure
+from notifications.messages import OutgoingMessage, build_message
 from tests.smtp import Sink, free_port
 
 
@@ -27,11 +27,15 @@ class Accounts:
         return AuthResult(success=ok, handled=False)
 
 
-def _message() -> EmailMessage:
-    message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = "a@bamberg.example", "b@bamberg.example", "Test"
-    message.set_content("Hallo")
-    return message
+def _message() -> OutgoingMessage:
+    row = {
+        "subject": "Test",
+        "recipient": "b@bamberg.example",
+        "idempotency_key": "k" * 40,
+        "body_text": "Hallo",
+        "body_html": "<p>Hallo</p>",
+    }
+    return build_message(row, mail_from="a@bamberg.example")
 
 
 @pytest.mark.parametrize(("password", "delivered"), [("geheim", True), ("falsch", False)])

@@ -286,3 +286,25 @@ def test_a_message_that_keeps_failing_is_given_up(
     states = {(m.status, m.attempts) for m in session.exec(select(OutboxMessage)).all()}
     assert states == {("failed", 3)}
     assert all("nach 3 Versuchen aufgegeben" in (m.last_error or "") for m in session.exec(select(OutboxMessage)).all())
+
+
+def test_a_failing_outcome_write_stops_sending_and_raises(
+    engine: Engine, session: Session, model: ProcessModel, catalog: ModelCatalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outcomes are written from a thread of their own; its failure must reach the sender, which
+    stops within the recorder's small queue and leaves the rest claimed for the lease."""
+    import notifications.outbox as outbox_module
+
+    scenario.build(session, model)
+    sweep(engine, catalog, THURSDAY)
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(outbox_module, "_finish", broken)
+    with smtp_server() as (sink, port), pytest.raises(RuntimeError, match="database gone"):
+        send(engine, catalog, THURSDAY, port)
+    assert 1 <= len(sink.messages) <= 1 + outbox_module._QUEUED + 1
+    session.expire_all()
+    statuses = session.exec(select(OutboxMessage.status)).all()
+    assert set(statuses) == {"sending"}
