@@ -131,6 +131,8 @@ def sweep_region(
         .execution_options(yield_per=_BATCH)
     )
     current_keys: set[tuple[int, str, date]] = set()
+    #: who is responsible for each step that has a reminder today (for the digests' "also with")
+    responsible: dict[tuple[int, str], list[str]] = {}
     items: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     now = utcnow()
@@ -152,6 +154,7 @@ def sweep_region(
             level = reminder_level(step, today, calendar)
             if level is None:
                 continue
+            responsible[(pid, step.step)] = [str(ref) for ref in step.responsible]
             for contact, agency in directory.recipients(step.responsible, level):
                 items.append(
                     {
@@ -177,7 +180,7 @@ def sweep_region(
     _refresh_steps(connection, updates)
     result.refreshed += len(updates)
     result.items_dropped = _drop_obsolete(connection, region.id, current_keys)
-    _build_digests(connection, region, directory, current, day, base_url, result)
+    _build_digests(connection, region, directory, current, day, base_url, responsible, result)
     for level, count in _planned_levels(connection, region.id, day).items():
         result.by_level[level] = count
     return result
@@ -233,6 +236,7 @@ def _build_digests(
     model: ProcessModel,
     day: date,
     base_url: str,
+    responsible: dict[tuple[int, str], list[str]],
     result: SweepResult,
 ) -> None:
     """One digest per contact for `day`: new items join a still-unsent digest; once a contact's
@@ -255,7 +259,6 @@ def _build_digests(
             participants_t.c.ref,
             participants_t.c.first_name,
             participants_t.c.last_name,
-            participants_t.c.open_steps,
         )
         .join(participants_t, participants_t.c.id == items_t.c.participant_id)
         .where(in_region, unsent, items_t.c.planned_for <= day)
@@ -279,11 +282,14 @@ def _build_digests(
         if contact is None:  # deactivated since the item was planned: it will never be sent
             connection.execute(delete(items_t).where(items_t.c.id.in_([row.id for row in kept])))
             continue
-        agency = directory.agency(contact.agency_id)
-        rendered = render_email(
-            KIND, _digest_context(directory, region, model, contact, agency, coordinator, kept, day, base_url)
-        )
         key = idempotency_key(contact_id, KIND, period, (row.id for row in kept))
+        if message is not None and message.idempotency_key == key:
+            continue  # the pending digest already lists exactly these items
+        agency = directory.agency(contact.agency_id)
+        context = _digest_context(
+            directory, region, model, contact, agency, coordinator, kept, day, base_url, responsible
+        )
+        rendered = render_email(KIND, context)
         status, error = "pending", None
         try:
             recipient = validate_email_address(contact.email)
@@ -381,6 +387,7 @@ def _digest_context(
     rows: Sequence[Any],
     day: date,
     base_url: str,
+    responsible: dict[tuple[int, str], list[str]],
 ) -> dict[str, Any]:
     groups = []
     counts = dict.fromkeys(LEVELS, 0)
@@ -392,10 +399,9 @@ def _digest_context(
         listed = []
         for row in chosen[:MAX_ITEMS_PER_GROUP]:
             step_spec = model.steps.get(row.step)
-            cached: dict[str, Any] = next((step for step in (row.open_steps or []) if step.get("step") == row.step), {})
             others = [
                 name
-                for name in _agency_names(directory, cached.get("responsible", []))
+                for name in _agency_names(directory, responsible.get((row.participant_id, row.step), []))
                 if agency is None or name != agency.name
             ]
             listed.append(
