@@ -198,7 +198,10 @@ class DataSet:
 
 
 def _marker(data: DataSet) -> str:
-    return json.dumps(asdict(data), sort_keys=True)
+    """What a stored data set was made for: its size and the newest migration (cached columns
+    such as `next_remind` are filled by the generator, so a new schema means new data)."""
+    migrations = sorted(path.stem for path in (ROOT / "migrations" / "versions").glob("0*.py"))
+    return json.dumps({**asdict(data), "schema": migrations[-1]}, sort_keys=True)
 
 
 def prepare(data: DataSet) -> str:

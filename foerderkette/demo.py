@@ -672,11 +672,10 @@ def _participant_row(
         "stage": state.stage,
         "stage_since": state.stage_since,
         "state": state.to_json(),
-        "steps_fingerprint": model.fingerprint,
         "created_at": now,
         "updated_at": now,
     }
-    row.update(steps_columns(open_steps(state, today=as_of, model=model)))
+    row.update(steps_columns(open_steps(state, today=as_of, model=model), state=state, today=as_of, model=model))
     return row
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, false, func, not_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -42,6 +42,9 @@ class SweepResult:
     today: date
     send_day: date
     participants: int = 0
+    #: open participants whose steps were evaluated (the others' cached steps are exact and
+    #: cannot produce a reminder today)
+    evaluated: int = 0
     open_steps: int = 0
     overdue: int = 0
     refreshed: int = 0
@@ -117,7 +120,31 @@ def sweep_region(
     connection = session.connection()
     directory = load_directory(connection, region.id)
     participants = table_of(Participant)
-    final = list(current.final_stages)
+    open_in_region = and_(
+        participants.c.region_id == region.id, participants.c.stage.not_in(list(current.final_stages))
+    )
+    length = func.jsonb_array_length if connection.dialect.name == "postgresql" else func.json_array_length
+    versions: dict[str, str] = {}
+    counted: Any = connection.execute(
+        select(
+            participants.c.model_version, func.count(), func.coalesce(func.sum(length(participants.c.open_steps)), 0)
+        )
+        .where(open_in_region)
+        .group_by(participants.c.model_version)
+    )
+    for version, count, steps_count in counted:
+        versions[version] = model_for(version).fingerprint
+        result.participants += count
+        result.open_steps += steps_count
+    # Only rows whose cached steps may have changed or which may be due a reminder are read;
+    # for every other open participant the cache is exact and no step has a reminder today.
+    fresh = or_(
+        false(),
+        *(
+            and_(participants.c.model_version == version, participants.c.steps_fingerprint == fingerprint)
+            for version, fingerprint in versions.items()
+        ),
+    )
     query = (
         select(
             participants.c.id,
@@ -126,8 +153,14 @@ def sweep_region(
             participants.c.stage_since,
             participants.c.state,
             participants.c.open_steps,
+            participants.c.next_remind,
+            participants.c.steps_valid_until,
+            participants.c.steps_fingerprint,
         )
-        .where(participants.c.region_id == region.id, participants.c.stage.not_in(final))
+        .where(
+            open_in_region,
+            or_(participants.c.next_remind <= today, participants.c.steps_valid_until <= today, not_(fresh)),
+        )
         .execution_options(yield_per=_BATCH)
     )
     current_keys: set[tuple[int, str, date]] = set()
@@ -137,18 +170,22 @@ def sweep_region(
     updates: list[dict[str, Any]] = []
     now = utcnow()
     rows: Any = connection.execute(query)
-    for pid, version, stage, since, state_json, cached in rows:
+    for pid, version, stage, since, state_json, *cached in rows:
         model = model_for(version)
         state = ParticipantState.from_json(
             state_json, model_version=version, stage=stage, stage_since=since, model=model
         )
         steps = open_steps(state, today=today, model=model)
-        result.participants += 1
-        columns = steps_columns(steps)
-        if columns["open_steps"] != cached:
-            updates.append({"_id": pid, **columns, "steps_fingerprint": model.fingerprint, "updated_at": now})
+        result.evaluated += 1
+        columns = steps_columns(steps, state=state, today=today, model=model)
+        if cached != [
+            columns["open_steps"],
+            columns["next_remind"],
+            columns["steps_valid_until"],
+            columns["steps_fingerprint"],
+        ]:
+            updates.append({"_id": pid, **columns, "updated_at": now})
         for step in steps:
-            result.open_steps += 1
             result.overdue += step.overdue
             current_keys.add((pid, step.step, step.due))
             level = reminder_level(step, today, calendar)

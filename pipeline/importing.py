@@ -530,8 +530,7 @@ def _apply_participants(
             stage=state.stage,
             stage_since=state.stage_since,
             state=state.to_json(),
-            **steps_columns(open_steps(state, today=today, model=model)),
-            steps_fingerprint=model.fingerprint,
+            **steps_columns(open_steps(state, today=today, model=model), state=state, today=today, model=model),
             updated_at=now,
         )
         if current is None:

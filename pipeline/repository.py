@@ -12,7 +12,18 @@ from sqlmodel import Session, col, select
 
 from pipeline.database import utcnow
 from pipeline.tables import Agency, AuditEntry, Contact, Course, Enrollment, Participant, Region, StageChange
-from process_models import Event, OpenStep, ParticipantState, ProcessModel, Transition, advance, open_steps
+from process_models import (
+    Event,
+    OpenStep,
+    ParticipantState,
+    ProcessModel,
+    Transition,
+    advance,
+    calendar_for,
+    open_steps,
+    steps_valid_until,
+)
+from process_models.reminders import reminders_from
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +123,21 @@ def state_of(participant: Participant, model: ProcessModel) -> ParticipantState:
     )
 
 
-def steps_columns(steps: Sequence[OpenStep]) -> dict[str, Any]:
-    """The cached open-step columns of a participant row (read by listings without the engine)."""
+def steps_columns(
+    steps: Sequence[OpenStep], *, state: ParticipantState, today: date, model: ProcessModel
+) -> dict[str, Any]:
+    """The cached open-step columns of a participant row, `steps` being `open_steps` as of `today`.
+
+    Listings read them without the engine; the daily sweep re-evaluates only rows whose cache may
+    have changed (`steps_valid_until`, a new model fingerprint) or which may be due a reminder
+    (`next_remind`).
+    """
     first = steps[0] if steps else None
+    calendar = calendar_for(model)
     return {
+        "steps_fingerprint": model.fingerprint,
+        "next_remind": min((reminders_from(step, calendar) for step in steps), default=None),
+        "steps_valid_until": steps_valid_until(state, today=today, model=model),
         "open_steps": [step.to_json() for step in steps],
         "next_step": first.step if first else None,
         "next_due": first.due if first else None,
@@ -130,9 +152,9 @@ def store_state(participant: Participant, state: ParticipantState, *, model: Pro
     participant.stage = state.stage
     participant.stage_since = state.stage_since
     participant.state = state.to_json()
-    for key, value in steps_columns(open_steps(state, today=today, model=model)).items():
+    steps = open_steps(state, today=today, model=model)
+    for key, value in steps_columns(steps, state=state, today=today, model=model).items():
         setattr(participant, key, value)
-    participant.steps_fingerprint = model.fingerprint
     participant.updated_at = utcnow()
 
 

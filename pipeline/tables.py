@@ -111,6 +111,10 @@ class Participant(SQLModel, table=True):
     next_responsible: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
     next_agencies: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
     steps_fingerprint: str = Field(default="", max_length=40)
+    # the first day a step can have a reminder, and the first day the cached steps may change
+    # with time alone (migration 0007; notifications/sweep.py reads only rows where one has come)
+    next_remind: date | None = None
+    steps_valid_until: date | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # this row of the JSON listing, written by database triggers (migration 0006); never set it here

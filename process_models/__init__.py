@@ -19,6 +19,7 @@ from process_models.engine import (
     new_state,
     open_steps,
     parse_date,
+    steps_valid_until,
 )
 from process_models.loader import (
     ModelCatalog,
@@ -61,4 +62,5 @@ __all__ = [
     "new_state",
     "open_steps",
     "parse_date",
+    "steps_valid_until",
 ]

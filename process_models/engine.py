@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -607,6 +607,27 @@ def open_steps(
         )
     result.sort(key=lambda item: (item.due, item.step))
     return result
+
+
+def steps_valid_until(state: ParticipantState, *, today: date, model: ProcessModel) -> date | None:
+    """The first day on which `open_steps` may give other steps than it gives `today` although
+    neither the state nor the model changed; None when only they can change them.
+
+    Time enters the evaluation in two places: a running interruption extends due dates day by
+    day, and the counselling service (JMD or MBE) follows the participant's age. (Whether a step
+    is overdue also depends on the day, but it is derived from the due date when read.)
+    """
+    until: date | None = None
+    if any(end is None for _start, end in state.interruptions):
+        until = today + timedelta(days=1)
+    counselling = any(
+        item.kind == "counselling" for step in model.steps_in_stage.get(state.stage, ()) for item in step.responsible
+    )
+    birth_year = state.facts.get("birth_year")
+    if counselling and isinstance(birth_year, int) and counselling_agency(birth_year, today, model) == "JMD":
+        grown_up = date(birth_year + model.int_param("jmd_max_age") + 1, 1, 1)
+        until = grown_up if until is None else min(until, grown_up)
+    return until
 
 
 # --------------------------------------------------------------------------- versions

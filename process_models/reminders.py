@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from process_models.business_days import BusinessCalendar
 from process_models.durations import Duration, add_calendar
@@ -42,6 +42,13 @@ def reminder_level(step: OpenStep, today: date, calendar: BusinessCalendar) -> s
     if rule.on_due or today > due:
         return "due"
     return None
+
+
+def reminders_from(step: OpenStep, calendar: BusinessCalendar) -> date:
+    """The first day on which `step` may have a reminder level (never later than the first day
+    `reminder_level` returns one): the start of the lead time, else the due date or the day after."""
+    start = min(shift(step.due, -step.reminders.lead, calendar), step.due + timedelta(days=1))
+    return min(start, step.due) if step.reminders.on_due else start
 
 
 def send_day(today: date, calendar: BusinessCalendar) -> date:
