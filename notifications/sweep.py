@@ -87,6 +87,8 @@ def load_directory(connection: Connection, region_id: int) -> Directory:
 
 
 def _insert_ignoring_duplicates(connection: Connection, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert reminder items, skipping those already planned; the number actually inserted
+    (counted through RETURNING: executemany's rowcount is not reliable on PostgreSQL)."""
     if not rows:
         return 0
     table = table_of(ReminderItem)
@@ -95,8 +97,7 @@ def _insert_ignoring_duplicates(connection: Connection, rows: Sequence[dict[str,
         statement = pg_insert(table).on_conflict_do_nothing(constraint="uq_reminder_item")
     else:
         statement = sqlite_insert(table).on_conflict_do_nothing()
-    result = connection.execute(statement, list(rows))
-    return max(result.rowcount, 0)
+    return len(connection.execute(statement.returning(table.c.id), list(rows)).all())
 
 
 def sweep_region(

@@ -308,3 +308,14 @@ def test_a_failing_outcome_write_stops_sending_and_raises(
     session.expire_all()
     statuses = session.exec(select(OutboxMessage.status)).all()
     assert set(statuses) == {"sending"}
+
+
+def test_the_summary_counts_the_reminders_actually_planned(
+    engine: Engine, session: Session, model: ProcessModel, catalog: ModelCatalog
+) -> None:
+    scenario.build(session, model)
+    first = run_sweep(engine=engine, catalog=catalog, region="BY-BA", today=THURSDAY)
+    again = run_sweep(engine=engine, catalog=catalog, region="BY-BA", today=THURSDAY)
+    planned = session.exec(select(func.count()).select_from(ReminderItem)).one()
+    assert first.items_planned == planned > 0
+    assert again.items_planned == 0
