@@ -15,7 +15,7 @@ from benchmarks.common import ROOT, TODAY, DataSet, Figure, prepare, reset_outbo
 from notifications.jobs import region_codes, run_sweep
 from notifications.mailers import SmtpConfig, SmtpMailer
 from notifications.messages import build_message
-from notifications.outbox import Recipient, enqueue, send_due
+from notifications.outbox import Recipient, enqueue, send_due, with_content
 from notifications.tables import OutboxMessage
 from pipeline.database import create_db_engine, table_of
 from process_models import ModelCatalog
@@ -62,7 +62,7 @@ def dispatch(data: DataSet, messages: int = 5000) -> Figure:
     run_sweep(engine=engine, catalog=catalog, region=region, today=TODAY)
     outbox = table_of(OutboxMessage)
     with engine.begin() as connection:
-        digests = connection.execute(select(outbox).order_by(outbox.c.item_count)).mappings().all()
+        digests = connection.execute(with_content(select(outbox)).order_by(outbox.c.item_count)).mappings().all()
         assert digests, "the sweep wrote no digest"
         sample = digests[len(digests) // 2]  # a typical digest: the median number of items
         contacts = connection.execute(text("SELECT id, name, email FROM contact ORDER BY id")).all()
@@ -82,7 +82,7 @@ def dispatch(data: DataSet, messages: int = 5000) -> Figure:
                 send_on=TODAY,
                 items=[number],
             )
-        rows = [dict(row) for row in connection.execute(select(outbox).order_by(outbox.c.id)).mappings()]
+        rows = [dict(row) for row in connection.execute(with_content(select(outbox)).order_by(outbox.c.id)).mappings()]
     assert len(rows) == messages
     prebuilt = [build_message(row, mail_from=MAIL_FROM) for row in rows]
 

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, or_, select, update
+from sqlalchemy import Connection, Engine, Select, and_, bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from notifications.mailers import Mailer, PermanentFailure, TemporaryFailure
 from notifications.messages import build_message
-from notifications.tables import OutboxMessage
+from notifications.tables import OutboxContent, OutboxMessage
 from pipeline.database import table_of, utcnow
 
 LEASE = timedelta(minutes=15)
@@ -89,9 +89,6 @@ def enqueue(
         "recipient_name": recipient.name,
         "send_on": send_on,
         "subject": subject,
-        "body_text": text,
-        "body_html": html,
-        "attachments": attachments or [],
         "item_count": len(item_list),
         "status": status,
         "attempts": 0,
@@ -105,7 +102,30 @@ def enqueue(
         statement = pg_insert(outbox).values(values).on_conflict_do_nothing()
     else:
         statement = sqlite_insert(outbox).values(values).on_conflict_do_nothing()
-    return bool(connection.execute(statement).rowcount)
+    message_id = connection.execute(statement.returning(outbox.c.id)).scalar()
+    if message_id is None:
+        return False
+    write_content(connection, message_id, text=text, html=html, attachments=attachments or [])
+    return True
+
+
+def write_content(
+    connection: Connection, message_id: int, *, text: str, html: str, attachments: list[dict[str, Any]]
+) -> None:
+    """Store (or replace) the rendered bodies of outbox message `message_id`."""
+    content = table_of(OutboxContent)
+    values = {"body_text": text, "body_html": html, "attachments": attachments}
+    updated = connection.execute(update(content).where(content.c.outbox_id == message_id).values(values))
+    if updated.rowcount == 0:
+        connection.execute(content.insert().values(outbox_id=message_id, **values))
+
+
+def with_content(query: Select[Any]) -> Select[Any]:
+    """`query` over the outbox, with each message's bodies and attachments as further columns."""
+    outbox, content = table_of(OutboxMessage), table_of(OutboxContent)
+    return query.add_columns(content.c.body_text, content.c.body_html, content.c.attachments).join(
+        content, content.c.outbox_id == outbox.c.id
+    )
 
 
 def backoff(attempts: int) -> timedelta:
@@ -162,7 +182,9 @@ def claim(
         return [
             dict(row._mapping)
             for row in connection.execute(
-                select(outbox).where(outbox.c.claim_token == token, outbox.c.status == "sending").order_by(outbox.c.id)
+                with_content(select(outbox))
+                .where(outbox.c.claim_token == token, outbox.c.status == "sending")
+                .order_by(outbox.c.id)
             )
         ]
 
@@ -298,7 +320,7 @@ def send_due(
         outbox = table_of(OutboxMessage)
         with engine.connect() as connection:
             due = connection.execute(
-                select(outbox).where(_sendable(today, clock(), open_regions)).order_by(outbox.c.id)
+                with_content(select(outbox)).where(_sendable(today, clock(), open_regions)).order_by(outbox.c.id)
             )
             report.would_send = [dict(item._mapping) for item in due]
         return report

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
-from notifications.outbox import idempotency_key
+from notifications.outbox import idempotency_key, write_content
 from notifications.planning import AgencyInfo, ContactInfo, Directory, reminder_level, send_day
 from notifications.rendering import render_email
 from notifications.tables import LEVEL_LABELS, LEVELS, OutboxMessage, ReminderItem
@@ -340,8 +340,6 @@ def _build_digests(
             "recipient_name": contact.name,
             "send_on": day,
             "subject": rendered.subject,
-            "body_text": rendered.text,
-            "body_html": rendered.html,
             "item_count": len(kept),
             "status": status,
             "last_error": error,
@@ -356,7 +354,6 @@ def _build_digests(
                     period=period,
                     region_id=region.id,
                     contact_id=contact_id,
-                    attachments=[],
                     created_at=utcnow(),
                     next_attempt_at=utcnow(),
                     attempts=0,
@@ -364,12 +361,13 @@ def _build_digests(
                 )
                 .returning(outbox_t.c.id)
             ).scalar_one()
+            write_content(connection, message_id, text=rendered.text, html=rendered.html, attachments=[])
             result.digests_created += 1
         else:
             message_id = message.id
-            if message.idempotency_key != key:
-                connection.execute(update(outbox_t).where(outbox_t.c.id == message_id).values(**values))
-                result.digests_updated += 1
+            connection.execute(update(outbox_t).where(outbox_t.c.id == message_id).values(**values))
+            write_content(connection, message_id, text=rendered.text, html=rendered.html, attachments=[])
+            result.digests_updated += 1
         ids = [row.id for row in kept]
         for start in range(0, len(ids), 900):
             connection.execute(

@@ -11,7 +11,7 @@ from sqlmodel import Field, SQLModel
 from pipeline.database import JSONType, UTCDateTime, utcnow
 from process_models.reminders import LEVEL_LABELS, LEVELS
 
-__all__ = ["LEVELS", "LEVEL_LABELS", "STATUSES", "OutboxMessage", "ReminderItem"]
+__all__ = ["LEVELS", "LEVEL_LABELS", "STATUSES", "OutboxContent", "OutboxMessage", "ReminderItem"]
 
 #: Outbox states: pending → sending → sent; temporary failures go to retry, permanent ones to failed.
 STATUSES: dict[str, str] = {
@@ -47,7 +47,11 @@ class ReminderItem(SQLModel, table=True):
 
 
 class OutboxMessage(SQLModel, table=True):
-    """An email, rendered and keyed before it is sent. At most one per contact, kind and period."""
+    """An email, rendered and keyed before it is sent. At most one per contact, kind and period.
+
+    The rendered bodies live in `OutboxContent`: the row itself changes state several times
+    (claimed, sent), and on SQLite every update rewrites the whole row with its overflow pages.
+    """
 
     __tablename__ = "outbox"
     __table_args__ = (
@@ -65,9 +69,6 @@ class OutboxMessage(SQLModel, table=True):
     recipient_name: str = Field(default="", max_length=200)
     send_on: date
     subject: str = Field(max_length=300)
-    body_text: str
-    body_html: str
-    attachments: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
     item_count: int = 0
     status: str = Field(default="pending", max_length=12)
     attempts: int = 0
@@ -79,3 +80,14 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class OutboxContent(SQLModel, table=True):
+    """The rendered bodies and attachments of one outbox message (written once, read to send)."""
+
+    __tablename__ = "outbox_content"
+
+    outbox_id: int = Field(foreign_key="outbox.id", ondelete="CASCADE", primary_key=True)
+    body_text: str
+    body_html: str
+    attachments: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import email.utils
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager

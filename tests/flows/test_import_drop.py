@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from flows.import_drop import find_dropped, run_import_drop
 from foerderkette.app import App
 from foerderkette.settings import Settings
-from notifications.tables import OutboxMessage
+from notifications.tables import OutboxContent, OutboxMessage
 from pipeline.tables import Participant
 from tests.factories import make_region
 
@@ -61,11 +61,13 @@ def test_bad_file_is_rejected_reported_and_emailed_to_the_sending_agency(app: Ap
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(Participant)).one() == 0
         message = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "import_report")).one()
+        content = session.get(OutboxContent, message.id)
+    assert content is not None
     assert message.recipient == "case_worker@jc-ba.bamberg.example"
     assert "Import abgelehnt: fehlerhaft.csv (2 Fehler)" in message.subject
-    assert "Zeile 2, Spalte 'stage', Wert 'Wartend': unbekannte Stufe" in message.body_text
-    assert "Zeile 3, Spalte 'verpflichtet_am', Wert '31.02.2026'" in message.body_text
-    assert message.attachments[0]["filename"].endswith("fehlerhaft-fehler.csv")
+    assert "Zeile 2, Spalte 'stage', Wert 'Wartend': unbekannte Stufe" in content.body_text
+    assert "Zeile 3, Spalte 'verpflichtet_am', Wert '31.02.2026'" in content.body_text
+    assert content.attachments[0]["filename"].endswith("fehlerhaft-fehler.csv")
     assert message.send_on == date(2026, 11, 20)
 
 

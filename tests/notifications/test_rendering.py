@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from notifications.jobs import run_sweep
 from notifications.messages import build_message
 from notifications.rendering import render_email
-from notifications.tables import OutboxMessage
+from notifications.tables import OutboxContent, OutboxMessage
 from process_models import ModelCatalog, load_model
 from tests.golden import check_golden
 from tests.notifications import scenario
@@ -35,11 +35,14 @@ def test_digest_matches_golden_files(engine: Engine, session: Session, recipient
         base_url="https://foerderkette.bamberg.example",
     )
     message = session.exec(select(OutboxMessage).where(OutboxMessage.recipient == recipient)).one()
+    content = session.get(OutboxContent, message.id)
+    assert content is not None
     check_golden(GOLDEN / f"reminder_digest_{name}.subject.txt", message.subject + "\n")
-    check_golden(GOLDEN / f"reminder_digest_{name}.txt", message.body_text)
-    check_golden(GOLDEN / f"reminder_digest_{name}.html", message.body_html)
-    mime = build_message(message.model_dump(), mail_from="Förderkette <noreply@bamberg.example>").parsed()
-    assert mime.get_body(("plain",)).get_content() == message.body_text  # type: ignore[union-attr]
+    check_golden(GOLDEN / f"reminder_digest_{name}.txt", content.body_text)
+    check_golden(GOLDEN / f"reminder_digest_{name}.html", content.body_html)
+    row = {**message.model_dump(), **content.model_dump()}
+    mime = build_message(row, mail_from="Förderkette <noreply@bamberg.example>").parsed()
+    assert mime.get_body(("plain",)).get_content() == content.body_text  # type: ignore[union-attr]
     assert mime["Message-ID"] == f"<{message.idempotency_key[:40]}@bamberg.example>"
 
 
@@ -55,8 +58,10 @@ def test_html_escapes_data(engine: Engine, session: Session) -> None:
     message = session.exec(
         select(OutboxMessage).where(OutboxMessage.recipient == "case_worker@jc-ba.bamberg.example")
     ).one()
-    assert "<script>" not in message.body_html and "&lt;script&gt;alert(1)&lt;/script&gt;" in message.body_html
-    assert "<script>alert(1)</script>" in message.body_text
+    content = session.get(OutboxContent, message.id)
+    assert content is not None
+    assert "<script>" not in content.body_html and "&lt;script&gt;alert(1)&lt;/script&gt;" in content.body_html
+    assert "<script>alert(1)</script>" in content.body_text
 
 
 def test_a_missing_value_fails_instead_of_mailing_a_blank() -> None:

@@ -10,7 +10,7 @@ from foerderkette.web.access import Viewer
 from foerderkette.web.deps import DB, audit, check_csrf, get_app, require_coordinator
 from foerderkette.web.rendering import document, page
 from notifications.outbox import resend
-from notifications.tables import STATUSES, OutboxMessage
+from notifications.tables import STATUSES, OutboxContent, OutboxMessage
 
 router = APIRouter()
 KINDS = {
@@ -61,6 +61,13 @@ def outbox_page(
     )
 
 
+def _content(session: Session, message_id: int) -> OutboxContent:
+    content = session.get(OutboxContent, message_id)
+    if content is None:
+        raise HTTPException(status_code=404, detail=f"E-Mail Nr. {message_id} hat keinen Inhalt.")
+    return content
+
+
 @router.get("/postausgang/{message_id}", response_class=HTMLResponse)
 def message_page(
     message_id: int, request: Request, viewer: Viewer = Depends(require_coordinator), session: Session = DB
@@ -73,6 +80,7 @@ def message_page(
             "title": f"E-Mail Nr. {message_id}",
             "viewer": viewer,
             "message": message,
+            "content": _content(session, message_id),
             "statuses": STATUSES,
             "kinds": KINDS,
         },
@@ -82,8 +90,8 @@ def message_page(
 @router.get("/postausgang/{message_id}/html", response_class=HTMLResponse)
 def message_html(message_id: int, viewer: Viewer = Depends(require_coordinator), session: Session = DB) -> Response:
     """The HTML body as sent, sandboxed: no scripts, no requests, only shown in our own frame."""
-    message = _message(session, viewer, message_id)
-    return document(message.body_html)
+    _message(session, viewer, message_id)
+    return document(_content(session, message_id).body_html)
 
 
 @router.post("/postausgang/{message_id}/erneut")
