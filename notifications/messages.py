@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import email
 import functools
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email import policy
@@ -109,8 +108,9 @@ def _part(content_type: str, payload: bytes, *, disposition: str = "") -> bytes:
     return head + CRLF + CRLF + _base64(payload)
 
 
-def _multipart(subtype: str, parts: Sequence[bytes]) -> bytes:
-    boundary = f"===============fk{uuid.uuid4().hex}=="
+def _multipart(subtype: str, parts: Sequence[bytes], key: str) -> bytes:
+    # Unique per message and part level; "=_" never occurs in base64 lines or in our part headers.
+    boundary = f"=_{subtype}_{key[:40]}"
     delimiter = f"--{boundary}".encode("ascii")
     chunks = [f'Content-Type: multipart/{subtype}; boundary="{boundary}"'.encode("ascii"), CRLF, CRLF]
     for part in parts:
@@ -148,9 +148,10 @@ def build_message(row: Mapping[str, Any], *, mail_from: str) -> OutgoingMessage:
         attachments.append(
             _part(content_type, content, disposition=f"attachment; {_param('filename', attachment['filename'])}")
         )
-    body = _multipart("alternative", alternatives)
+    key = row["idempotency_key"]
+    body = _multipart("alternative", alternatives, key)
     if attachments:
-        body = _multipart("mixed", [body, *attachments])
+        body = _multipart("mixed", [body, *attachments], key)
     data = "\r\n".join(headers).encode("utf-8") + CRLF + body
     return OutgoingMessage(
         sender=_sender(mail_from)[1],
