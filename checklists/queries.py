@@ -135,14 +135,19 @@ def open_action_items(data: AgendaData, params: Mapping[str, Any]) -> ItemResult
 def _escalations(data: AgendaData) -> list[list[str]]:
     rules: dict[str, ReminderRule] = {step.id: step.reminders for step in data.model.steps.values()}
     rows: list[tuple[date, list[str]]] = []
+    #: the level depends only on the step and its due date, which thousands of persons share
+    escalated: dict[tuple[str, date], bool] = {}
     for person in data.persons:
         for step in person.steps:
             due = _due(step)
             rule = rules.get(step["step"])
             if due is None or rule is None or due >= data.as_of:
                 continue
-            probe = OpenStep(step["step"], step["label"], (AgencyRef("KOM"),), due, due, "", True, 0, "", rule)
-            if reminder_level(probe, data.as_of, data.calendar) == "escalated":
+            key = (step["step"], due)
+            if key not in escalated:
+                probe = OpenStep(step["step"], step["label"], (AgencyRef("KOM"),), due, due, "", True, 0, "", rule)
+                escalated[key] = reminder_level(probe, data.as_of, data.calendar) == "escalated"
+            if escalated[key]:
                 rows.append((due, [person.label, step["label"], _d(due), _responsible(data, step)]))
     return _by_date_then_person(rows)
 

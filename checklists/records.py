@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
+from functools import cached_property
 from typing import Any
 
 from pipeline.repository import CourseInfo
@@ -66,11 +67,10 @@ class AgendaData:
     actions: list[ActionInfo]
     agency_names: dict[str, str] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def since(self) -> date:
-        """Start of "since the last meeting" (four weeks back when there was none)."""
-        from datetime import timedelta  # noqa: PLC0415
-
+        """Start of "since the last meeting" (four weeks back when there was none); read once
+        per person by several items, hence cached."""
         return self.previous_meeting or self.as_of - timedelta(weeks=4)
 
 

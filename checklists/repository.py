@@ -19,7 +19,7 @@ from pipeline.database import utcnow
 from pipeline.reads import initials
 from pipeline.repository import NotFound, course_overview
 from pipeline.tables import Agency, Contact, Participant, Region
-from process_models import ParticipantState, ProcessModel, calendar_for
+from process_models import ProcessModel, calendar_for, facts_from_json
 
 
 def recurrence(series: MeetingSeries) -> Recurrence:
@@ -224,7 +224,6 @@ def _persons(session: Session, region_id: int, model: ProcessModel) -> list[Pers
             "last_name",
             "stage",
             "stage_since",
-            "model_version",
             "state",
             "open_steps",
             "location",
@@ -236,8 +235,8 @@ def _persons(session: Session, region_id: int, model: ProcessModel) -> list[Pers
         )
     ]
     rows: Any = session.connection().execute(
-        select(*columns).where(participants.c.region_id == region_id).execution_options(yield_per=5000)
-    )
+        select(*columns).where(participants.c.region_id == region_id)
+    )  # buffered, not streamed: every row becomes a Person held in memory anyway
     persons = []
     for (
         pid,
@@ -246,7 +245,6 @@ def _persons(session: Session, region_id: int, model: ProcessModel) -> list[Pers
         last,
         stage,
         since,
-        version,
         state,
         steps,
         location,
@@ -256,9 +254,7 @@ def _persons(session: Session, region_id: int, model: ProcessModel) -> list[Pers
         youth,
         transport,
     ) in rows:
-        facts = dict(
-            ParticipantState.from_json(state, model_version=version, stage=stage, stage_since=since, model=model).facts
-        )
+        facts = facts_from_json(state, model)
         persons.append(
             Person(
                 pid,
