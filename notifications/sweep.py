@@ -93,12 +93,13 @@ _PG_INSERT_ITEMS = text(
     """
     WITH inserted AS (
         INSERT INTO reminder_item
-            (region_id, participant_id, step, due, level, contact_id, agency_id, planned_for, created_at)
+            (region_id, participant_id, step, due, level, contact_id, agency_id, planned_for, outbox_id, created_at)
         SELECT :region_id, item.participant_id, item.step, item.due, item.level, item.contact_id,
-               item.agency_id, :planned_for, :created_at
+               item.agency_id, item.planned_for, item.outbox_id, :created_at
         FROM unnest(CAST(:participant_ids AS integer[]), CAST(:steps AS text[]), CAST(:dues AS date[]),
-                    CAST(:levels AS text[]), CAST(:contact_ids AS integer[]), CAST(:agency_ids AS integer[]))
-             AS item(participant_id, step, due, level, contact_id, agency_id)
+                    CAST(:levels AS text[]), CAST(:contact_ids AS integer[]), CAST(:agency_ids AS integer[]),
+                    CAST(:planned_fors AS date[]), CAST(:outbox_ids AS integer[]))
+             AS item(participant_id, step, due, level, contact_id, agency_id, planned_for, outbox_id)
         ON CONFLICT ON CONSTRAINT uq_reminder_item DO NOTHING
         RETURNING 1
     )
@@ -108,8 +109,8 @@ _PG_INSERT_ITEMS = text(
 
 
 def _insert_ignoring_duplicates(connection: Connection, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert reminder items (all of one region, send day and creation time), skipping those
-    already planned; the number actually inserted."""
+    """Insert reminder items (all of one region and creation time), skipping those already
+    planned; the number actually inserted."""
     if not rows:
         return 0
     if connection.dialect.name == "postgresql":
@@ -118,7 +119,6 @@ def _insert_ignoring_duplicates(connection: Connection, rows: Sequence[dict[str,
             _PG_INSERT_ITEMS,
             {
                 "region_id": first["region_id"],
-                "planned_for": first["planned_for"],
                 "created_at": first["created_at"],
                 "participant_ids": [row["participant_id"] for row in rows],
                 "steps": [row["step"] for row in rows],
@@ -126,6 +126,8 @@ def _insert_ignoring_duplicates(connection: Connection, rows: Sequence[dict[str,
                 "levels": [row["level"] for row in rows],
                 "contact_ids": [row["contact_id"] for row in rows],
                 "agency_ids": [row["agency_id"] for row in rows],
+                "planned_fors": [row["planned_for"] for row in rows],
+                "outbox_ids": [row["outbox_id"] for row in rows],
             },
         ).scalar_one()
         return inserted
@@ -204,6 +206,7 @@ def sweep_region(
     items: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     now = utcnow()
+    slots = _DigestSlots(connection, region.id, directory, day, _next_business_day(current, day), now)
     rows: Any = connection.execute(query)
     for pid, version, stage, since, state_json, *cached in rows:
         model = model_for(version)
@@ -237,25 +240,94 @@ def sweep_region(
                         "level": level,
                         "contact_id": contact.id,
                         "agency_id": agency.id if agency else None,
-                        "planned_for": day,
                         "created_at": now,
                     }
                 )
         if len(items) >= _BATCH:
+            slots.assign(items)
             result.items_planned += _insert_ignoring_duplicates(connection, items)
             items.clear()
         if len(updates) >= _BATCH:
             _refresh_steps(connection, updates)
             result.refreshed += len(updates)
             updates.clear()
+    slots.assign(items)
     result.items_planned += _insert_ignoring_duplicates(connection, items)
     _refresh_steps(connection, updates)
     result.refreshed += len(updates)
     result.items_dropped = _drop_obsolete(connection, region.id, current_keys)
-    _build_digests(connection, region, directory, current, day, base_url, responsible, result)
+    _build_digests(connection, region, directory, current, day, base_url, responsible, result, slots.reserved)
     for level, count in _planned_levels(connection, region.id, day).items():
         result.by_level[level] = count
     return result
+
+
+class _DigestSlots:
+    """Which digest each new reminder item goes into, decided before the item is written.
+
+    Items join their contact's digest for the send day. A contact without one gets an outbox
+    row reserved (filled in by `_build_digests` in the same transaction, invisible until then),
+    so items are written once with their `outbox_id` instead of being linked by a second
+    UPDATE of every item (7 of 23 s for 115,000 items on PostgreSQL). A contact whose digest
+    for the day is already out gets the items on the next business day.
+    """
+
+    def __init__(
+        self, connection: Connection, region_id: int, directory: Directory, day: date, next_day: date, now: Any
+    ) -> None:
+        self.connection, self.region_id, self.directory = connection, region_id, directory
+        self.day, self.next_day, self.now = day, next_day, now
+        self.period = day.isoformat()
+        outbox = table_of(OutboxMessage)
+        found: Any = connection.execute(
+            select(outbox.c.contact_id, outbox.c.id, outbox.c.status).where(
+                outbox.c.region_id == region_id, outbox.c.kind == KIND, outbox.c.period == self.period
+            )
+        )
+        #: the contact's digest for the day; None when it is already out (or failed, cancelled)
+        self.ids: dict[int, int | None] = {
+            contact_id: (message_id if status == "pending" else None) for contact_id, message_id, status in found
+        }
+        #: contacts whose digest row was reserved here
+        self.reserved: set[int] = set()
+
+    def assign(self, items: list[dict[str, Any]]) -> None:
+        missing = sorted({item["contact_id"] for item in items} - self.ids.keys())
+        if missing:
+            self._reserve(missing)
+        for item in items:
+            message_id = self.ids[item["contact_id"]]
+            item["outbox_id"] = message_id
+            item["planned_for"] = self.day if message_id is not None else self.next_day
+
+    def _reserve(self, contact_ids: list[int]) -> None:
+        outbox = table_of(OutboxMessage)
+        contacts = {contact.id: contact for contact in self.directory.contacts}
+        rows = [
+            {
+                "idempotency_key": f"planning:{contact_id}:{self.period}",
+                "kind": KIND,
+                "period": self.period,
+                "region_id": self.region_id,
+                "contact_id": contact_id,
+                "recipient": contacts[contact_id].email,
+                "recipient_name": contacts[contact_id].name,
+                "send_on": self.day,
+                "subject": "",
+                "item_count": 0,
+                "status": "pending",
+                "attempts": 0,
+                "last_error": None,
+                "created_at": self.now,
+                "updated_at": self.now,
+                "next_attempt_at": self.now,
+            }
+            for contact_id in contact_ids
+        ]
+        inserted: Any = self.connection.execute(outbox.insert().returning(outbox.c.id, outbox.c.contact_id), rows)
+        for message_id, contact_id in inserted:
+            self.ids[contact_id] = message_id
+            self.reserved.add(contact_id)
 
 
 def _refresh_steps(connection: Connection, updates: list[dict[str, Any]]) -> None:
@@ -310,9 +382,11 @@ def _build_digests(
     base_url: str,
     responsible: dict[tuple[int, str], list[str]],
     result: SweepResult,
+    reserved: set[int],
 ) -> None:
     """One digest per contact for `day`: new items join a still-unsent digest; once a contact's
-    digest for the day is out, later items wait for the next business day."""
+    digest for the day is out, later items wait for the next business day. `reserved`: contacts
+    whose outbox row `_DigestSlots` created empty in this transaction, to be filled here."""
     assert region.id is not None
     items_t, outbox_t, participants_t = table_of(ReminderItem), table_of(OutboxMessage), table_of(Participant)
     period = day.isoformat()
@@ -346,6 +420,8 @@ def _build_digests(
     created: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
     contents: dict[int, dict[str, Any]] = {}
+    #: (contact, item) pairs whose item is not yet in the contact's digest
+    relink: list[tuple[int, int]] = []
     for contact_id, contact_rows in by_contact.items():
         message = existing.get(contact_id)
         if message is not None and message.status != "pending":
@@ -384,6 +460,7 @@ def _build_digests(
             "updated_at": now,
         }
         contents[contact_id] = {"body_text": rendered.text, "body_html": rendered.html, "attachments": []}
+        relink.extend((contact_id, row.id) for row in kept if message is None or row.outbox_id != message.id)
         if message is None:
             created.append(
                 {
@@ -399,11 +476,17 @@ def _build_digests(
             )
         else:
             changed.append({**values, "_id": message.id, "_contact_id": contact_id})
-    _write_digests(connection, region.id, period, day, created, changed, contents, late, dropped, next_day)
-    result.digests_created += len(created)
-    result.digests_updated += len(changed)
+    _write_digests(
+        connection, created, changed, contents, reserved, relink=relink, late=late, dropped=dropped, next_day=next_day
+    )
+    filled = sum(1 for row in changed if row["_contact_id"] in reserved)
+    result.digests_created += len(created) + filled
+    result.digests_updated += len(changed) - filled
+    unused = [existing[contact_id].id for contact_id in reserved - by_contact.keys()]
+    if unused:  # reserved for items that turned out to be planned already
+        connection.execute(delete(outbox_t).where(outbox_t.c.id.in_(unused)))
     for contact_id, message in existing.items():
-        if message.status == "pending" and contact_id not in by_contact:
+        if message.status == "pending" and contact_id not in by_contact and contact_id not in reserved:
             connection.execute(
                 update(outbox_t)
                 .where(and_(outbox_t.c.id == message.id, outbox_t.c.status == "pending"))
@@ -414,12 +497,12 @@ def _build_digests(
 
 def _write_digests(
     connection: Connection,
-    region_id: int,
-    period: str,
-    day: date,
     created: list[dict[str, Any]],
     changed: list[dict[str, Any]],
     contents: dict[int, dict[str, Any]],
+    reserved: set[int],
+    *,
+    relink: list[tuple[int, int]],
     late: list[int],
     dropped: list[int],
     next_day: date,
@@ -433,12 +516,12 @@ def _write_digests(
     for start in range(0, len(dropped), 900):
         connection.execute(delete(items_t).where(items_t.c.id.in_(dropped[start : start + 900])))
     message_ids: dict[int, int] = {}
+    new_content: list[dict[str, Any]] = []
     if created:
         inserted: Any = connection.execute(outbox_t.insert().returning(outbox_t.c.id, outbox_t.c.contact_id), created)
         message_ids.update((contact_id, message_id) for message_id, contact_id in inserted)
-        connection.execute(
-            content_t.insert(),
-            [{"outbox_id": message_ids[row["contact_id"]], **contents[row["contact_id"]]} for row in created],
+        new_content.extend(
+            {"outbox_id": message_ids[row["contact_id"]], **contents[row["contact_id"]]} for row in created
         )
     if changed:
         columns = [key for key in changed[0] if not key.startswith("_")]
@@ -446,27 +529,29 @@ def _write_digests(
             update(outbox_t).where(outbox_t.c.id == bindparam("_id")).values({key: bindparam(key) for key in columns}),
             [{key: value for key, value in row.items() if key != "_contact_id"} for row in changed],
         )
-        connection.execute(
-            update(content_t)
-            .where(content_t.c.outbox_id == bindparam("_id"))
-            .values({key: bindparam(key) for key in ("body_text", "body_html", "attachments")}),
-            [{"_id": row["_id"], **contents[row["_contact_id"]]} for row in changed],
+        new_content.extend(
+            {"outbox_id": row["_id"], **contents[row["_contact_id"]]}
+            for row in changed
+            if row["_contact_id"] in reserved
         )
+        rewritten = [
+            {"_id": row["_id"], **contents[row["_contact_id"]]} for row in changed if row["_contact_id"] not in reserved
+        ]
+        if rewritten:
+            connection.execute(
+                update(content_t)
+                .where(content_t.c.outbox_id == bindparam("_id"))
+                .values({key: bindparam(key) for key in ("body_text", "body_html", "attachments")}),
+                rewritten,
+            )
         message_ids.update((row["_contact_id"], row["_id"]) for row in changed)
-    if not message_ids:
-        return
-    # every unsent item of these contacts due by `day` now belongs to the contact's digest
-    in_region, unsent = _unsent_items_query(region_id)
-    digest = (
-        select(outbox_t.c.id)
-        .where(outbox_t.c.contact_id == items_t.c.contact_id, outbox_t.c.kind == KIND, outbox_t.c.period == period)
-        .scalar_subquery()
-    )
-    connection.execute(
-        update(items_t)
-        .where(in_region, unsent, items_t.c.planned_for <= day, items_t.c.contact_id.in_(list(message_ids)))
-        .values(outbox_id=digest)
-    )
+    if new_content:
+        connection.execute(content_t.insert(), new_content)
+    if relink:
+        connection.execute(
+            update(items_t).where(items_t.c.id == bindparam("_item")).values(outbox_id=bindparam("_message")),
+            [{"_item": item_id, "_message": message_ids[contact_id]} for contact_id, item_id in relink],
+        )
 
 
 def _next_business_day(model: ProcessModel, day: date) -> date:

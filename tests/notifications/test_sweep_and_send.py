@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import Engine, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from notifications.jobs import run_send, run_sweep
 from notifications.mailers import SmtpConfig, SmtpMailer
@@ -325,3 +325,26 @@ def test_the_summary_counts_the_reminders_actually_planned(
     planned = session.exec(select(func.count()).select_from(ReminderItem)).one()
     assert first.items_planned == planned > 0
     assert again.items_planned == 0
+
+
+def test_reserved_digest_rows_are_filled_or_removed(
+    engine: Engine, session: Session, model: ProcessModel, catalog: ModelCatalog
+) -> None:
+    """Items are written straight into a digest row reserved for their contact; the sweep leaves
+    no reserved row behind: filled and counted as created, or deleted when every item of the
+    contact had been planned (and sent) before."""
+    scenario.build(session, model)
+    thursday = run_sweep(engine=engine, catalog=catalog, region="BY-BA", today=THURSDAY)
+    with smtp_server() as (_sink, port):
+        assert send(engine, catalog, THURSDAY, port)[0] == thursday.digests_created == 7
+    friday = run_sweep(engine=engine, catalog=catalog, region="BY-BA", today=FRIDAY)
+    session.expire_all()
+    messages = session.exec(select(OutboxMessage)).all()
+    assert not [m.idempotency_key for m in messages if m.idempotency_key.startswith("planning:")]
+    assert all(session.get(OutboxContent, m.id) is not None and m.subject for m in messages)
+    fridays = [m for m in messages if m.period == FRIDAY.isoformat()]
+    assert friday.digests_created == len(fridays) and friday.digests_updated == 0
+    unsent = session.exec(
+        select(func.count()).select_from(ReminderItem).where(col(ReminderItem.outbox_id).is_(None))
+    ).one()
+    assert unsent == 0
