@@ -180,7 +180,7 @@ def claim(
             .values(status="sending", claimed_at=now, claim_token=token, updated_at=now)
         )
         return [
-            dict(row._mapping)
+            row._asdict()
             for row in connection.execute(
                 with_content(select(outbox))
                 .where(outbox.c.claim_token == token, outbox.c.status == "sending")
