@@ -20,7 +20,7 @@ from checklists.repository import invitees, load_agenda_data, meeting_view, stor
 from checklists.tables import ActionItem, Meeting, MeetingSeries
 from notifications.ics import build_invitation
 from notifications.outbox import Recipient, enqueue
-from notifications.planning import Directory
+from notifications.planning import ContactInfo, Directory
 from notifications.rendering import render_email
 from notifications.sweep import load_directory
 from notifications.tables import OutboxMessage
@@ -273,7 +273,6 @@ def plan_action_reminders(*, session: Session, region: Region, model: ProcessMod
     day = send_day(today, calendar)
     directory: Directory = load_directory(session.connection(), region.id)
     agencies = {agency.id: agency for agency in session.exec(select(Agency).where(Agency.region_id == region.id)).all()}
-    contact_by_id = {contact.id: contact for contact in directory.contacts}
     actions = session.exec(
         select(ActionItem).where(ActionItem.region_id == region.id, ActionItem.status == "open")
     ).all()
@@ -281,14 +280,14 @@ def plan_action_reminders(*, session: Session, region: Region, model: ProcessMod
     meetings = {
         m.id: m.starts_at.date() for m in session.exec(select(Meeting).where(col(Meeting.id).in_(meeting_ids))).all()
     }
-    per_contact: dict[int, list[tuple[ActionItem, str]]] = {}
+    per_contact: dict[ContactInfo, list[tuple[ActionItem, str]]] = {}
     for action in actions:
         probe = OpenStep("action_item", action.title, (), action.due, action.due, "", False, 0, "", model.reminders)
         level = reminder_level(probe, today, calendar)
         if level is None or (action.reminded_level and LEVELS.index(level) <= LEVELS.index(action.reminded_level)):
             continue
         agency = agencies.get(action.owner_agency_id)
-        owner = contact_by_id.get(action.owner_contact_id) if action.owner_contact_id else None
+        owner = directory.contact(action.owner_contact_id) if action.owner_contact_id else None
         if owner is not None and level != "escalated":
             recipients = [owner]
         elif agency is not None:
@@ -298,11 +297,10 @@ def plan_action_reminders(*, session: Session, region: Region, model: ProcessMod
         else:
             recipients = directory.coordinators()
         for contact in recipients:
-            per_contact.setdefault(contact.id, []).append((action, level))
+            per_contact.setdefault(contact, []).append((action, level))
     coordinator = next(iter(directory.coordinators()), None)
     reminded: set[int] = set()
-    for contact_id, entries in per_contact.items():
-        contact = contact_by_id[contact_id]
+    for contact, entries in per_contact.items():
         groups = []
         counts = dict.fromkeys(LEVELS, 0)
         for level in reversed(LEVELS):

@@ -39,6 +39,7 @@ class Directory:
     _by_code: dict[str, AgencyInfo] = field(init=False)
     _by_type: dict[str, list[AgencyInfo]] = field(init=False)
     _contacts: dict[int, list[ContactInfo]] = field(init=False)
+    _contact_by_id: dict[int, ContactInfo] = field(init=False)
 
     def __post_init__(self) -> None:
         self._by_code = {agency.code: agency for agency in self.agencies}
@@ -48,9 +49,14 @@ class Directory:
         self._contacts = {}
         for contact in self.contacts:
             self._contacts.setdefault(contact.agency_id, []).append(contact)
+        self._contact_by_id = {contact.id: contact for contact in self.contacts}
 
     def agency(self, agency_id: int) -> AgencyInfo | None:
         return next((agency for agency in self.agencies if agency.id == agency_id), None)
+
+    def contact(self, contact_id: int) -> ContactInfo | None:
+        """The directory's contact with this id (None when it is not listed: deactivated, another region)."""
+        return self._contact_by_id.get(contact_id)
 
     def agencies_for(self, ref: AgencyRef) -> list[AgencyInfo]:
         """The participant's own agency when named (e.g. their Kursträger), else every agency of the type."""

@@ -3,7 +3,7 @@ reminders, and write one digest per contact and send day into the outbox."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from types import SimpleNamespace
@@ -302,28 +302,21 @@ class _DigestSlots:
 
     def _reserve(self, contact_ids: list[int]) -> None:
         outbox = table_of(OutboxMessage)
-        contacts = {contact.id: contact for contact in self.directory.contacts}
-        rows = [
-            {
+        rows = []
+        for contact_id in contact_ids:
+            contact = self.directory.contact(contact_id)
+            assert contact is not None  # items are planned for the directory's contacts only
+            values = {
                 "idempotency_key": f"planning:{contact_id}:{self.period}",
-                "kind": KIND,
-                "period": self.period,
-                "region_id": self.region_id,
-                "contact_id": contact_id,
-                "recipient": contacts[contact_id].email,
-                "recipient_name": contacts[contact_id].name,
+                "recipient": contact.email,
+                "recipient_name": contact.name,
                 "send_on": self.day,
                 "subject": "",
                 "item_count": 0,
                 "status": "pending",
-                "attempts": 0,
                 "last_error": None,
-                "created_at": self.now,
-                "updated_at": self.now,
-                "next_attempt_at": self.now,
             }
-            for contact_id in contact_ids
-        ]
+            rows.append(_new_digest(self.region_id, contact_id, self.period, self.now, values))
         inserted: Any = self.connection.execute(outbox.insert().returning(outbox.c.id, outbox.c.contact_id), rows)
         for message_id, contact_id in inserted:
             self.ids[contact_id] = message_id
@@ -347,6 +340,12 @@ def _unsent_items_query(region_id: int) -> Any:
     return items.c.region_id == region_id, (items.c.outbox_id.is_(None) | items.c.outbox_id.in_(pending))
 
 
+def _chunks(ids: list[Any], size: int = 900) -> Iterator[list[Any]]:
+    """`ids` in slices small enough for one IN list (older SQLite allows 999 parameters)."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
 def _drop_obsolete(connection: Connection, region_id: int, current_keys: set[tuple[int, str, date]]) -> int:
     """Delete unsent items whose step is no longer open (or has a new due date)."""
     items = table_of(ReminderItem)
@@ -358,8 +357,8 @@ def _drop_obsolete(connection: Connection, region_id: int, current_keys: set[tup
         )
         if (pid, step, due) not in current_keys
     ]
-    for start in range(0, len(obsolete), 900):
-        connection.execute(delete(items).where(items.c.id.in_(obsolete[start : start + 900])))
+    for chunk in _chunks(obsolete):
+        connection.execute(delete(items).where(items.c.id.in_(chunk)))
     return len(obsolete)
 
 
@@ -413,7 +412,6 @@ def _build_digests(
     for row in rows:
         by_contact.setdefault(row.contact_id, []).append(row)
     next_day = _next_business_day(model, day)
-    contacts = {contact.id: contact for contact in directory.contacts}
     coordinator = next(iter(directory.coordinators()), None)
     late: list[int] = []
     dropped: list[int] = []
@@ -429,7 +427,7 @@ def _build_digests(
             continue
         kept, superseded = _highest_level_per_step(contact_rows)
         dropped.extend(superseded)
-        contact = contacts.get(contact_id)
+        contact = directory.contact(contact_id)
         if contact is None:  # deactivated since the item was planned: it will never be sent
             dropped.extend(row.id for row in kept)
             continue
@@ -462,18 +460,7 @@ def _build_digests(
         contents[contact_id] = {"body_text": rendered.text, "body_html": rendered.html, "attachments": []}
         relink.extend((contact_id, row.id) for row in kept if message is None or row.outbox_id != message.id)
         if message is None:
-            created.append(
-                {
-                    **values,
-                    "kind": KIND,
-                    "period": period,
-                    "region_id": region.id,
-                    "contact_id": contact_id,
-                    "created_at": now,
-                    "next_attempt_at": now,
-                    "attempts": 0,
-                }
-            )
+            created.append(_new_digest(region.id, contact_id, period, now, values))
         else:
             changed.append({**values, "_id": message.id, "_contact_id": contact_id})
     _write_digests(
@@ -495,6 +482,21 @@ def _build_digests(
             result.digests_cancelled += 1
 
 
+def _new_digest(region_id: int, contact_id: int, period: str, now: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """A new outbox row for a contact's digest of `period`; `values` hold what its content decides."""
+    return {
+        **values,
+        "kind": KIND,
+        "period": period,
+        "region_id": region_id,
+        "contact_id": contact_id,
+        "attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+        "next_attempt_at": now,
+    }
+
+
 def _write_digests(
     connection: Connection,
     created: list[dict[str, Any]],
@@ -510,11 +512,10 @@ def _write_digests(
     """Write a region's digests in a handful of set-based statements (one statement per digest
     and table cost more than rendering them on PostgreSQL)."""
     items_t, outbox_t, content_t = table_of(ReminderItem), table_of(OutboxMessage), table_of(OutboxContent)
-    for start in range(0, len(late), 900):
-        chunk = late[start : start + 900]
+    for chunk in _chunks(late):
         connection.execute(update(items_t).where(items_t.c.id.in_(chunk)).values(planned_for=next_day))
-    for start in range(0, len(dropped), 900):
-        connection.execute(delete(items_t).where(items_t.c.id.in_(dropped[start : start + 900])))
+    for chunk in _chunks(dropped):
+        connection.execute(delete(items_t).where(items_t.c.id.in_(chunk)))
     message_ids: dict[int, int] = {}
     new_content: list[dict[str, Any]] = []
     if created:
