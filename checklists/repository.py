@@ -12,6 +12,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from checklists.agenda import Agenda
+from checklists.reads import no_meeting_message, no_series_message, rotating_keeper
 from checklists.records import ActionInfo, AgendaData, Person
 from checklists.series import Recurrence, SeriesError, weekday
 from checklists.tables import ActionItem, AgendaSnapshot, Attendance, Decision, Meeting, MeetingSeries
@@ -32,10 +33,7 @@ def get_series(*, session: Session, region: Region, name: str | None = None) -> 
     query = query.where(MeetingSeries.name == name) if name else query.where(MeetingSeries.kind == "jourfixe")
     series = session.exec(query.order_by(col(MeetingSeries.id))).first()
     if series is None:
-        what = f"'{name}'" if name else "für den Jour fixe"
-        raise NotFound(
-            f"Region {region.code} hat keine Sitzungsreihe {what} (anlegen mit 'foerderkette jourfixe series set')"
-        )
+        raise NotFound(no_series_message(region.code, name))
     return series
 
 
@@ -60,7 +58,7 @@ def meeting_for_month(
     calendar = calendar_for(model)
     found = recurrence(series).in_month(year, month, calendar)
     if found is None:
-        raise NotFound(f"Die Reihe „{series.name}“ hat im {month:02d}/{year} keinen Termin")
+        raise NotFound(no_meeting_message(series.name, year, month))
     occurrence, day = found
     meeting = session.exec(
         select(Meeting).where(Meeting.series_id == series.id, Meeting.occurrence == occurrence)
@@ -73,7 +71,6 @@ def meeting_for_month(
     earlier = session.exec(
         select(func.count()).select_from(Meeting).where(Meeting.series_id == series.id, Meeting.occurrence < occurrence)
     ).one()
-    keepers = series.minute_keepers
     meeting = Meeting(
         series_id=series.id,
         occurrence=occurrence,
@@ -81,7 +78,7 @@ def meeting_for_month(
         ends_at=ends,
         location=series.location,
         uid=f"{series.kind}-{region.code}-{series.id}-{occurrence:%Y%m%d}@foerderkette",
-        minute_keeper_id=keepers[earlier % len(keepers)] if keepers else None,
+        minute_keeper_id=rotating_keeper(series.minute_keepers, earlier),
     )
     session.add(meeting)
     session.flush()

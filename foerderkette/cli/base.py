@@ -12,7 +12,10 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+
+if TYPE_CHECKING:
+    from pipeline.reads import ReadConnection
 
 _ARGPARSE_DE: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"the following arguments are required: (.*)"), r"Folgende Angaben fehlen: \1"),
@@ -88,6 +91,18 @@ def today_berlin() -> date:
     from zoneinfo import ZoneInfo  # noqa: PLC0415
 
     return datetime.now(ZoneInfo("Europe/Berlin")).date()
+
+
+def read_connection() -> ReadConnection:
+    """A plain DB-API connection (pipeline.reads.ReadConnection) to the configured database, for
+    read-only commands: they start without importing SQLAlchemy."""
+    from foerderkette.settings import Settings  # noqa: PLC0415
+    from pipeline.reads import ReadConnection  # noqa: PLC0415
+
+    try:
+        return ReadConnection.open(Settings.from_env().database_url)
+    except FileNotFoundError as exc:
+        raise CliError(str(exc)) from None
 
 
 Handler = Callable[[argparse.Namespace], int | None]

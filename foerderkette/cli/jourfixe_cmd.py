@@ -10,7 +10,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from foerderkette.cli.base import CliError, add_command, iso_date, month, print_json, print_table, today_berlin
+from foerderkette.cli.base import (
+    CliError,
+    add_command,
+    iso_date,
+    month,
+    print_json,
+    print_table,
+    read_connection,
+    today_berlin,
+)
 
 AGENDA_FORMATS = ("html", "md", "txt", "json", "ics")
 
@@ -165,23 +174,45 @@ def _meeting(app: Any, session: Any, args: argparse.Namespace) -> tuple[Any, Any
     return region, model, series, meeting
 
 
-def _series_show(args: argparse.Namespace) -> int:
-    from sqlmodel import select  # noqa: PLC0415
+@contextmanager
+def _reading() -> Iterator[tuple[Any, Any]]:
+    """A read-only connection and the model catalog, without SQLAlchemy (read-only commands
+    start in ~0.2 s); lookups that fail become one-line CLI errors."""
+    from checklists.reads import ReadNotFound  # noqa: PLC0415
+    from foerderkette.settings import Settings  # noqa: PLC0415
+    from process_models import ModelCatalog  # noqa: PLC0415
 
-    from checklists.series import Recurrence  # noqa: PLC0415
-    from checklists.tables import MeetingSeries  # noqa: PLC0415
-    from pipeline.repository import get_region  # noqa: PLC0415
+    catalog = ModelCatalog(Settings.from_env().overrides_dir)
+    with read_connection() as conn:
+        try:
+            yield conn, catalog
+        except ReadNotFound as exc:
+            raise CliError(str(exc)) from None
+
+
+def _read_meeting(conn: Any, catalog: Any, args: argparse.Namespace) -> tuple[Any, Any]:
+    """The series and its meeting of `--month` (not created when it does not exist yet)."""
+    from checklists.reads import find_meeting, find_region, find_series  # noqa: PLC0415
     from process_models import calendar_for  # noqa: PLC0415
 
-    with _context() as (app, session):
-        region = get_region(session=session, code=args.region)
-        model = app.model(region)
-        rows = []
-        for series in session.exec(select(MeetingSeries).where(MeetingSeries.region_id == region.id)).all():
-            rule = Recurrence(series.rrule, series.starts, series.start_time, series.duration_minutes, series.timezone)
-            upcoming = rule.occurrences(
-                today_berlin(), today_berlin().replace(year=today_berlin().year + 1), calendar_for(model)
-            )[:3]
+    region = find_region(conn, args.region)
+    series = find_series(conn, region, args.series)
+    year, number = args.month
+    calendar = calendar_for(catalog.current(region.code, land=region.land))
+    return series, find_meeting(conn, series, year, number, calendar)
+
+
+def _series_show(args: argparse.Namespace) -> int:
+    from checklists.reads import find_region, list_series  # noqa: PLC0415
+    from process_models import calendar_for  # noqa: PLC0415
+
+    today = today_berlin()
+    with _reading() as (conn, catalog):
+        region = find_region(conn, args.region)
+        calendar = calendar_for(catalog.current(region.code, land=region.land))
+        rows: list[dict[str, Any]] = []
+        for series in list_series(conn, region):
+            upcoming = series.recurrence.occurrences(today, today.replace(year=today.year + 1), calendar)[:3]
             rows.append(
                 {
                     "name": series.name,
@@ -373,48 +404,41 @@ def _cancel(args: argparse.Namespace) -> int:
 def _snapshots(args: argparse.Namespace) -> int:
     import json  # noqa: PLC0415
 
-    from checklists.repository import snapshots  # noqa: PLC0415
+    from checklists.reads import list_snapshots, snapshot_content  # noqa: PLC0415
 
-    with _context() as (app, session):
-        _region, _model, _series, meeting = _meeting(app, session, args)
-        stored = list(snapshots(session=session, meeting=meeting))
+    with _reading() as (conn, catalog):
+        _series, meeting = _read_meeting(conn, catalog, args)
         if args.show is not None:
-            chosen = next((snap for snap in stored if snap.id == args.show), None)
+            chosen = snapshot_content(conn, meeting, args.show)
             if chosen is None:
                 raise CliError(f"Stand Nr. {args.show} gibt es für diese Sitzung nicht")
+            html, content = chosen
             sys.stdout.write(
-                chosen.html
-                if args.format == "html"
-                else json.dumps(chosen.content, ensure_ascii=False, indent=2) + "\n"
+                html if args.format == "html" else json.dumps(content, ensure_ascii=False, indent=2) + "\n"
             )
             return 0
+        stored = list_snapshots(conn, meeting)
     print_table(
         ["Nr.", "Erstellt", "Datenstand", "Anlass"],
-        ([s.id, f"{s.created_at:%d.%m.%Y %H:%M} UTC", s.as_of.isoformat(), s.reason] for s in stored),
+        ([s["id"], f"{s['created_at']:%d.%m.%Y %H:%M} UTC", s["as_of"].isoformat(), s["reason"]] for s in stored),
     )
     return 0
 
 
 def _minutes_show(args: argparse.Namespace) -> int:
-    from checklists.repository import meeting_view, minutes_of  # noqa: PLC0415
+    from checklists.reads import contact_name, local_start, minutes  # noqa: PLC0415
 
-    with _context() as (app, session):
-        _region, _model, series, meeting = _meeting(app, session, args)
-        view = meeting_view(session=session, series=series, meeting=meeting)
-        minutes = minutes_of(session=session, meeting=meeting)
+    with _reading() as (conn, catalog):
+        series, meeting = _read_meeting(conn, catalog, args)
+        start = local_start(meeting, series)
         data: dict[str, Any] = {
             "meeting": {
-                "date": view["date"].isoformat(),
-                "start": view["start"],
-                "status": view["status"],
-                "minute_keeper": view["minute_keeper"],
+                "date": start.date().isoformat(),
+                "start": start.strftime("%H:%M"),
+                "status": meeting.status,
+                "minute_keeper": contact_name(conn, meeting.minute_keeper_id),
             },
-            "attendance": [{"name": a.name, "present": a.present} for a in minutes["attendance"]],
-            "decisions": [{"item": d.item_key, "text": d.text, "by": d.recorded_by} for d in minutes["decisions"]],
-            "actions": [
-                {"id": a.id, "title": a.title, "due": a.due.isoformat(), "status": a.status, "closed_by": a.closed_by}
-                for a in minutes["actions"]
-            ],
+            **minutes(conn, meeting),
         }
     if args.format == "json":
         print_json(data)
@@ -486,30 +510,10 @@ def _minutes_action(args: argparse.Namespace) -> int:
 
 
 def _actions_list(args: argparse.Namespace) -> int:
-    from sqlmodel import col, select  # noqa: PLC0415
+    from checklists.reads import find_region, list_actions  # noqa: PLC0415
 
-    from checklists.tables import ActionItem  # noqa: PLC0415
-    from pipeline.repository import get_region  # noqa: PLC0415
-    from pipeline.tables import Agency  # noqa: PLC0415
-
-    with _context() as (_app, session):
-        region = get_region(session=session, code=args.region)
-        query = select(ActionItem).where(ActionItem.region_id == region.id)
-        if args.status != "all":
-            query = query.where(ActionItem.status == args.status)
-        names = {a.id: a.name for a in session.exec(select(Agency).where(Agency.region_id == region.id)).all()}
-        rows = [
-            {
-                "id": a.id,
-                "title": a.title,
-                "owner": names.get(a.owner_agency_id, "–"),
-                "due": a.due.isoformat(),
-                "status": a.status,
-                "closed_by": a.closed_by,
-                "closed_at": a.closed_at.isoformat() if a.closed_at else None,
-            }
-            for a in session.exec(query.order_by(col(ActionItem.due), col(ActionItem.id))).all()
-        ]
+    with _reading() as (conn, _catalog):
+        rows = list_actions(conn, find_region(conn, args.region), args.status)
     if args.format == "json":
         print_json(rows)
     else:

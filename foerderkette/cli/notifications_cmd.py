@@ -6,7 +6,15 @@ import argparse
 import sys
 from typing import Any
 
-from foerderkette.cli.base import CliError, add_command, iso_date, print_json, print_table, today_berlin
+from foerderkette.cli.base import (
+    CliError,
+    add_command,
+    iso_date,
+    print_json,
+    print_table,
+    read_connection,
+    today_berlin,
+)
 
 STATUSES = ("pending", "sending", "retry", "sent", "failed", "cancelled")
 
@@ -83,15 +91,10 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from foerderkette.settings import Settings  # noqa: PLC0415
     from notifications.reads import list_outbox  # noqa: PLC0415
-    from pipeline.reads import ReadConnection  # noqa: PLC0415
 
-    try:
-        with ReadConnection.open(Settings.from_env().database_url) as conn:
-            rows = list_outbox(conn, status=args.status, region=args.region, limit=args.limit)
-    except FileNotFoundError as exc:
-        raise CliError(str(exc)) from None
+    with read_connection() as conn:
+        rows = list_outbox(conn, status=args.status, region=args.region, limit=args.limit)
     if args.format == "json":
         print_json(rows)
         return 0

@@ -13,12 +13,12 @@ from foerderkette.cli.base import (
     print_csv,
     print_json,
     print_table,
+    read_connection,
     today_berlin,
     write_json_rows,
 )
 
 if TYPE_CHECKING:
-    from pipeline.reads import ReadConnection
     from process_models import ProcessModel
 
 AGENCY_CODES = ("ABH", "JC", "AA", "SOZ", "BAMF", "KT", "MBE", "JMD", "KOM")
@@ -66,16 +66,6 @@ def register(sub: Any) -> None:
     advance.add_argument("--format", choices=("text", "json"), default="text")
 
 
-def _read_connection() -> ReadConnection:
-    from foerderkette.settings import Settings  # noqa: PLC0415
-    from pipeline.reads import ReadConnection  # noqa: PLC0415
-
-    try:
-        return ReadConnection.open(Settings.from_env().database_url)
-    except FileNotFoundError as exc:
-        raise CliError(str(exc)) from None
-
-
 def _labels() -> ProcessModel:
     """Labels are the same in every region and version's override, so the current model serves."""
     from process_models.loader import load_model  # noqa: PLC0415
@@ -101,7 +91,7 @@ def _list(args: argparse.Namespace) -> int:
         "overdue": args.overdue,
         "responsible": args.responsible,
     }
-    with _read_connection() as conn:
+    with read_connection() as conn:
         if args.region:
             from pipeline.reads import region_codes  # noqa: PLC0415
 
@@ -152,7 +142,7 @@ def _show(args: argparse.Namespace) -> int:
     from pipeline.reads import NEED_LABELS, participant_detail  # noqa: PLC0415
 
     as_of = args.as_of or today_berlin()
-    with _read_connection() as conn:
+    with read_connection() as conn:
         detail = participant_detail(conn, ref=args.ref, as_of=as_of)
     if detail is None:
         raise CliError(f"Teilnehmende mit Referenz '{args.ref}' gibt es nicht")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from foerderkette.cli.base import CliError, add_command, print_json, print_table
+from foerderkette.cli.base import CliError, add_command, print_json, print_table, read_connection
 
 
 def register(sub: Any) -> None:
@@ -52,10 +52,7 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from foerderkette.settings import Settings  # noqa: PLC0415
-    from pipeline.reads import ReadConnection  # noqa: PLC0415
-
-    with ReadConnection.open(Settings.from_env().database_url) as conn:
+    with read_connection() as conn:
         rows = conn.rows(
             "SELECT r.code, r.name, r.land, (SELECT COUNT(*) FROM participant p WHERE p.region_id = r.id) FROM region r ORDER BY r.code"
         )

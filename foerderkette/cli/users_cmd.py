@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from foerderkette.cli.base import CliError, add_command, print_json, print_table
+from foerderkette.cli.base import CliError, add_command, print_json, print_table, read_connection
 
 
 def register(sub: Any) -> None:
@@ -109,9 +109,6 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from foerderkette.settings import Settings  # noqa: PLC0415
-    from pipeline.reads import ReadConnection  # noqa: PLC0415
-
     sql = (
         "SELECT u.username, u.display_name, u.role, r.code, a.code, u.active, u.last_login_at "
         "FROM app_user u JOIN region r ON r.id = u.region_id LEFT JOIN agency a ON a.id = u.agency_id"
@@ -120,7 +117,7 @@ def _list(args: argparse.Namespace) -> int:
     if args.region:
         sql += " WHERE r.code = :region"
         params["region"] = args.region
-    with ReadConnection.open(Settings.from_env().database_url) as conn:
+    with read_connection() as conn:
         rows = conn.rows(sql + " ORDER BY r.code, u.username", params)
     records = [
         {

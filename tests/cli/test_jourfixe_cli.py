@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import icalendar
+from sqlalchemy import Engine, text
 
 from tests.conftest import CliRunner
 
@@ -128,3 +129,43 @@ def test_jourfixe_workflow(run_cli: CliRunner) -> None:
         "2026-11-27",
     )
     assert cancelled.returncode == 0 and "Absagen im Postausgang" in cancelled.stdout
+
+
+def test_read_only_commands_leave_the_meetings_alone(run_cli: CliRunner, engine: Engine) -> None:
+    """`minutes show` and `snapshots` of a month whose meeting does not exist yet show it as it
+    will be created – the minute keeper next in turn – without creating it."""
+    assert run_cli("demo", "--participants", "60", "--regions", "1", "--seed", "4", "--as-of", AS_OF).returncode == 0
+
+    def meetings() -> list[tuple[str, int | None]]:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT occurrence, minute_keeper_id FROM meeting ORDER BY occurrence"))
+            return [(str(occurrence)[:10], keeper) for occurrence, keeper in rows]
+
+    before = meetings()
+    predicted = {}
+    for month in ("2027-03", "2027-02"):
+        shown = run_cli("jourfixe", "minutes", "show", "--region", "BY-BA", "--month", month, "--format", "json")
+        assert shown.returncode == 0, shown.stderr
+        predicted[month] = json.loads(shown.stdout)["meeting"]
+        assert predicted[month]["status"] == "planned" and predicted[month]["minute_keeper"]
+        listed = run_cli("jourfixe", "snapshots", "--region", "BY-BA", "--month", month)
+        assert listed.returncode == 0 and listed.stdout.count("\n") == 2  # header and rule only
+        missing = run_cli("jourfixe", "snapshots", "--region", "BY-BA", "--month", month, "--show", "1")
+        assert missing.returncode == 1 and "Stand Nr. 1 gibt es für diese Sitzung nicht" in missing.stderr
+    assert meetings() == before
+
+    recorded = run_cli(
+        "jourfixe", "minutes", "attendance", "--region", "BY-BA", "--month", "2027-02", "--present", "JC-BA"
+    )
+    assert recorded.returncode == 0, recorded.stderr
+    assert len(meetings()) == len(before) + 1
+    created = json.loads(
+        run_cli("jourfixe", "minutes", "show", "--region", "BY-BA", "--month", "2027-02", "--format", "json").stdout
+    )
+    assert created["meeting"] == {**predicted["2027-02"], "status": "held"}
+    assert created["attendance"] == [{"name": "Jobcenter Bamberg", "present": True}]
+
+    unknown = run_cli("jourfixe", "minutes", "show", "--region", "XX", "--month", "2027-02")
+    assert unknown.returncode == 1 and "Region 'XX' gibt es nicht (vorhanden: BY-BA)" in unknown.stderr
+    no_series = run_cli("jourfixe", "actions", "list", "--region", "XX")
+    assert no_series.returncode == 1 and "Region 'XX' gibt es nicht" in no_series.stderr

@@ -161,7 +161,14 @@ def test_read_only_commands_import_neither_prefect_nor_sqlalchemy(demo: CliRunne
         ["--help"],
         ["participants", "list", "--format", "json"],
         ["participants", "list"],
+        ["participants", "show", "BY-BA-00001"],
         ["regions", "list"],
+        ["users", "list"],
+        ["reminders", "list"],
+        ["jourfixe", "series", "show", "--region", "BY-BA"],
+        ["jourfixe", "actions", "list", "--region", "BY-BA", "--status", "all"],
+        ["jourfixe", "snapshots", "--region", "BY-BA", "--month", "2026-12"],
+        ["jourfixe", "minutes", "show", "--region", "BY-BA", "--month", "2026-12"],
     ):
         result = subprocess.run(
             [sys.executable, "-X", "importtime", "-m", "foerderkette", *args],
