@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -29,6 +30,32 @@ def _cold(command: list[str], env: dict[str, str], runs: int = 7) -> float:
     return statistics.median(times)
 
 
+def read_only_commands(path: str) -> list[list[str]]:
+    """Every read-only listing of the CLI, on the data set's first region and participant."""
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        region, ref = connection.execute(
+            "SELECT r.code, MIN(p.ref) FROM region r JOIN participant p ON p.region_id = r.id "
+            "GROUP BY r.code ORDER BY r.code LIMIT 1"
+        ).fetchone()
+    finally:
+        connection.close()
+    month = f"{TODAY.year + TODAY.month // 12}-{TODAY.month % 12 + 1:02d}"
+    return [
+        ["participants", "list", "--region", region, "--overdue"],
+        ["participants", "show", ref],
+        ["regions", "list"],
+        ["users", "list"],
+        ["reminders", "list"],
+        ["schedules"],
+        ["process", "show"],
+        ["jourfixe", "series", "show", "--region", region],
+        ["jourfixe", "actions", "list", "--region", region, "--status", "all"],
+        ["jourfixe", "snapshots", "--region", region, "--month", month],
+        ["jourfixe", "minutes", "show", "--region", region, "--month", month],
+    ]
+
+
 def cli_latency(data: DataSet) -> list[Figure]:
     url = prepare(data)
     env = env_for(url)
@@ -50,6 +77,13 @@ def cli_latency(data: DataSet) -> list[Figure]:
     floor = _cold([sys.executable, "-c", BASELINE.format(path=path)], env)
     help_time = _cold([sys.executable, "-m", "foerderkette", "--help"], env)
     bare = _cold([sys.executable, "-c", "pass"], env)
+    others = {
+        " ".join(args[:2] if args[0] != "schedules" else args[:1]): _cold(
+            [sys.executable, "-m", "foerderkette", *args], env, runs=5
+        )
+        for args in read_only_commands(path)
+    }
+    slowest = max(others, key=lambda name: others[name])
     return [
         Figure(
             f"cli.participants_list_json.{data.label}",
@@ -69,5 +103,16 @@ def cli_latency(data: DataSet) -> list[Figure]:
             "s",
             "max",
             "median of 7 cold `foerderkette --help`; baseline: `python -c pass`",
+        ),
+        Figure(
+            f"cli.read_only_slowest.{data.label}",
+            others[slowest],
+            bare,
+            0.5,
+            "s",
+            "max",
+            f"the slowest of {len(others)} other read-only commands, median of 5 cold processes each: "
+            + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in others.items())
+            + "; baseline: `python -c pass`",
         ),
     ]
