@@ -90,7 +90,7 @@ def print_table(figures: Sequence[Figure]) -> None:
             print("  ".join("-" * width for width in widths))
 
 
-def write_results(figures: Sequence[Figure], *, size: str, seconds: float) -> None:
+def write_results(figures: Sequence[Figure], *, size: str, seconds: float, only: str | None = None) -> None:
     """Merge into latest.json: a small run keeps the large figures of an earlier run and vice versa."""
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -102,6 +102,7 @@ def write_results(figures: Sequence[Figure], *, size: str, seconds: float) -> No
         "cores": os.cpu_count(),
         "python": sys.version.split()[0],
         "seconds": round(seconds, 1),
+        "only": only,  # the benchmarks run when not all were (--only)
     }
     for figure in figures:
         data[figure.name] = figure.entry()

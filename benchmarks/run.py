@@ -75,7 +75,7 @@ def main() -> int:
     print()
     print_table(figures)
     print(f"\n{len(figures)} figures in {seconds:.0f} s on {os.cpu_count()} cores; written to {RESULTS}")
-    write_results(figures, size="large" if args.large else "small", seconds=seconds)
+    write_results(figures, size="large" if args.large else "small", seconds=seconds, only=args.only)
     return 0 if all(figure.holds for figure in figures) else 1
 
 
