@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from checklists.series import Recurrence
-from pipeline.reads import ReadConnection
+from pipeline.reads import ReadConnection, region_codes, unknown_region_message
 from process_models import BusinessCalendar
 
 _SERIES_COLUMNS = (
@@ -86,11 +86,7 @@ def _utc(value: Any) -> datetime | None:
 def find_region(conn: ReadConnection, code: str) -> RegionRow:
     rows = conn.rows("SELECT id, code, name, land FROM region WHERE code = :code", {"code": code})
     if not rows:
-        known = ", ".join(c for (c,) in conn.rows("SELECT code FROM region ORDER BY code")[:20])
-        raise ReadNotFound(
-            f"Region '{code}' gibt es nicht"
-            + (f" (vorhanden: {known})" if known else " (noch keine Regionen angelegt)")
-        )
+        raise ReadNotFound(unknown_region_message(code, region_codes(conn)))
     return RegionRow(*rows[0])
 
 

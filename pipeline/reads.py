@@ -370,5 +370,13 @@ def stage_counts(conn: ReadConnection, *, as_of: date, scope: tuple[str, dict[st
     return {stage: (int(total), int(late or 0)) for stage, total, late in conn.rows(sql, params)}
 
 
+def unknown_region_message(code: str, known: Sequence[str]) -> str:
+    """The German error for a region code that does not exist, naming (up to 20 of) the known ones."""
+    listed = ", ".join(known[:20])
+    return f"Region '{code}' gibt es nicht" + (
+        f" (vorhanden: {listed})" if listed else " (noch keine Regionen angelegt)"
+    )
+
+
 def region_codes(conn: ReadConnection) -> Sequence[str]:
     return [code for (code,) in conn.rows("SELECT code FROM region ORDER BY code")]

@@ -11,6 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from pipeline.database import utcnow
+from pipeline.reads import unknown_region_message
 from pipeline.tables import Agency, AuditEntry, Contact, Course, Enrollment, Participant, Region, StageChange
 from process_models import (
     Event,
@@ -68,11 +69,7 @@ class NotFound(LookupError):
 def get_region(*, session: Session, code: str) -> Region:
     region = session.exec(select(Region).where(Region.code == code)).first()
     if region is None:
-        known = ", ".join(session.exec(select(Region.code).order_by(Region.code)).all()[:20])
-        raise NotFound(
-            f"Region '{code}' gibt es nicht"
-            + (f" (vorhanden: {known})" if known else " (noch keine Regionen angelegt)")
-        )
+        raise NotFound(unknown_region_message(code, session.exec(select(Region.code).order_by(Region.code)).all()))
     return region
 
 
