@@ -9,7 +9,7 @@ the invitation or the minutes) is reported as planned, with nothing recorded.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -75,14 +75,6 @@ def _date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def _utc(value: Any) -> datetime | None:
-    """A stored UTC timestamp (naive in the database) as an aware datetime."""
-    if value is None:
-        return None
-    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
 def find_region(conn: ReadConnection, code: str) -> RegionRow:
     rows = conn.rows("SELECT id, code, name, land FROM region WHERE code = :code", {"code": code})
     if not rows:
@@ -142,7 +134,7 @@ def find_meeting(
     )
     if rows:
         meeting_id, starts_at, status, keeper = rows[0]
-        start = _utc(starts_at)
+        start = conn.utc_value(starts_at)
         assert start is not None
         return MeetingRow(meeting_id, occurrence, start, status, keeper)
     earlier = conn.rows(
@@ -169,7 +161,7 @@ def list_snapshots(conn: ReadConnection, meeting: MeetingRow) -> list[dict[str, 
     if meeting.id is None:
         return []
     return [
-        {"id": snap_id, "created_at": _utc(created), "as_of": _date(as_of), "reason": reason}
+        {"id": snap_id, "created_at": conn.utc_value(created), "as_of": _date(as_of), "reason": reason}
         for snap_id, created, as_of, reason in conn.rows(
             "SELECT id, created_at, as_of, reason FROM agenda_snapshot WHERE meeting_id = :meeting ORDER BY id",
             {"meeting": meeting.id},
@@ -221,7 +213,7 @@ def list_actions(conn: ReadConnection, region: RegionRow, status: str) -> list[d
     )
     result = []
     for action_id, title, owner, due, state, closed_by, closed_at in rows:
-        closed = _utc(closed_at)
+        closed = conn.utc_value(closed_at)
         result.append(
             {
                 "id": action_id,

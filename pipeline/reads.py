@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 _NAMED_PARAM = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
@@ -90,6 +90,14 @@ class ReadConnection:
     @staticmethod
     def json_value(value: Any) -> Any:
         return json.loads(value) if isinstance(value, str | bytes) else value
+
+    @staticmethod
+    def utc_value(value: Any) -> datetime | None:
+        """A stored timestamp (naive UTC in the database; text on SQLite) as an aware UTC datetime."""
+        if value is None:
+            return None
+        parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
     @staticmethod
     def date_text(value: Any) -> str | None:

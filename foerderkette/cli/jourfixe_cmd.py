@@ -193,23 +193,27 @@ def _reading() -> Iterator[tuple[Any, Any]]:
 def _read_meeting(conn: Any, catalog: Any, args: argparse.Namespace) -> tuple[Any, Any]:
     """The series and its meeting of `--month` (not created when it does not exist yet)."""
     from checklists.reads import find_meeting, find_region, find_series  # noqa: PLC0415
-    from process_models import calendar_for  # noqa: PLC0415
 
     region = find_region(conn, args.region)
     series = find_series(conn, region, args.series)
     year, number = args.month
-    calendar = calendar_for(catalog.current(region.code, land=region.land))
-    return series, find_meeting(conn, series, year, number, calendar)
+    return series, find_meeting(conn, series, year, number, _calendar(catalog, region))
+
+
+def _calendar(catalog: Any, region: Any) -> Any:
+    """The business calendar of a region read through `checklists.reads` (its Land's holidays)."""
+    from process_models import calendar_for  # noqa: PLC0415
+
+    return calendar_for(catalog.current(region.code, land=region.land))
 
 
 def _series_show(args: argparse.Namespace) -> int:
     from checklists.reads import find_region, list_series  # noqa: PLC0415
-    from process_models import calendar_for  # noqa: PLC0415
 
     today = today_berlin()
     with _reading() as (conn, catalog):
         region = find_region(conn, args.region)
-        calendar = calendar_for(catalog.current(region.code, land=region.land))
+        calendar = _calendar(catalog, region)
         rows: list[dict[str, Any]] = []
         for series in list_series(conn, region):
             upcoming = series.recurrence.occurrences(today, today.replace(year=today.year + 1), calendar)[:3]
