@@ -11,7 +11,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --frozen
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: help setup demo test test-fast test-pg lint format bench bench-large serve clean
+.PHONY: help setup system-deps demo test test-fast test-pg lint format bench bench-large serve clean
 
 help:
 	@echo "make demo       install, create the SQLite database, load demo data, run the daily job"
@@ -24,6 +24,20 @@ help:
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@$(UV) sync --frozen --quiet
+
+# System programs the suite uses (Graphviz for diagrams, Chromium for the browser test): installed
+# through apt when running as root; otherwise the tests that need them skip and say what is missing.
+system-deps:
+	@missing=""; command -v dot >/dev/null 2>&1 || missing="$$missing graphviz"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium chromium-driver"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing$$missing through apt"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null; } || \
+	    echo "could not install$$missing: the tests that need it are skipped"; \
+	  else echo "missing$$missing (not root): the tests that need it are skipped"; fi; \
+	fi
 
 DEMO_PARTICIPANTS ?= 3000
 DEMO_REGIONS ?= 5
@@ -58,13 +72,13 @@ bench-large: setup
 	@pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql | sort -n | tail -n 1)" main start
 	$(RUN) python -m benchmarks.run --large
 
-test: setup
+test: setup system-deps
 	$(RUN) pytest -q
 
 test-fast: setup
 	$(RUN) pytest -q -m "not prefect and not slow and not browser"
 
-test-pg: setup
+test-pg: setup system-deps
 	FOERDERKETTE_TEST_DATABASE_URL=$(PG_URL) $(RUN) pytest -q
 
 lint: setup

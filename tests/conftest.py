@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -21,6 +22,23 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 CliRunner = Callable[..., subprocess.CompletedProcess[str]]
+
+#: Set by CI (.ci/run): a system program a test needs must be there, a missing one fails the test.
+REQUIRE_PROGRAMS = os.environ.get("FOERDERKETTE_REQUIRE_PROGRAMS") == "1"
+
+
+def require_program(*names: str, install: str) -> str:
+    """The path of the first of `names` on PATH; otherwise the test skips, naming the package to
+    install (`make test` installs it through apt when it runs as root) – or fails under CI."""
+    for name in names:
+        path = shutil.which(name)
+        if path:
+            return path
+    message = f"{names[0]} fehlt (apt-get install {install})"
+    if REQUIRE_PROGRAMS:
+        pytest.fail(message)
+    pytest.skip(message)
+
 
 #: Set by `make test-pg` / CI to run the database tests against PostgreSQL.
 TEST_DATABASE_URL = os.environ.get("FOERDERKETTE_TEST_DATABASE_URL", "")

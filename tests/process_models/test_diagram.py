@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -8,6 +7,7 @@ import pytest
 
 from process_models import ProcessModel, load_model
 from process_models.diagram import ANY_STAGE, GraphvizMissing, stage_agencies, to_dot, to_mermaid, to_svg
+from tests.conftest import require_program
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +36,7 @@ def test_dot_is_valid_graphviz(model: ProcessModel) -> None:
     text = to_dot(model)
     assert text.startswith("digraph referenzprozess {")
     assert 'in_course [label="Im Kurs\\n(in_course)"' in text
-    if shutil.which("dot") is None:
-        pytest.skip("Graphviz not installed")
+    require_program("dot", install="graphviz")
     result = subprocess.run(["dot", "-Tplain"], input=text, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     nodes = {line.split()[1] for line in result.stdout.splitlines() if line.startswith("node ")}
@@ -45,8 +44,7 @@ def test_dot_is_valid_graphviz(model: ProcessModel) -> None:
 
 
 def test_svg_through_graphviz(model: ProcessModel) -> None:
-    if shutil.which("dot") is None:
-        pytest.skip("Graphviz not installed")
+    require_program("dot", install="graphviz")
     svg = to_svg(model)
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
     assert "Berufssprachkurs angemeldet" in svg

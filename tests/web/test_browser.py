@@ -2,13 +2,12 @@
 
 Screenshots of every page go to test-artifacts/screenshots/ so a person can look at them.
 Needs the Debian packages chromium (and chromium-driver); `.ci/run` installs them. Without a browser the
-test is skipped, unless FOERDERKETTE_REQUIRE_BROWSER=1 (set by CI) makes that a failure.
+test is skipped, unless FOERDERKETTE_REQUIRE_PROGRAMS=1 (set by CI) makes that a failure.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, require_program
 from tests.smtp import free_port
 from tests.web.conftest import PASSWORD, World, screenshots_dir
 
@@ -38,14 +37,7 @@ CHROMIUM_FLAGS = [
 
 
 def _chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    message = "Chromium fehlt (apt-get install chromium chromium-driver)"
-    if os.environ.get("FOERDERKETTE_REQUIRE_BROWSER") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
+    return require_program("chromium", "chromium-browser", "google-chrome", install="chromium chromium-driver")
 
 
 @pytest.fixture(scope="module")
