@@ -25,8 +25,8 @@ from notifications.rendering import render_email
 from notifications.sweep import load_directory
 from notifications.tables import OutboxMessage
 from pipeline.database import table_of
-from pipeline.importing import validate_email_address
 from pipeline.tables import Agency, Region
+from pipeline.validation import validate_email_address
 from process_models import AgencyRef, OpenStep, ProcessModel, calendar_for
 from process_models.reminders import LEVEL_LABELS, LEVELS, reminder_level, send_day
 

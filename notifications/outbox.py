@@ -26,6 +26,7 @@ from notifications.mailers import Mailer, PermanentFailure, TemporaryFailure
 from notifications.messages import build_message
 from notifications.tables import OutboxContent, OutboxMessage
 from pipeline.database import table_of, utcnow
+from pipeline.validation import validate_email_address
 
 LEASE = timedelta(minutes=15)
 #: outcomes waiting to be written while the next message is sent (see _Recorder)
@@ -64,8 +65,6 @@ def enqueue(
 
     Returns True when a row was written. An invalid address is written as failed, with the reason.
     """
-    from pipeline.importing import validate_email_address  # noqa: PLC0415
-
     outbox = table_of(OutboxMessage)
     exists = connection.execute(
         select(outbox.c.id).where(outbox.c.contact_id == recipient.id, outbox.c.kind == kind, outbox.c.period == period)

@@ -18,10 +18,10 @@ from notifications.planning import AgencyInfo, ContactInfo, Directory, reminder_
 from notifications.rendering import render_email
 from notifications.tables import LEVEL_LABELS, LEVELS, OutboxContent, OutboxMessage, ReminderItem
 from pipeline.database import UTCDateTime, table_of, utcnow
-from pipeline.importing import validate_email_address
 from pipeline.reads import initials
 from pipeline.repository import steps_columns
 from pipeline.tables import Agency, Contact, Participant, Region
+from pipeline.validation import validate_email_address
 from process_models import AgencyRef, ParticipantState, ProcessModel, calendar_for, open_steps
 
 KIND = "reminder_digest"

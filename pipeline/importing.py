@@ -32,6 +32,7 @@ from pipeline.tables import (
     StageChange,
 )
 from pipeline.tabular import Cell, Table, read_table
+from pipeline.validation import validate_email_address
 from process_models import Interruption, ParticipantState, ProcessModel, coerce_value, open_steps
 
 #: Stages in which `kursbeginn` means the expected start (the course has not begun yet).
@@ -188,20 +189,6 @@ def _choice(text: str, options: Mapping[str, str], what: str) -> str:
     raise ValueError(f"{what} unbekannt (erlaubt: {', '.join(f'{key} / {label}' for key, label in options.items())})")
 
 
-def _email(text: str) -> str:
-    from email_validator import EmailNotValidError, validate_email  # noqa: PLC0415
-
-    try:
-        return str(validate_email(text, check_deliverability=False).normalized)
-    except EmailNotValidError as exc:
-        raise ValueError(f"keine gültige E-Mail-Adresse ({exc})") from None
-
-
-def validate_email_address(text: str) -> str:
-    """Normalised address, or ValueError with a German reason (used by every entry point)."""
-    return _email(text.strip())
-
-
 def parse_cell(kind: str, cell: Cell, model: ProcessModel) -> Any:
     """Typed value of one cell; raises ValueError with a German reason."""
     text = _text(cell).strip()
@@ -222,7 +209,7 @@ def parse_cell(kind: str, cell: Cell, model: ProcessModel) -> Any:
             raise ValueError("ganze Zahl zwischen 1 und 100 erwartet")
         return int(text)
     if kind == "email":
-        return _email(text)
+        return validate_email_address(text)
     if kind == "phone":
         if not re.match(r"^[0-9+()/ .-]{3,40}$", text):
             raise ValueError("keine gültige Telefonnummer")
