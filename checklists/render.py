@@ -1,8 +1,10 @@
-"""Renders an agenda as HTML (print-ready, A4), Markdown, plain text or JSON."""
+"""Renders an agenda as HTML (print-ready, A4), Markdown, plain text or JSON, and builds the one
+strict Jinja environment that agendas and emails (`notifications.rendering`) are rendered with."""
 
 from __future__ import annotations
 
 import json
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -10,15 +12,30 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from checklists.agenda import Agenda
 from process_models import format_date
+from process_models.business_days import WEEKDAYS_DE
 
 TEMPLATES = Path(__file__).parent / "templates"
 FORMATS = ("html", "md", "txt", "json")
 
 
-@lru_cache(maxsize=1)
-def environment() -> Environment:
+def long_date(value: date) -> str:
+    return f"{WEEKDAYS_DE[value.weekday()]}, {format_date(value)}"
+
+
+def plural(count: int, singular: str, plural_form: str) -> str:
+    return f"{count} {singular if count == 1 else plural_form}"
+
+
+def markdown_cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+@lru_cache(maxsize=4)
+def strict_environment(folder: Path) -> Environment:
+    """The templates of `folder`, built once: a missing value fails loudly instead of printing a
+    blank, HTML is autoescaped, and the German date filters are the same everywhere."""
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
+        loader=FileSystemLoader(folder),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -26,8 +43,14 @@ def environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["datum"] = format_date
-    env.filters["md"] = lambda text: str(text).replace("|", "\\|").replace("\n", " ")
+    env.filters["langdatum"] = long_date
+    env.filters["md"] = markdown_cell
+    env.globals["plural"] = plural
     return env
+
+
+def environment() -> Environment:
+    return strict_environment(TEMPLATES)
 
 
 def render_agenda(agenda: Agenda, fmt: str) -> str:
