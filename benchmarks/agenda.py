@@ -10,9 +10,9 @@ from sqlmodel import Session
 from benchmarks.common import TODAY, DataSet, Figure, median_of, prepare, timed
 from checklists.render import render_agenda
 from checklists.repository import get_series, meeting_for_month
-from notifications.jobs import region_codes
 from notifications.jourfixe import build_meeting_agenda, checklist_for
 from pipeline.database import create_db_engine
+from pipeline.reads import region_codes
 from pipeline.repository import get_region
 from process_models import ModelCatalog
 

@@ -12,12 +12,13 @@ from typing import Any
 from sqlalchemy import select, text
 
 from benchmarks.common import ROOT, TODAY, DataSet, Figure, prepare, reset_outbox, timed
-from notifications.jobs import region_codes, run_sweep
+from notifications.jobs import run_sweep
 from notifications.mailers import SmtpConfig, SmtpMailer
 from notifications.messages import build_message
 from notifications.outbox import Recipient, enqueue, send_due, with_content
 from notifications.tables import OutboxMessage
 from pipeline.database import create_db_engine, table_of
+from pipeline.reads import region_codes
 from process_models import ModelCatalog
 from tests.smtp import free_port
 

@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import text
 
 from benchmarks.common import TODAY, DataSet, Figure, child_peak_rss, env_for, prepare, reset_outbox, timed
-from notifications.jobs import region_codes, run_sweep
+from notifications.jobs import run_sweep
 from pipeline.database import create_db_engine
+from pipeline.reads import region_codes
 from process_models import ModelCatalog
 
 SWEEP_COLUMNS = "id, model_version, stage, stage_since, state, open_steps"

@@ -10,8 +10,8 @@ from foerderkette.app import App
 from foerderkette.settings import Settings
 from foerderkette.users import User, create_user
 from foerderkette.web.app import create_app
-from notifications.jobs import region_codes
 from pipeline.database import create_db_engine
+from pipeline.reads import region_codes
 from pipeline.repository import get_region
 
 PASSWORD = "benchmark-passwort-1"  # noqa: S105 - a throw-away account in the benchmark database

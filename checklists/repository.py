@@ -8,17 +8,16 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from checklists import reads
 from checklists.agenda import Agenda
-from checklists.reads import no_meeting_message, no_series_message, rotating_keeper
 from checklists.records import ActionInfo, AgendaData, Person
 from checklists.series import Recurrence, SeriesError, weekday
 from checklists.tables import ActionItem, AgendaSnapshot, Attendance, Decision, Meeting, MeetingSeries
 from pipeline.database import utcnow
-from pipeline.reads import initials
-from pipeline.repository import NotFound, course_overview
+from pipeline.reads import NotFound, initials
+from pipeline.repository import course_overview
 from pipeline.tables import Agency, Contact, Participant, Region
 from process_models import ProcessModel, calendar_for, facts_from_json
 
@@ -28,13 +27,17 @@ def recurrence(series: MeetingSeries) -> Recurrence:
 
 
 def get_series(*, session: Session, region: Region, name: str | None = None) -> MeetingSeries:
-    """The region's series by name, or its (first) Jour-fixe series."""
-    query = select(MeetingSeries).where(MeetingSeries.region_id == region.id)
-    query = query.where(MeetingSeries.name == name) if name else query.where(MeetingSeries.kind == "jourfixe")
-    series = session.exec(query.order_by(col(MeetingSeries.id))).first()
-    if series is None:
-        raise NotFound(no_series_message(region.code, name))
+    """The region's series by name, or its (first) Jour-fixe series, to change it."""
+    session.flush()
+    found = reads.find_series(session.connection(), _region_row(region), name)
+    series = session.get(MeetingSeries, found.id)
+    assert series is not None
     return series
+
+
+def _region_row(region: Region) -> reads.RegionRow:
+    assert region.id is not None
+    return reads.RegionRow(region.id, region.code, region.name, region.land, region.full_names_in_email)
 
 
 def save_series(*, session: Session, series: MeetingSeries) -> MeetingSeries:
@@ -54,31 +57,27 @@ def _local(moment: datetime, series: MeetingSeries) -> datetime:
 def meeting_for_month(
     *, session: Session, series: MeetingSeries, year: int, month: int, model: ProcessModel
 ) -> Meeting:
-    """The series' meeting in that month, created on first use (its UID never changes)."""
-    calendar = calendar_for(model)
-    found = recurrence(series).in_month(year, month, calendar)
-    if found is None:
-        raise NotFound(no_meeting_message(series.name, year, month))
-    occurrence, day = found
-    meeting = session.exec(
-        select(Meeting).where(Meeting.series_id == series.id, Meeting.occurrence == occurrence)
-    ).first()
-    if meeting is not None:
+    """The series' meeting in that month, created on first use (its UID never changes): the
+    meeting `checklists.reads.find_meeting` shows before it exists."""
+    session.flush()
+    connection = session.connection()
+    row = reads.find_series_by_id(connection, series.id)
+    planned = reads.find_meeting(connection, row, year, month, calendar_for(model))
+    if planned.id is not None:
+        meeting = session.get(Meeting, planned.id)
+        assert meeting is not None
         return meeting
     region = session.get(Region, series.region_id)
     assert region is not None and series.id is not None
-    starts, ends = recurrence(series).window(day)
-    earlier = session.exec(
-        select(func.count()).select_from(Meeting).where(Meeting.series_id == series.id, Meeting.occurrence < occurrence)
-    ).one()
+    starts, ends = recurrence(series).window(planned.day)
     meeting = Meeting(
         series_id=series.id,
-        occurrence=occurrence,
+        occurrence=planned.occurrence,
         starts_at=starts,
         ends_at=ends,
         location=series.location,
-        uid=f"{series.kind}-{region.code}-{series.id}-{occurrence:%Y%m%d}@foerderkette",
-        minute_keeper_id=rotating_keeper(series.minute_keepers, earlier),
+        uid=f"{series.kind}-{region.code}-{series.id}-{planned.occurrence:%Y%m%d}@foerderkette",
+        minute_keeper_id=planned.minute_keeper_id,
     )
     session.add(meeting)
     session.flush()
@@ -322,12 +321,6 @@ def store_snapshot(
     return snapshot
 
 
-def snapshots(*, session: Session, meeting: Meeting) -> Sequence[AgendaSnapshot]:
-    return session.exec(
-        select(AgendaSnapshot).where(AgendaSnapshot.meeting_id == meeting.id).order_by(col(AgendaSnapshot.id))
-    ).all()
-
-
 def find_contact(*, session: Session, region: Region, email: str) -> Contact:
     contact = session.exec(
         select(Contact).join(Agency).where(Agency.region_id == region.id, Contact.email == email)
@@ -412,14 +405,3 @@ def close_action(
     action.closed_at = at or datetime.now(UTC)
     session.add(action)
     return action
-
-
-def minutes_of(*, session: Session, meeting: Meeting) -> dict[str, Any]:
-    attendance = session.exec(
-        select(Attendance).where(Attendance.meeting_id == meeting.id).order_by(col(Attendance.name))
-    ).all()
-    decisions = session.exec(select(Decision).where(Decision.meeting_id == meeting.id).order_by(col(Decision.id))).all()
-    actions = session.exec(
-        select(ActionItem).where(ActionItem.meeting_id == meeting.id).order_by(col(ActionItem.id))
-    ).all()
-    return {"attendance": attendance, "decisions": decisions, "actions": actions}

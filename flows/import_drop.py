@@ -21,7 +21,8 @@ from notifications.outbox import Recipient, enqueue
 from notifications.rendering import render_email
 from pipeline.database import session_scope
 from pipeline.importing import ImportFailed, RowError, import_contacts, import_courses, import_participants
-from pipeline.repository import NotFound, get_region
+from pipeline.reads import NotFound
+from pipeline.repository import get_region
 from pipeline.tables import Agency, Contact
 from pipeline.tabular import TableError, write_table
 from process_models import calendar_for

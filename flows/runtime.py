@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 
 from foerderkette.app import App
 from foerderkette.settings import Settings
@@ -40,4 +40,4 @@ def today(as_of: date | str | None = None) -> date:
         return as_of
     if as_of:
         return date.fromisoformat(as_of)
-    return datetime.now(app().settings.tz).date()
+    return app().settings.today()

@@ -78,7 +78,7 @@ def run_flow_for_all_regions(app: App, flow: str) -> None:
     """One flow run per region (one region after another; one region's failure stops no other),
     or a single run for all regions where the schedule says so."""
     from flows.scheduled import FLOWS  # noqa: PLC0415 - imports Prefect
-    from notifications.jobs import region_codes  # noqa: PLC0415
+    from pipeline.reads import region_codes  # noqa: PLC0415
 
     for region in schedule_for(flow).targets(region_codes(app.engine)):
         try:

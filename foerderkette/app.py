@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from notifications.mailers import Mailer
+    from pipeline.reads import RegionRow
     from pipeline.tables import Region
 
 
@@ -38,7 +39,7 @@ class App:
         with session_scope(self.engine) as session:
             yield session
 
-    def model(self, region: Region, version: str | None = None) -> ProcessModel:
+    def model(self, region: Region | RegionRow, version: str | None = None) -> ProcessModel:
         """The process model for `region` (its override and Land applied); the current version by default."""
         if version is None:
             return self.catalog.current(region.code, land=region.land)

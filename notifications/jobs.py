@@ -29,14 +29,6 @@ from pipeline.tables import Region
 from process_models import ModelCatalog, calendar_for
 
 
-def region_codes(engine: Engine, only: Sequence[str] | None = None) -> list[str]:
-    """Codes of all regions (or of `only`, checked to exist), sorted."""
-    with Session(engine) as session:
-        if only:
-            return [get_region(session=session, code=code).code for code in only]
-        return list(session.exec(select(Region.code).order_by(Region.code)).all())
-
-
 def run_sweep(*, engine: Engine, catalog: ModelCatalog, region: str, today: date, base_url: str = "") -> SweepResult:
     """The daily sweep of one region, committed on success."""
     with session_scope(engine) as session:

@@ -1,20 +1,64 @@
-"""Read-only outbox queries over plain DB-API (see pipeline.reads for why)."""
+"""Reading the outbox: the one read path of `reminders list` and the web's Postausgang."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from pipeline.reads import ReadConnection
+from sqlalchemy import Connection, Date
+
+from pipeline.database import UTCDateTime
+from pipeline.reads import fetch, iso, typed
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """One email in the outbox, without its content."""
+
+    id: int
+    region: str | None
+    kind: str
+    period: str
+    send_on: date
+    recipient: str
+    recipient_name: str
+    subject: str
+    items: int
+    status: str
+    attempts: int
+    last_error: str | None
+    sent_at: datetime | None
+    message_id: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "region": self.region,
+            "kind": self.kind,
+            "period": self.period,
+            "send_on": iso(self.send_on),
+            "recipient": self.recipient,
+            "recipient_name": self.recipient_name,
+            "subject": self.subject,
+            "items": self.items,
+            "status": self.status,
+            "attempts": self.attempts,
+            "last_error": self.last_error,
+            "sent_at": self.sent_at.isoformat(sep=" ")[:19] if self.sent_at else None,
+            "message_id": self.message_id,
+        }
 
 
 def list_outbox(
-    conn: ReadConnection,
+    conn: Connection,
     *,
     status: str | None = None,
     region: str | None = None,
     kind: str | None = None,
     limit: int = 500,
-) -> list[dict[str, Any]]:
+) -> list[OutboxRow]:
+    """The newest emails first (by send day), filtered by status, region code and kind."""
     where: list[str] = []
     params: dict[str, Any] = {"limit": limit}
     if status:
@@ -27,31 +71,23 @@ def list_outbox(
         where.append("o.kind = :kind")
         params["kind"] = kind
     sql = (
-        "SELECT o.id, r.code, o.kind, o.period, o.send_on, o.recipient, o.recipient_name, o.subject, o.item_count, o.status, "
-        "o.attempts, o.last_error, o.sent_at, o.message_id FROM outbox o LEFT JOIN region r ON r.id = o.region_id"
+        "SELECT o.id, r.code, o.kind, o.period, o.send_on, o.recipient, o.recipient_name, o.subject, o.item_count, "
+        "o.status, o.attempts, o.last_error, o.sent_at, o.message_id FROM outbox o LEFT JOIN region r ON r.id = o.region_id"
         + (" WHERE " + " AND ".join(where) if where else "")
         + " ORDER BY o.send_on DESC, o.id DESC LIMIT :limit"
     )
-    keys = (
-        "id",
-        "region",
-        "kind",
-        "period",
-        "send_on",
-        "recipient",
-        "recipient_name",
-        "subject",
-        "items",
-        "status",
-        "attempts",
-        "last_error",
-        "sent_at",
-        "message_id",
+    rows = fetch(conn, typed(sql, columns={"send_on": Date(), "sent_at": UTCDateTime()}), params)
+    return [OutboxRow(*row) for row in rows]
+
+
+def status_counts(conn: Connection, *, region: str) -> dict[str, int]:
+    """How many emails of the region are in each status."""
+    rows = fetch(
+        conn,
+        typed(
+            "SELECT o.status, COUNT(*) FROM outbox o JOIN region r ON r.id = o.region_id "
+            "WHERE r.code = :region GROUP BY o.status"
+        ),
+        {"region": region},
     )
-    rows = []
-    for row in conn.rows(sql, params):
-        item = dict(zip(keys, row, strict=True))
-        item["send_on"] = conn.date_text(item["send_on"])
-        item["sent_at"] = str(item["sent_at"])[:19] if item["sent_at"] else None
-        rows.append(item)
-    return rows
+    return {status: int(count) for status, count in rows}

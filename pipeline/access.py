@@ -1,17 +1,18 @@
-"""Who may see and do what in the web UI.
+"""Who may see and do what: the viewer and the one visibility rule.
 
 coordinator: everything in their region. readonly: the same, without changing anything.
 agency: only participants for whom their agency is or was responsible, without contact data,
-and may record only events their agency records.
+and may record only events their agency records. Which participants a viewer sees is defined
+once, as a WHERE fragment (`visible_participants`): listings filter with it, and opening one
+record is the same query for that one reference (`pipeline.reads.participant_detail`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.reads import fact_sql
+from pipeline.reads import Scope, fact_sql, json_text_sql
 from process_models.spec import EventSpec
 
 #: Facts that name the agency (by type) that obliged, entitled, issued or runs something.
@@ -62,38 +63,13 @@ class Viewer:
         return self.agency_type if self.is_agency else (chosen or "KOM")
 
 
-def can_see(
-    viewer: Viewer,
-    *,
-    region_id: int,
-    facts: Mapping[str, Any],
-    steps: Iterable[Mapping[str, Any]],
-    history_agencies: Iterable[str | None],
-) -> bool:
-    """May `viewer` open this participant's record?"""
-    if region_id != viewer.region_id:
-        return False
-    if not viewer.is_agency:
-        return True
-    kind, code = viewer.agency_type, viewer.agency_code
-    if kind == "KT":
-        return any(facts.get(name) == code for name in PROVIDER_FACTS) or any(
-            f"KT:{code}" in step.get("responsible", []) for step in steps
-        )
-    return (
-        any(facts.get(name) == kind for name in AGENCY_FACTS)
-        or any(kind in [ref.split(":", 1)[0] for ref in step.get("responsible", [])] for step in steps)
-        or kind in set(history_agencies)
-    )
-
-
-def visibility_sql(viewer: Viewer, dialect: str) -> tuple[str, dict[str, Any]]:
-    """The same rule as `can_see`, as a WHERE fragment over participant `p` (region included)."""
+def visible_participants(viewer: Viewer, dialect: str) -> Scope:
+    """The participants `viewer` may see, as a WHERE fragment over participant `p` (region included)."""
     where = "p.region_id = :vis_region"
     params: dict[str, Any] = {"vis_region": viewer.region_id}
     if not viewer.is_agency:
         return where, params
-    steps = "p.open_steps" if dialect == "sqlite" else "CAST(p.open_steps AS TEXT)"
+    steps = json_text_sql(dialect, "p.open_steps")
     if viewer.agency_type == "KT":
         providers = " OR ".join(f"{fact_sql(dialect, name)} = :vis_code" for name in PROVIDER_FACTS)
         params.update(vis_code=viewer.agency_code, vis_ref=f'%"KT:{viewer.agency_code}"%')

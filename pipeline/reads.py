@@ -1,113 +1,58 @@
-"""Read-only queries over a plain DB-API connection, for listings that must answer fast.
+"""Reading the case data: one function per view, each returning a public shape (frozen
+dataclasses) that the CLI, the web UI and the JSON output all render.
 
-Importing SQLAlchemy costs ~0.55 s on our machines, more than the whole budget of a read-only
-command, so these functions speak SQL through `sqlite3` or `psycopg` directly. They read the
-open-step columns the write path caches on each participant row (`pipeline.repository.store_state`).
+Every read goes through a SQLAlchemy Core `Connection` with `text()` statements whose parameters
+and result columns carry their types, so dates, timestamps and JSON come back as Python values on
+SQLite and PostgreSQL alike. The listings read the open-step columns every write caches on the
+participant row (`pipeline.repository.store_state`); who may see a participant is one WHERE
+fragment from `pipeline.access`, passed in as `scope`.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Iterator, Sequence
-from datetime import UTC, date, datetime
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, cast
 
-_NAMED_PARAM = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
+import orjson
+from sqlalchemy import Boolean, Connection, Date, Engine, TextClause, bindparam, text
+
+from pipeline.database import JSONType, UTCDateTime
+
+#: A WHERE fragment over participant `p` with its bound parameters (see pipeline.access).
+Scope = tuple[str, dict[str, Any]]
 
 
-class ReadConnection:
-    """A DB-API connection plus the few dialect differences the read queries care about."""
+def typed(sql: str, *, dates: Sequence[str] = (), columns: Mapping[str, Any] | None = None) -> TextClause:
+    """A text statement whose date parameters and typed result columns convert on both dialects."""
+    clause = text(sql)
+    used = [name for name in dates if f":{name}" in sql]
+    if used:
+        clause = clause.bindparams(*(bindparam(name, type_=Date()) for name in used))
+    if columns:
+        return clause.columns(**columns)  # type: ignore[return-value]
+    return clause
 
-    def __init__(self, raw: Any, dialect: str) -> None:
-        self.raw = raw
-        self.dialect = dialect
 
-    @classmethod
-    def open(cls, url: str) -> ReadConnection:
-        if url.startswith("sqlite"):
-            import sqlite3  # noqa: PLC0415
+def fetch(conn: Connection, statement: TextClause, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    """All rows of a read statement as plain tuples (for unpacking into the public shapes)."""
+    return cast("list[tuple[Any, ...]]", conn.execute(statement, dict(params or {})).all())
 
-            path = url.split(":///", 1)[1] if ":///" in url else ":memory:"
-            if path and not path.startswith(":memory:"):
-                import os  # noqa: PLC0415
 
-                if not os.path.exists(path):
-                    raise FileNotFoundError(
-                        f"Datenbank '{path}' gibt es nicht – zuerst 'foerderkette db upgrade' ausführen"
-                    )
-                raw = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-                # sort in memory and read through mmap: a 100,000-row listing 0.30 s → 0.18 s
-                raw.execute("PRAGMA temp_store = MEMORY")
-                raw.execute("PRAGMA mmap_size = 268435456")
-                return cls(raw, "sqlite")
-            return cls(sqlite3.connect(path), "sqlite")
-        import psycopg  # noqa: PLC0415
-
-        return cls(psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1)), "postgresql")
-
-    def close(self) -> None:
-        self.raw.close()
-
-    def __enter__(self) -> ReadConnection:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _sql(self, sql: str) -> str:
-        return sql if self.dialect == "sqlite" else _NAMED_PARAM.sub(r"%(\1)s", sql)
-
-    def _param(self, value: Any) -> Any:
-        if self.dialect == "sqlite" and isinstance(value, date):
-            return value.isoformat()
-        return value
-
-    def rows(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-        cursor = self.raw.cursor()
-        try:
-            cursor.execute(self._sql(sql), {key: self._param(value) for key, value in (params or {}).items()})
-            return list(cursor.fetchall())
-        finally:
-            cursor.close()
-
-    def batches(
-        self, sql: str, params: dict[str, Any] | None = None, *, batch: int = 5000
-    ) -> Iterator[list[tuple[Any, ...]]]:
-        """The result in lists of up to `batch` rows, fetched as they are consumed."""
-        cursor = self.raw.cursor()
-        try:
-            cursor.execute(self._sql(sql), {key: self._param(value) for key, value in (params or {}).items()})
-            while chunk := cursor.fetchmany(batch):
-                yield chunk
-        finally:
-            cursor.close()
-
-    def stream(self, sql: str, params: dict[str, Any] | None = None, *, batch: int = 5000) -> Iterator[tuple[Any, ...]]:
-        for chunk in self.batches(sql, params, batch=batch):
-            yield from chunk
-
-    @staticmethod
-    def json_value(value: Any) -> Any:
-        return json.loads(value) if isinstance(value, str | bytes) else value
-
-    @staticmethod
-    def utc_value(value: Any) -> datetime | None:
-        """A stored timestamp (naive UTC in the database; text on SQLite) as an aware UTC datetime."""
-        if value is None:
-            return None
-        parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-    @staticmethod
-    def date_text(value: Any) -> str | None:
-        if value is None:
-            return None
-        return value.isoformat() if isinstance(value, date) else str(value)[:10]
+def fetch_one(
+    conn: Connection, statement: TextClause, params: Mapping[str, Any] | None = None
+) -> tuple[Any, ...] | None:
+    """The first row of a read statement, or None."""
+    return cast("tuple[Any, ...] | None", conn.execute(statement, dict(params or {})).first())
 
 
 def initials(first_name: str, last_name: str) -> str:
     return f"{first_name[:1]}. {last_name[:1]}.".upper()
+
+
+def iso(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 #: The needs a participant may have (boolean columns of `participant`), with their German labels.
@@ -127,255 +72,36 @@ def fact_sql(dialect: str, name: str) -> str:
     return f"(p.state->'facts'->>'{name}')"
 
 
-def _filters(
-    conn: ReadConnection,
-    *,
-    as_of: date,
-    region: str | None,
-    stage: str | None,
-    overdue: bool,
-    responsible: str | None,
-    search: str | None = None,
-    course_type: str | None = None,
-    need: str | None = None,
-    scope: tuple[str, dict[str, Any]] | None = None,
-) -> tuple[str, dict[str, Any]]:
-    where: list[str] = []
-    params: dict[str, Any] = {"as_of": as_of}
-    if region:
-        where.append("r.code = :region")
-        params["region"] = region
-    if stage:
-        where.append("p.stage = :stage")
-        params["stage"] = stage
-    if overdue:
-        where.append("p.next_due < :as_of")
-    if responsible:
-        agencies = "p.next_agencies" if conn.dialect == "sqlite" else "CAST(p.next_agencies AS TEXT)"
-        where.append(f"{agencies} LIKE :responsible")
-        params["responsible"] = f'%"{responsible}"%'
-    if search:
-        where.append(
-            "(LOWER(p.ref) LIKE :search OR LOWER(p.last_name) LIKE :search OR LOWER(p.first_name) LIKE :search)"
-        )
-        params["search"] = f"%{search.strip().lower()}%"
-    if course_type:
-        where.append(f"{fact_sql(conn.dialect, 'course_type')} = :course_type")
-        params["course_type"] = course_type
-    if need:
-        if need not in NEEDS:
-            raise ValueError(f"unknown need {need}")
-        where.append(f"p.{need} = :need_true")
-        params["need_true"] = True
-    if scope is not None:
-        where.append(scope[0])
-        params.update(scope[1])
-    return (" WHERE " + " AND ".join(where) if where else ""), params
+def json_text_sql(dialect: str, column: str) -> str:
+    """A JSON column as text, for LIKE over its elements."""
+    return column if dialect == "sqlite" else f"CAST({column} AS TEXT)"
 
 
-_ORDER = " ORDER BY r.code, CASE WHEN p.next_due IS NULL THEN 1 ELSE 0 END, p.next_due, p.ref"
-_FROM = " FROM participant p JOIN region r ON r.id = p.region_id"
+# --------------------------------------------------------------------------- regions
 
 
-def list_participants(
-    conn: ReadConnection,
-    *,
-    as_of: date,
-    region: str | None = None,
-    stage: str | None = None,
-    overdue: bool = False,
-    responsible: str | None = None,
-    search: str | None = None,
-    course_type: str | None = None,
-    need: str | None = None,
-    scope: tuple[str, dict[str, Any]] | None = None,
-    limit: int | None = None,
-    offset: int = 0,
-) -> list[dict[str, Any]]:
-    """Participants with their next step, responsible agency and due date, earliest due first.
-
-    `overdue` is judged against `as_of`: the next step's due date lies before it. `scope` is an
-    extra WHERE fragment (with its parameters) limiting what a viewer may see.
-    """
-    where, params = _filters(
-        conn,
-        as_of=as_of,
-        region=region,
-        stage=stage,
-        overdue=overdue,
-        responsible=responsible,
-        search=search,
-        course_type=course_type,
-        need=need,
-        scope=scope,
-    )
-    sql = (
-        "SELECT p.ref, r.code, p.stage, p.stage_since, p.next_step, p.next_responsible, p.next_agencies, p.next_due, "
-        "p.model_version, p.first_name, p.last_name" + _FROM + where + _ORDER
-    )
-    if limit is not None:
-        sql += " LIMIT :limit OFFSET :offset"
-        params.update(limit=limit, offset=offset)
-    result = []
-    for ref, region_code, stage_id, since, step, refs, agencies, due, version, first, last in conn.stream(sql, params):
-        refs = conn.json_value(refs) or []
-        agencies = conn.json_value(agencies) or []
-        due_text = conn.date_text(due)
-        late = (as_of - date.fromisoformat(due_text)).days if due_text and due_text < as_of.isoformat() else 0
-        result.append(
-            {
-                "ref": ref,
-                "region": region_code,
-                "initials": initials(first, last),
-                "stage": stage_id,
-                "stage_since": conn.date_text(since),
-                "next_step": step,
-                "responsible_agency": agencies[0] if agencies else None,
-                "responsible_agencies": agencies,
-                "responsible": refs,
-                "due": due_text,
-                "overdue": late > 0,
-                "days_overdue": late,
-                "model_version": version,
-            }
-        )
-    return result
+class NotFound(LookupError):
+    """A region, participant, agency, series or meeting does not exist (German message)."""
 
 
-def list_participants_json(
-    conn: ReadConnection,
-    *,
-    as_of: date,
-    region: str | None = None,
-    stage: str | None = None,
-    overdue: bool = False,
-    responsible: str | None = None,
-) -> Iterator[list[str]]:
-    """The same listing as `list_participants`, each row already encoded as a JSON object,
-    streamed in batches of rows.
-
-    The database keeps each participant's object in `participant.listing` (triggers, migration
-    0006) and appends the two fields that depend on `as_of`: 0.22 s for 100,000 rows on SQLite,
-    where building the objects in SQL takes 0.41 s and in Python 1.6 s.
-    """
-    where, params = _filters(conn, as_of=as_of, region=region, stage=stage, overdue=overdue, responsible=responsible)
-    if conn.dialect == "sqlite":
-        tail = (
-            'CASE WHEN p.next_due < :as_of THEN \',"overdue":true,"days_overdue":\' '
-            "|| CAST(julianday(:as_of) - julianday(p.next_due) AS INTEGER) || '}' "
-            'ELSE \',"overdue":false,"days_overdue":0}\' END'
-        )
-    else:
-        tail = (
-            'CASE WHEN p.next_due < CAST(:as_of AS DATE) THEN \', "overdue" : true, "days_overdue" : \' '
-            "|| (CAST(:as_of AS DATE) - p.next_due) || '}' "
-            'ELSE \', "overdue" : false, "days_overdue" : 0}\' END'
-        )
-    for chunk in conn.batches("SELECT p.listing || " + tail + _FROM + where + _ORDER, params):
-        yield [row for (row,) in chunk]
+@dataclass(frozen=True, slots=True)
+class RegionRow:
+    id: int
+    code: str
+    name: str
+    land: str
+    full_names_in_email: bool = False
 
 
-def participant_detail(conn: ReadConnection, *, ref: str, as_of: date) -> dict[str, Any] | None:
-    """One participant's record, open steps (judged against `as_of`) and full timeline."""
-    rows = conn.rows(
-        "SELECT p.id, p.ref, r.code, r.name, p.last_name, p.first_name, p.birth_year, p.email, p.phone, p.postcode, p.location, "
-        "p.childcare, p.part_time, p.literacy, p.youth, p.transport_reach, p.model_version, p.stage, p.stage_since, p.state, "
-        "p.open_steps FROM participant p JOIN region r ON r.id = p.region_id WHERE p.ref = :ref",
-        {"ref": ref},
-    )
-    if not rows:
-        return None
-    (
-        pid,
-        ref,
-        region,
-        region_name,
-        last,
-        first,
-        birth_year,
-        email,
-        phone,
-        postcode,
-        location,
-        childcare,
-        part_time,
-        literacy,
-        youth,
-        transport,
-        version,
-        stage,
-        since,
-        state,
-        steps,
-    ) = rows[0]
-    open_steps = []
-    for step in conn.json_value(steps) or []:
-        due = step.get("due")
-        late = (as_of - date.fromisoformat(due)).days if due and date.fromisoformat(due) < as_of else 0
-        open_steps.append({**step, "overdue": late > 0, "days_overdue": late})
-    timeline = [
-        {
-            "on": conn.date_text(occurred),
-            "event": event,
-            "from_stage": from_stage,
-            "to_stage": to_stage,
-            "by_agency": by_agency,
-            "by_user": by_user,
-            "note": note,
-            "payload": conn.json_value(payload) or {},
-        }
-        for occurred, event, from_stage, to_stage, by_agency, by_user, note, payload in conn.rows(
-            "SELECT occurred_on, event, from_stage, to_stage, by_agency, by_user, note, payload FROM stage_change "
-            "WHERE participant_id = :pid ORDER BY occurred_on, id",
-            {"pid": pid},
-        )
-    ]
-    return {
-        "ref": ref,
-        "region": region,
-        "region_name": region_name,
-        "last_name": last,
-        "first_name": first,
-        "birth_year": birth_year,
-        "email": email,
-        "phone": phone,
-        "postcode": postcode,
-        "location": location,
-        "needs": {
-            "childcare": bool(childcare),
-            "part_time": bool(part_time),
-            "literacy": bool(literacy),
-            "youth": bool(youth),
-            "transport_reach": transport,
-        },
-        "model_version": version,
-        "stage": stage,
-        "stage_since": conn.date_text(since),
-        "facts": (conn.json_value(state) or {}).get("facts", {}),
-        "open_steps": open_steps,
-        "timeline": timeline,
-    }
+@dataclass(frozen=True, slots=True)
+class RegionSummary:
+    code: str
+    name: str
+    land: str
+    participants: int
 
-
-def count_participants(conn: ReadConnection, *, as_of: date, **filters: Any) -> int:
-    """How many participants `list_participants` would list with these filters (all pages)."""
-    where, params = _filters(
-        conn,
-        as_of=as_of,
-        region=filters.pop("region", None),
-        stage=filters.pop("stage", None),
-        overdue=filters.pop("overdue", False),
-        responsible=filters.pop("responsible", None),
-        **filters,
-    )
-    return int(conn.rows("SELECT COUNT(*)" + _FROM + where, params)[0][0])
-
-
-def stage_counts(conn: ReadConnection, *, as_of: date, scope: tuple[str, dict[str, Any]]) -> dict[str, tuple[int, int]]:
-    """Per stage: how many participants, and how many of them are overdue (within `scope`)."""
-    params = {"as_of": as_of, **scope[1]}
-    sql = f"SELECT p.stage, COUNT(*), SUM(CASE WHEN p.next_due < :as_of THEN 1 ELSE 0 END) FROM participant p WHERE {scope[0]} GROUP BY p.stage"
-    return {stage: (int(total), int(late or 0)) for stage, total, late in conn.rows(sql, params)}
+    def to_json(self) -> dict[str, Any]:
+        return {"code": self.code, "name": self.name, "land": self.land, "participants": self.participants}
 
 
 def unknown_region_message(code: str, known: Sequence[str]) -> str:
@@ -386,5 +112,410 @@ def unknown_region_message(code: str, known: Sequence[str]) -> str:
     )
 
 
-def region_codes(conn: ReadConnection) -> Sequence[str]:
-    return [code for (code,) in conn.rows("SELECT code FROM region ORDER BY code")]
+def region_codes(conn: Connection | Engine, only: Sequence[str] | None = None) -> list[str]:
+    """The codes of all regions, or of `only` (each checked to exist), in order."""
+    if isinstance(conn, Engine):
+        with conn.connect() as connection:
+            return region_codes(connection, only)
+    codes = [str(code) for (code,) in fetch(conn, text("SELECT code FROM region ORDER BY code"))]
+    if not only:
+        return codes
+    for code in only:
+        if code not in codes:
+            raise NotFound(unknown_region_message(code, codes))
+    return [code for code in codes if code in only]
+
+
+_REGION = typed(
+    "SELECT id, code, name, land, full_names_in_email FROM region WHERE code = :code",
+    columns={"full_names_in_email": Boolean},
+)
+
+
+def find_region(conn: Connection, code: str) -> RegionRow:
+    row = fetch_one(conn, _REGION, {"code": code})
+    if row is None:
+        raise NotFound(unknown_region_message(code, region_codes(conn)))
+    return RegionRow(*row)
+
+
+def list_regions(conn: Connection) -> list[RegionSummary]:
+    rows = fetch(
+        conn,
+        text(
+            "SELECT r.code, r.name, r.land, (SELECT COUNT(*) FROM participant p WHERE p.region_id = r.id) "
+            "FROM region r ORDER BY r.code"
+        ),
+    )
+    return [RegionSummary(code, name, land, int(count)) for code, name, land, count in rows]
+
+
+# --------------------------------------------------------------------------- the participant listing
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantRow:
+    """One line of the participant listing: next step, who must act, due date as of a day.
+
+    Fields are in the order of the JSON object (`orjson` encodes the dataclass as it is, dates
+    as ISO strings): 100,000 rows encode in one C call instead of building dicts.
+    """
+
+    ref: str
+    region: str
+    initials: str
+    stage: str
+    stage_since: date
+    next_step: str | None
+    responsible_agency: str | None
+    responsible_agencies: tuple[str, ...]
+    responsible: tuple[str, ...]
+    due: date | None
+    overdue: bool
+    days_overdue: int
+    model_version: str
+
+    def to_json(self) -> dict[str, Any]:
+        return orjson.loads(orjson.dumps(self))  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantFilter:
+    """What a listing asks for; `overdue` is judged against `as_of`."""
+
+    as_of: date
+    region: str | None = None
+    stage: str | None = None
+    overdue: bool = False
+    responsible: str | None = None
+    search: str | None = None
+    course_type: str | None = None
+    need: str | None = None
+    scope: Scope | None = None
+
+    def where(self, dialect: str) -> tuple[str, dict[str, Any]]:
+        where: list[str] = []
+        params: dict[str, Any] = {"as_of": self.as_of}
+        if self.region:
+            where.append("r.code = :region")
+            params["region"] = self.region
+        if self.stage:
+            where.append("p.stage = :stage")
+            params["stage"] = self.stage
+        if self.overdue:
+            where.append("p.next_due < :as_of")
+        if self.responsible:
+            where.append(f"{json_text_sql(dialect, 'p.next_agencies')} LIKE :responsible")
+            params["responsible"] = f'%"{self.responsible}"%'
+        if self.search:
+            where.append(
+                "(LOWER(p.ref) LIKE :search OR LOWER(p.last_name) LIKE :search OR LOWER(p.first_name) LIKE :search)"
+            )
+            params["search"] = f"%{self.search.strip().lower()}%"
+        if self.course_type:
+            where.append(f"{fact_sql(dialect, 'course_type')} = :course_type")
+            params["course_type"] = self.course_type
+        if self.need:
+            if self.need not in NEEDS:
+                raise ValueError(f"unknown need {self.need}")
+            where.append(f"p.{self.need} = :need_true")
+            params["need_true"] = True
+        if self.scope is not None:
+            where.append(self.scope[0])
+            params.update(self.scope[1])
+        return (" WHERE " + " AND ".join(where) if where else ""), params
+
+
+_FROM = " FROM participant p JOIN region r ON r.id = p.region_id"
+_ORDER = " ORDER BY r.code, CASE WHEN p.next_due IS NULL THEN 1 ELSE 0 END, p.next_due, p.ref"
+_INITIALS = "UPPER(SUBSTR(p.first_name, 1, 1)) || '. ' || UPPER(SUBSTR(p.last_name, 1, 1)) || '.'"
+
+
+def _day(value: Any) -> date | None:
+    """A DATE column read untyped: text on SQLite, a date on PostgreSQL."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+def _array(value: Any) -> tuple[str, ...]:
+    """A JSON list column read untyped: text on SQLite, decoded by psycopg on PostgreSQL."""
+    if not value:
+        return ()
+    return tuple(orjson.loads(value) if isinstance(value, str | bytes) else value)
+
+
+def list_participants(
+    conn: Connection, filters: ParticipantFilter, *, limit: int | None = None, offset: int = 0
+) -> list[ParticipantRow]:
+    """Participants with their next step, responsible agency and due date, earliest due first.
+
+    The columns are read untyped and converted here: SQLAlchemy's per-value result processing
+    took 0.45 s of a 100,000-row listing on SQLite, the conversions below 0.1 s.
+    """
+    where, params = filters.where(conn.dialect.name)
+    sql = (
+        f"SELECT p.ref, r.code, {_INITIALS}, p.stage, p.stage_since, p.next_step, p.next_responsible, "
+        "p.next_agencies, p.next_due, p.model_version" + _FROM + where + _ORDER
+    )
+    if limit is not None:
+        sql += " LIMIT :limit OFFSET :offset"
+        params.update(limit=limit, offset=offset)
+    as_of = filters.as_of
+    loads, fromiso, text_type = orjson.loads, date.fromisoformat, str
+    result: list[ParticipantRow] = []
+    append = result.append
+    # conversions inline (no helper call per value): this loop runs 100,000 times for a whole Land
+    for ref, region, short, stage, since, step, refs, agencies, due, version in fetch(
+        conn, typed(sql, dates=("as_of",)), params
+    ):
+        if type(agencies) is text_type:
+            agencies, refs = loads(agencies), loads(refs)
+        if type(due) is text_type:
+            due = fromiso(due)
+        if type(since) is text_type:
+            since = fromiso(since)
+        late = (as_of - due).days if due is not None and due < as_of else 0
+        append(
+            ParticipantRow(
+                ref,
+                region,
+                short,
+                stage,
+                since,
+                step,
+                agencies[0] if agencies else None,
+                tuple(agencies or ()),
+                tuple(refs or ()),
+                due,
+                late > 0,
+                late,
+                version,
+            )
+        )
+    return result
+
+
+def count_participants(conn: Connection, filters: ParticipantFilter) -> int:
+    """How many participants `list_participants` lists with these filters (all pages)."""
+    where, params = filters.where(conn.dialect.name)
+    row = fetch_one(conn, typed("SELECT COUNT(*)" + _FROM + where, dates=("as_of",)), params)
+    return int(row[0]) if row else 0
+
+
+def stage_counts(conn: Connection, *, as_of: date, scope: Scope) -> dict[str, tuple[int, int]]:
+    """Per stage: how many participants, and how many of them are overdue (within `scope`)."""
+    sql = (
+        "SELECT p.stage, COUNT(*), SUM(CASE WHEN p.next_due < :as_of THEN 1 ELSE 0 END) "
+        f"FROM participant p WHERE {scope[0]} GROUP BY p.stage"
+    )
+    rows = fetch(conn, typed(sql, dates=("as_of",)), {"as_of": as_of, **scope[1]})
+    return {stage: (int(total), int(late or 0)) for stage, total, late in rows}
+
+
+# --------------------------------------------------------------------------- one participant
+
+
+@dataclass(frozen=True, slots=True)
+class OpenStepView:
+    """An open step as cached on the row, judged against a day."""
+
+    step: str
+    label: str
+    responsible: tuple[str, ...]
+    due: date
+    due_note: str | None
+    legal_basis: str | None
+    days_overdue: int
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_overdue > 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "label": self.label,
+            "responsible": list(self.responsible),
+            "due": self.due.isoformat(),
+            "due_note": self.due_note,
+            "legal_basis": self.legal_basis,
+            "overdue": self.overdue,
+            "days_overdue": self.days_overdue,
+        }
+
+
+def open_step_views(steps: Sequence[Mapping[str, Any]], as_of: date) -> tuple[OpenStepView, ...]:
+    """The cached open steps (JSON of `OpenStep.to_json`) as views judged against `as_of`."""
+    views = []
+    for step in steps:
+        due = date.fromisoformat(step["due"])
+        views.append(
+            OpenStepView(
+                step["step"],
+                step["label"],
+                tuple(step.get("responsible") or ()),
+                due,
+                step.get("due_note"),
+                step.get("legal_basis"),
+                (as_of - due).days if due < as_of else 0,
+            )
+        )
+    return tuple(views)
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    on: date
+    event: str
+    from_stage: str | None
+    to_stage: str
+    by_agency: str | None
+    by_user: str | None
+    note: str | None
+    payload: dict[str, Any]
+    recorded_at: datetime | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "on": self.on.isoformat(),
+            "event": self.event,
+            "from_stage": self.from_stage,
+            "to_stage": self.to_stage,
+            "by_agency": self.by_agency,
+            "by_user": self.by_user,
+            "note": self.note,
+            "payload": self.payload,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantDetail:
+    """One participant's record, open steps (judged against a day) and full timeline."""
+
+    id: int
+    ref: str
+    region_id: int
+    region: str
+    region_name: str
+    last_name: str
+    first_name: str
+    birth_year: int | None
+    email: str | None
+    phone: str | None
+    postcode: str | None
+    location: str | None
+    childcare: bool
+    part_time: bool
+    literacy: bool
+    youth: bool
+    transport_reach: str | None
+    model_version: str
+    stage: str
+    stage_since: date
+    facts: dict[str, Any]
+    open_steps: tuple[OpenStepView, ...]
+    timeline: tuple[TimelineEntry, ...] = field(default=())
+
+    @property
+    def needs(self) -> list[str]:
+        """The German labels of the needs recorded."""
+        return [label for key, label in NEED_LABELS.items() if getattr(self, key)]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ref": self.ref,
+            "region": self.region,
+            "region_name": self.region_name,
+            "last_name": self.last_name,
+            "first_name": self.first_name,
+            "birth_year": self.birth_year,
+            "email": self.email,
+            "phone": self.phone,
+            "postcode": self.postcode,
+            "location": self.location,
+            "needs": {
+                "childcare": self.childcare,
+                "part_time": self.part_time,
+                "literacy": self.literacy,
+                "youth": self.youth,
+                "transport_reach": self.transport_reach,
+            },
+            "model_version": self.model_version,
+            "stage": self.stage,
+            "stage_since": iso(self.stage_since),
+            "facts": self.facts,
+            "open_steps": [step.to_json() for step in self.open_steps],
+            "timeline": [entry.to_json() for entry in self.timeline],
+        }
+
+
+_DETAIL_COLUMNS: dict[str, Any] = {
+    "childcare": Boolean,
+    "part_time": Boolean,
+    "literacy": Boolean,
+    "youth": Boolean,
+    "stage_since": Date(),
+    "state": JSONType,
+    "open_steps": JSONType,
+}
+_TIMELINE = typed(
+    "SELECT occurred_on, event, from_stage, to_stage, by_agency, by_user, note, payload, recorded_at "
+    "FROM stage_change WHERE participant_id = :pid ORDER BY occurred_on, id",
+    columns={"occurred_on": Date(), "payload": JSONType, "recorded_at": UTCDateTime()},
+)
+
+
+def participant_detail(
+    conn: Connection, *, ref: str, as_of: date, scope: Scope | None = None
+) -> ParticipantDetail | None:
+    """The participant `ref` if it exists (and lies within `scope`), with its timeline."""
+    where, params = "p.ref = :ref", {"ref": ref}
+    if scope is not None:
+        where += f" AND {scope[0]}"
+        params.update(scope[1])
+    row = fetch_one(
+        conn,
+        typed(
+            "SELECT p.id, p.ref, p.region_id, r.code, r.name, p.last_name, p.first_name, p.birth_year, p.email, "
+            "p.phone, p.postcode, p.location, p.childcare, p.part_time, p.literacy, p.youth, p.transport_reach, "
+            f"p.model_version, p.stage, p.stage_since, p.state, p.open_steps{_FROM} WHERE {where}",
+            columns=_DETAIL_COLUMNS,
+        ),
+        params,
+    )
+    if row is None:
+        return None
+    state, steps = row[-2], row[-1]
+    timeline = tuple(
+        TimelineEntry(on, event, source, target, agency, user, note, payload or {}, recorded)
+        for on, event, source, target, agency, user, note, payload, recorded in fetch(conn, _TIMELINE, {"pid": row[0]})
+    )
+    values: tuple[Any, ...] = (*row[:-2], (state or {}).get("facts", {}), open_step_views(steps or [], as_of), timeline)
+    return ParticipantDetail(*values)
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderView:
+    """A reminder about one participant, with the state of the email it went out in."""
+
+    planned_for: date
+    step: str
+    due: date
+    level: str
+    contact: str
+    status: str | None
+    sent_at: datetime | None
+
+
+_REMINDERS = typed(
+    "SELECT i.planned_for, i.step, i.due, i.level, c.name, o.status, o.sent_at FROM reminder_item i "
+    "JOIN contact c ON c.id = i.contact_id LEFT JOIN outbox o ON o.id = i.outbox_id "
+    "WHERE i.participant_id = :pid ORDER BY i.planned_for DESC, i.id DESC LIMIT 100",
+    columns={"planned_for": Date(), "due": Date(), "sent_at": UTCDateTime()},
+)
+
+
+def reminders_about(conn: Connection, participant_id: int) -> list[ReminderView]:
+    """The latest 100 reminders that named the participant, newest first."""
+    return [ReminderView(*row) for row in fetch(conn, _REMINDERS, {"pid": participant_id})]

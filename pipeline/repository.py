@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from pipeline.database import utcnow
-from pipeline.reads import unknown_region_message
+from pipeline.reads import NotFound, unknown_region_message
 from pipeline.tables import Agency, AuditEntry, Contact, Course, Enrollment, Participant, Region, StageChange
 from process_models import (
     Event,
@@ -57,10 +57,6 @@ class CourseInfo:
     @property
     def below_minimum(self) -> bool:
         return self.enrolled < self.min_size
-
-
-class NotFound(LookupError):
-    """A region, participant, agency or course does not exist (German message)."""
 
 
 # --------------------------------------------------------------------------- regions, agencies

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from pipeline.database import JSONType, UTCDateTime, utcnow
@@ -117,8 +117,6 @@ class Participant(SQLModel, table=True):
     steps_valid_until: date | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    # this row of the JSON listing, written by database triggers (migration 0006); never set it here
-    listing: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
     @property
     def initials(self) -> str:

@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
+from foerderkette.settings import Settings
+
 if TYPE_CHECKING:
-    from pipeline.reads import ReadConnection
+    from sqlalchemy import Connection
 
 _ARGPARSE_DE: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"the following arguments are required: (.*)"), r"Folgende Angaben fehlen: \1"),
@@ -85,22 +87,17 @@ def month(text: str) -> tuple[int, int]:
     return int(match[1]), int(match[2])
 
 
-def today_berlin() -> date:
-    """Today's date in Europe/Berlin (the default for --as-of)."""
-    from datetime import datetime  # noqa: PLC0415
-    from zoneinfo import ZoneInfo  # noqa: PLC0415
-
-    return datetime.now(ZoneInfo("Europe/Berlin")).date()
+def current_date() -> date:
+    """Today in FOERDERKETTE_TIMEZONE (the default for --as-of and --on)."""
+    return Settings.from_env().today()
 
 
-def read_connection() -> ReadConnection:
-    """A plain DB-API connection (pipeline.reads.ReadConnection) to the configured database, for
-    read-only commands: they start without importing SQLAlchemy."""
-    from foerderkette.settings import Settings  # noqa: PLC0415
-    from pipeline.reads import ReadConnection  # noqa: PLC0415
+def read_connection() -> Connection:
+    """A read-only connection to the configured database, for commands that only read."""
+    from pipeline.database import read_only_connection  # noqa: PLC0415 - SQLAlchemy: not for --help
 
     try:
-        return ReadConnection.open(Settings.from_env().database_url)
+        return read_only_connection(Settings.from_env().database_url)
     except FileNotFoundError as exc:
         raise CliError(str(exc)) from None
 

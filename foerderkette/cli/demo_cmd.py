@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from foerderkette.cli.base import CliError, add_command, iso_date, today_berlin
+from foerderkette.cli.base import CliError, add_command, current_date, iso_date
 
 
 def register(sub: Any) -> None:
@@ -68,7 +68,7 @@ def _demo(args: argparse.Namespace) -> int:
             participants=args.participants,
             regions=args.regions,
             seed=args.seed,
-            as_of=args.as_of or today_berlin(),
+            as_of=args.as_of or current_date(),
             replace=args.replace,
             progress=_Bar(),
             login_password=args.login_password,

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from foerderkette.cli.base import CliError, add_command, iso_date, today_berlin
+from foerderkette.cli.base import CliError, add_command, current_date, iso_date
 
 IMPORT_HELP = {
     "participants": "Teilnehmende (Spalten: ref, nachname, vorname, geburtsjahr, email, telefon, plz, ort, stage, berechtigt_am, "
@@ -54,7 +54,8 @@ def _import(args: argparse.Namespace) -> int:
     from foerderkette.app import App  # noqa: PLC0415
     from foerderkette.settings import Settings  # noqa: PLC0415
     from pipeline.importing import ImportFailed, import_contacts, import_courses, import_participants  # noqa: PLC0415
-    from pipeline.repository import NotFound, get_region  # noqa: PLC0415
+    from pipeline.reads import NotFound  # noqa: PLC0415
+    from pipeline.repository import get_region  # noqa: PLC0415
     from pipeline.tabular import TableError, write_table  # noqa: PLC0415
 
     settings = Settings.from_env()
@@ -70,7 +71,7 @@ def _import(args: argparse.Namespace) -> int:
                     path=args.file,
                     region=region,
                     model=model,
-                    today=args.as_of or today_berlin(),
+                    today=args.as_of or current_date(),
                     max_bytes=max_bytes,
                     user=f"cli:{getpass.getuser()}",
                 )
@@ -109,7 +110,8 @@ def _export(args: argparse.Namespace) -> int:
     from foerderkette.app import App  # noqa: PLC0415
     from foerderkette.settings import Settings  # noqa: PLC0415
     from pipeline.exporting import export_courses, export_participants  # noqa: PLC0415
-    from pipeline.repository import NotFound, get_region  # noqa: PLC0415
+    from pipeline.reads import NotFound  # noqa: PLC0415
+    from pipeline.repository import get_region  # noqa: PLC0415
     from pipeline.tabular import TableError  # noqa: PLC0415
 
     app = App(Settings.from_env())

@@ -62,8 +62,7 @@ def _run(args: argparse.Namespace) -> int:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     from flows import runtime  # noqa: PLC0415
     from flows.scheduled import FLOWS  # noqa: PLC0415
-    from notifications.jobs import region_codes  # noqa: PLC0415
-    from pipeline.repository import NotFound  # noqa: PLC0415
+    from pipeline.reads import NotFound, region_codes  # noqa: PLC0415
 
     app = runtime.app()
     try:
@@ -93,7 +92,7 @@ def _deploy(args: argparse.Namespace) -> int:
         )
     from flows import runtime  # noqa: PLC0415
     from flows.deployments import deploy  # noqa: PLC0415
-    from notifications.jobs import region_codes  # noqa: PLC0415
+    from pipeline.reads import region_codes  # noqa: PLC0415
 
     app = runtime.app()
     regions = region_codes(app.engine, args.region)

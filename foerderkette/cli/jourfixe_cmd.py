@@ -13,13 +13,14 @@ from typing import Any
 from foerderkette.cli.base import (
     CliError,
     add_command,
+    current_date,
     iso_date,
     month,
     print_json,
     print_table,
     read_connection,
-    today_berlin,
 )
+from foerderkette.settings import Settings
 
 AGENDA_FORMATS = ("html", "md", "txt", "json", "ics")
 
@@ -149,8 +150,7 @@ def _meeting_options(parser: argparse.ArgumentParser) -> None:
 def _context() -> Iterator[tuple[Any, Any]]:
     """App and session; domain errors become one-line CLI errors."""
     from foerderkette.app import App  # noqa: PLC0415
-    from foerderkette.settings import Settings  # noqa: PLC0415
-    from pipeline.repository import NotFound  # noqa: PLC0415
+    from pipeline.reads import NotFound  # noqa: PLC0415
 
     app = App(Settings.from_env())
     try:
@@ -176,17 +176,15 @@ def _meeting(app: Any, session: Any, args: argparse.Namespace) -> tuple[Any, Any
 
 @contextmanager
 def _reading() -> Iterator[tuple[Any, Any]]:
-    """A read-only connection and the model catalog, without SQLAlchemy (read-only commands
-    start in ~0.2 s); lookups that fail become one-line CLI errors."""
-    from checklists.reads import ReadNotFound  # noqa: PLC0415
-    from foerderkette.settings import Settings  # noqa: PLC0415
+    """A read-only connection and the model catalog; lookups that fail become one-line CLI errors."""
+    from pipeline.reads import NotFound  # noqa: PLC0415
     from process_models import ModelCatalog  # noqa: PLC0415
 
     catalog = ModelCatalog(Settings.from_env().overrides_dir)
     with read_connection() as conn:
         try:
             yield conn, catalog
-        except ReadNotFound as exc:
+        except NotFound as exc:
             raise CliError(str(exc)) from None
 
 
@@ -210,7 +208,7 @@ def _calendar(catalog: Any, region: Any) -> Any:
 def _series_show(args: argparse.Namespace) -> int:
     from checklists.reads import find_region, list_series  # noqa: PLC0415
 
-    today = today_berlin()
+    today = current_date()
     with _reading() as (conn, catalog):
         region = find_region(conn, args.region)
         calendar = _calendar(catalog, region)
@@ -270,7 +268,7 @@ def _series_set(args: argparse.Namespace) -> int:
         ).first()
         if series is None:
             assert region.id is not None
-            series = MeetingSeries(region_id=region.id, name=args.name, starts=args.starts or today_berlin())
+            series = MeetingSeries(region_id=region.id, name=args.name, starts=args.starts or current_date())
         for field, value in (
             ("kind", args.kind),
             ("rrule", args.rrule),
@@ -304,7 +302,7 @@ def _agenda(args: argparse.Namespace) -> int:
     from checklists.repository import invitees  # noqa: PLC0415
     from notifications.jourfixe import agenda_ics, build_meeting_agenda, checklist_for  # noqa: PLC0415
 
-    as_of = args.as_of or today_berlin()
+    as_of = args.as_of or current_date()
     with _context() as (app, session):
         region, model, series, meeting = _meeting(app, session, args)
         checklist = checklist_for(series, region, model, app.settings.overrides_dir)
@@ -349,7 +347,7 @@ def _send(args: argparse.Namespace) -> int:
             series=series,
             meeting=meeting,
             checklist=checklist_for(series, region, model, app.settings.overrides_dir),
-            today=args.as_of or today_berlin(),
+            today=args.as_of or current_date(),
             mail_from=app.settings.mail_from,
             base_url=app.settings.base_url,
         )
@@ -361,7 +359,7 @@ def _reschedule(args: argparse.Namespace) -> int:
     from checklists.repository import reschedule  # noqa: PLC0415
     from notifications.jourfixe import checklist_for, send_invitations  # noqa: PLC0415
 
-    today = args.as_of or today_berlin()
+    today = args.as_of or current_date()
     with _context() as (app, session):
         region, model, series, meeting = _meeting(app, session, args)
         reschedule(
@@ -397,7 +395,7 @@ def _cancel(args: argparse.Namespace) -> int:
             model=model,
             series=series,
             meeting=meeting,
-            today=args.as_of or today_berlin(),
+            today=args.as_of or current_date(),
             mail_from=app.settings.mail_from,
             reason=args.reason,
         )
@@ -413,7 +411,7 @@ def _snapshots(args: argparse.Namespace) -> int:
     with _reading() as (conn, catalog):
         _series, meeting = _read_meeting(conn, catalog, args)
         if args.show is not None:
-            chosen = snapshot_content(conn, meeting, args.show)
+            chosen = snapshot_content(conn, meeting.id, args.show)
             if chosen is None:
                 raise CliError(f"Stand Nr. {args.show} gibt es für diese Sitzung nicht")
             html, content = chosen
@@ -421,10 +419,10 @@ def _snapshots(args: argparse.Namespace) -> int:
                 html if args.format == "html" else json.dumps(content, ensure_ascii=False, indent=2) + "\n"
             )
             return 0
-        stored = list_snapshots(conn, meeting)
+        stored = list_snapshots(conn, meeting.id)
     print_table(
         ["Nr.", "Erstellt", "Datenstand", "Anlass"],
-        ([s["id"], f"{s['created_at']:%d.%m.%Y %H:%M} UTC", s["as_of"].isoformat(), s["reason"]] for s in stored),
+        ([s.id, f"{s.created_at:%d.%m.%Y %H:%M} UTC", s.as_of.isoformat(), s.reason] for s in stored),
     )
     return 0
 
@@ -442,7 +440,7 @@ def _minutes_show(args: argparse.Namespace) -> int:
                 "status": meeting.status,
                 "minute_keeper": contact_name(conn, meeting.minute_keeper_id),
             },
-            **minutes(conn, meeting),
+            **minutes(conn, meeting.id).to_json(),
         }
     if args.format == "json":
         print_json(data)
@@ -519,11 +517,24 @@ def _actions_list(args: argparse.Namespace) -> int:
     with _reading() as (conn, _catalog):
         rows = list_actions(conn, find_region(conn, args.region), args.status)
     if args.format == "json":
-        print_json(rows)
+        print_json(
+            [
+                {
+                    "id": r.id,
+                    "title": r.title,
+                    "owner": r.owner,
+                    "due": r.due.isoformat(),
+                    "status": r.status,
+                    "closed_by": r.closed_by,
+                    "closed_at": r.closed_at.isoformat() if r.closed_at else None,
+                }
+                for r in rows
+            ]
+        )
     else:
         print_table(
             ["Nr.", "Aufgabe", "Zuständig", "Fällig", "Status", "Erledigt von"],
-            ([r["id"], r["title"], r["owner"], r["due"], r["status"], r["closed_by"] or ""] for r in rows),
+            ([r.id, r.title, r.owner, r.due.isoformat(), r.status, r.closed_by or ""] for r in rows),
         )
     return 0
 
@@ -546,7 +557,7 @@ def _followup(args: argparse.Namespace) -> int:
     with _context() as (app, session):
         region = get_region(session=session, code=args.region)
         result = plan_action_reminders(
-            session=session, region=region, model=app.model(region), today=args.as_of or today_berlin()
+            session=session, region=region, model=app.model(region), today=args.as_of or current_date()
         )
     print(f"{result.reminded} Aufgaben erinnert, {result.digests} E-Mails im Postausgang.")
     return 0

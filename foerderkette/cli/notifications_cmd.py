@@ -9,11 +9,11 @@ from typing import Any
 from foerderkette.cli.base import (
     CliError,
     add_command,
+    current_date,
     iso_date,
     print_json,
     print_table,
     read_connection,
-    today_berlin,
 )
 
 STATUSES = ("pending", "sending", "retry", "sent", "failed", "cancelled")
@@ -65,11 +65,11 @@ def _app() -> Any:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from notifications.jobs import region_codes, run_sweep  # noqa: PLC0415
-    from pipeline.repository import NotFound  # noqa: PLC0415
+    from notifications.jobs import run_sweep  # noqa: PLC0415
+    from pipeline.reads import NotFound, region_codes  # noqa: PLC0415
 
     app = _app()
-    today = args.as_of or today_berlin()
+    today = args.as_of or current_date()
     try:
         codes = region_codes(app.engine, args.region)
         results = [
@@ -96,21 +96,21 @@ def _list(args: argparse.Namespace) -> int:
     with read_connection() as conn:
         rows = list_outbox(conn, status=args.status, region=args.region, limit=args.limit)
     if args.format == "json":
-        print_json(rows)
+        print_json([row.to_json() for row in rows])
         return 0
     print_table(
         ["Nr.", "Region", "Art", "Versand", "An", "Einträge", "Status", "Versuche", "Betreff / Fehler"],
         (
             [
-                r["id"],
-                r["region"] or "",
-                r["kind"],
-                r["send_on"],
-                r["recipient"],
-                r["items"],
-                r["status"],
-                r["attempts"],
-                r["last_error"] or r["subject"],
+                r.id,
+                r.region or "",
+                r.kind,
+                r.send_on.isoformat(),
+                r.recipient,
+                r.items,
+                r.status,
+                r.attempts,
+                r.last_error or r.subject,
             ]
             for r in rows
         ),
@@ -129,7 +129,7 @@ def _preview(args: argparse.Namespace) -> int:
             catalog=app.catalog,
             mailer=app.mailer,
             mail_from=app.settings.mail_from,
-            today=args.as_of or today_berlin(),
+            today=args.as_of or current_date(),
             dry_run=True,
         )
     finally:
@@ -158,7 +158,7 @@ def _send(args: argparse.Namespace) -> int:
 
     app = _app()
     settings = app.settings
-    today = args.as_of or today_berlin()
+    today = args.as_of or current_date()
     try:
         report, quiet = run_send(
             engine=app.engine,

@@ -6,17 +6,19 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from foerderkette.cli.base import (
     CliError,
     add_command,
+    current_date,
     iso_date,
     print_csv,
     print_json,
     print_table,
     read_connection,
-    today_berlin,
-    write_json_rows,
 )
+from process_models import format_date
 
 if TYPE_CHECKING:
     from process_models import ProcessModel
@@ -74,9 +76,9 @@ def _labels() -> ProcessModel:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from pipeline.reads import list_participants  # noqa: PLC0415
+    from pipeline.reads import NotFound, ParticipantFilter, find_region, list_participants  # noqa: PLC0415
 
-    as_of = args.as_of or today_berlin()
+    as_of = args.as_of or current_date()
     stage = None
     model = None
     if args.stage:
@@ -84,29 +86,37 @@ def _list(args: argparse.Namespace) -> int:
         stage = model.find_stage(args.stage)
         if stage is None:
             raise CliError(f"Unbekannte Stufe '{args.stage}' (erlaubt: {', '.join(model.stages)})")
-    filters: dict[str, Any] = {
-        "as_of": as_of,
-        "region": args.region,
-        "stage": stage,
-        "overdue": args.overdue,
-        "responsible": args.responsible,
-    }
+    filters = ParticipantFilter(
+        as_of=as_of, region=args.region, stage=stage, overdue=args.overdue, responsible=args.responsible
+    )
     with read_connection() as conn:
         if args.region:
-            from pipeline.reads import region_codes  # noqa: PLC0415
-
-            if args.region not in region_codes(conn):
-                raise CliError(f"Region '{args.region}' gibt es nicht")
-        if args.format == "json":
-            from pipeline.reads import list_participants_json  # noqa: PLC0415
-
-            write_json_rows(list_participants_json(conn, **filters))
-            return 0
-        items = list_participants(conn, **filters)
+            try:
+                find_region(conn, args.region)
+            except NotFound as exc:
+                raise CliError(str(exc)) from None
+        items = list_participants(conn, filters)
+    if args.format == "json":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(orjson.dumps(items) + b"\n")
+        return 0
     keys = ["ref", "region", "initials", "stage", "next_step", "responsible", "due", "days_overdue"]
     if args.format == "csv":
         print_csv(
-            keys, ([item[key] if key != "responsible" else " ".join(item[key]) for key in keys] for item in items)
+            keys,
+            (
+                [
+                    item.ref,
+                    item.region,
+                    item.initials,
+                    item.stage,
+                    item.next_step,
+                    " ".join(item.responsible),
+                    item.due,
+                    item.days_overdue,
+                ]
+                for item in items
+            ),
         )
         return 0
     model = model or _labels()
@@ -114,22 +124,22 @@ def _list(args: argparse.Namespace) -> int:
         ["Referenz", "Region", "Name", "Stufe", "Nächster Schritt", "Zuständig", "Fällig", "Überfällig"],
         (
             [
-                item["ref"],
-                item["region"],
-                item["initials"],
-                model.stage_label(item["stage"]),
-                model.steps[item["next_step"]].label
-                if item["next_step"] in model.steps
-                else (item["next_step"] or "–"),
-                ", ".join(item["responsible"]),
-                _german(item["due"]) or "–",
-                f"{item['days_overdue']} Tage" if item["overdue"] else "",
+                item.ref,
+                item.region,
+                item.initials,
+                model.stage_label(item.stage),
+                model.steps[item.next_step].label
+                if item.next_step and item.next_step in model.steps
+                else (item.next_step or "–"),
+                ", ".join(item.responsible),
+                (format_date(item.due) if item.due else "") or "–",
+                f"{item.days_overdue} Tage" if item.overdue else "",
             ]
             for item in items
         ),
     )
     print(
-        f"\n{len(items)} Teilnehmende, davon {sum(item['overdue'] for item in items)} überfällig (Stichtag {as_of:%d.%m.%Y})"
+        f"\n{len(items)} Teilnehmende, davon {sum(item.overdue for item in items)} überfällig (Stichtag {as_of:%d.%m.%Y})"
     )
     return 0
 
@@ -139,60 +149,57 @@ def _german(iso: str | None) -> str:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from pipeline.reads import NEED_LABELS, participant_detail  # noqa: PLC0415
+    from pipeline.reads import participant_detail  # noqa: PLC0415
 
-    as_of = args.as_of or today_berlin()
+    as_of = args.as_of or current_date()
     with read_connection() as conn:
         detail = participant_detail(conn, ref=args.ref, as_of=as_of)
     if detail is None:
         raise CliError(f"Teilnehmende mit Referenz '{args.ref}' gibt es nicht")
     if args.format == "json":
-        print_json(detail)
+        print_json(detail.to_json())
         return 0
     model = _labels()
     out = sys.stdout
     out.write(
-        f"{detail['ref']} · {detail['first_name']} {detail['last_name']} · Region {detail['region']} ({detail['region_name']})\n"
+        f"{detail.ref} · {detail.first_name} {detail.last_name} · Region {detail.region} ({detail.region_name})\n"
     )
     out.write(
-        f"Stufe: {model.stage_label(detail['stage'])} seit {_german(detail['stage_since'])} · Prozessversion {detail['model_version']}\n"
+        f"Stufe: {model.stage_label(detail.stage)} seit {format_date(detail.stage_since)} · Prozessversion {detail.model_version}\n"
     )
     contact = ", ".join(
-        filter(
-            None, [detail["email"], detail["phone"], " ".join(filter(None, [detail["postcode"], detail["location"]]))]
-        )
+        filter(None, [detail.email, detail.phone, " ".join(filter(None, [detail.postcode, detail.location]))])
     )
-    out.write(f"Geburtsjahr: {detail['birth_year'] or '–'} · Kontakt: {contact or '–'}\n")
-    needs = detail["needs"]
-    labels = [label for key, label in NEED_LABELS.items() if needs[key]]
-    if needs["transport_reach"]:
-        labels.append(f"ÖPNV-Erreichbarkeit: {needs['transport_reach']}")
+    out.write(f"Geburtsjahr: {detail.birth_year or '–'} · Kontakt: {contact or '–'}\n")
+    labels = detail.needs
+    if detail.transport_reach:
+        labels.append(f"ÖPNV-Erreichbarkeit: {detail.transport_reach}")
     out.write(f"Bedarfe: {', '.join(labels) or 'keine'}\n")
     out.write("\nAngaben:\n")
-    for name, value in detail["facts"].items():
+    for name, value in detail.facts.items():
         label = model.facts[name].label if name in model.facts else name
         shown = _german(value) if isinstance(value, str) and len(value) == 10 and value[4] == "-" else value
         out.write(f"  {label}: {shown}\n")
     out.write(f"\nOffene Schritte (Stichtag {as_of:%d.%m.%Y}):\n")
-    if not detail["open_steps"]:
+    if not detail.open_steps:
         out.write("  keine\n")
-    for step in detail["open_steps"]:
-        late = f"ÜBERFÄLLIG seit {step['days_overdue']} Tagen" if step["overdue"] else "offen"
-        note = f" ({step['due_note']})" if step.get("due_note") else ""
+    for step in detail.open_steps:
+        late = f"ÜBERFÄLLIG seit {step.days_overdue} Tagen" if step.overdue else "offen"
+        note = f" ({step.due_note})" if step.due_note else ""
         out.write(
-            f"  {_german(step['due'])}  {late:<26} {step['label']} – zuständig: {', '.join(step['responsible'])}{note}\n"
+            f"  {format_date(step.due)}  {late:<26} {step.label} – zuständig: {', '.join(step.responsible)}{note}\n"
         )
     out.write("\nVerlauf:\n")
-    for entry in detail["timeline"]:
+    for entry in detail.timeline:
         change = (
-            f"{model.stage_label(entry['from_stage'])} → {model.stage_label(entry['to_stage'])}"
-            if entry["from_stage"]
-            else f"→ {model.stage_label(entry['to_stage'])}"
+            f"{model.stage_label(entry.from_stage)} → {model.stage_label(entry.to_stage)}"
+            if entry.from_stage
+            else f"→ {model.stage_label(entry.to_stage)}"
         )
-        who = " · ".join(filter(None, [entry["by_agency"], entry["by_user"]]))
-        note = f" · „{entry['note']}“" if entry["note"] else ""
-        event = "Import" if entry["event"] == "import" else model.event_label(entry["event"])
-        out.write(f"  {_german(entry['on'])}  {event:<32} {change}{(' · ' + who) if who else ''}{note}\n")
+        who = " · ".join(filter(None, [entry.by_agency, entry.by_user]))
+        note = f" · „{entry.note}“" if entry.note else ""
+        event = "Import" if entry.event == "import" else model.event_label(entry.event)
+        out.write(f"  {format_date(entry.on)}  {event:<32} {change}{(' · ' + who) if who else ''}{note}\n")
     return 0
 
 
@@ -201,11 +208,12 @@ def _advance(args: argparse.Namespace) -> int:
 
     from foerderkette.app import App  # noqa: PLC0415
     from foerderkette.settings import Settings  # noqa: PLC0415
-    from pipeline.repository import NotFound, get_participant, record_event  # noqa: PLC0415
+    from pipeline.reads import NotFound  # noqa: PLC0415
+    from pipeline.repository import get_participant, record_event  # noqa: PLC0415
     from pipeline.tables import Region  # noqa: PLC0415
     from process_models import Event  # noqa: PLC0415
 
-    today = args.as_of or today_berlin()
+    today = args.as_of or current_date()
     on = args.on or today
     if on > today:
         raise CliError(f"Das Datum {on:%d.%m.%Y} liegt in der Zukunft")

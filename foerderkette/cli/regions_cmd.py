@@ -52,12 +52,14 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from pipeline.reads import list_regions  # noqa: PLC0415 - SQLAlchemy: not for --help
+
     with read_connection() as conn:
-        rows = conn.rows(
-            "SELECT r.code, r.name, r.land, (SELECT COUNT(*) FROM participant p WHERE p.region_id = r.id) FROM region r ORDER BY r.code"
-        )
+        rows = list_regions(conn)
     if args.format == "json":
-        print_json([{"code": c, "name": n, "land": land, "participants": count} for c, n, land, count in rows])
+        print_json([row.to_json() for row in rows])
     else:
-        print_table(["Region", "Name", "Land", "Teilnehmende"], rows)
+        print_table(
+            ["Region", "Name", "Land", "Teilnehmende"], ([r.code, r.name, r.land, r.participants] for r in rows)
+        )
     return 0

@@ -69,7 +69,8 @@ def _add(args: argparse.Namespace) -> int:
     from foerderkette.app import App  # noqa: PLC0415
     from foerderkette.settings import Settings  # noqa: PLC0415
     from foerderkette.users import UserError, check_account, create_user  # noqa: PLC0415
-    from pipeline.repository import NotFound, find_agency, get_region, record_audit  # noqa: PLC0415
+    from pipeline.reads import NotFound  # noqa: PLC0415
+    from pipeline.repository import find_agency, get_region, record_audit  # noqa: PLC0415
 
     try:
         check_account(args.username, args.role, has_agency=bool(args.agency))
@@ -109,6 +110,11 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from sqlalchemy import Boolean  # noqa: PLC0415 - SQLAlchemy: not for --help
+
+    from pipeline.database import UTCDateTime  # noqa: PLC0415
+    from pipeline.reads import fetch, typed  # noqa: PLC0415
+
     sql = (
         "SELECT u.username, u.display_name, u.role, r.code, a.code, u.active, u.last_login_at "
         "FROM app_user u JOIN region r ON r.id = u.region_id LEFT JOIN agency a ON a.id = u.agency_id"
@@ -118,7 +124,11 @@ def _list(args: argparse.Namespace) -> int:
         sql += " WHERE r.code = :region"
         params["region"] = args.region
     with read_connection() as conn:
-        rows = conn.rows(sql + " ORDER BY r.code, u.username", params)
+        rows = fetch(
+            conn,
+            typed(sql + " ORDER BY r.code, u.username", columns={"active": Boolean, "last_login_at": UTCDateTime()}),
+            params,
+        )
     records = [
         {
             "username": username,
@@ -127,7 +137,7 @@ def _list(args: argparse.Namespace) -> int:
             "region": region,
             "agency": agency,
             "active": bool(active),
-            "last_login": str(last)[:16] if last else None,
+            "last_login": last.isoformat(sep=" ")[:16] if last else None,
         }
         for username, name, role, region, agency, active, last in rows
     ]

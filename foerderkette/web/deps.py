@@ -6,16 +6,16 @@ import hmac
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from fastapi import Depends, HTTPException, Request
+from sqlalchemy import Connection
 from sqlmodel import Session
 
 from foerderkette.app import App
 from foerderkette.users import User
-from foerderkette.web.access import Viewer
-from pipeline.reads import ReadConnection
+from pipeline.access import Viewer
 from pipeline.repository import record_audit
 from pipeline.tables import Agency, Region
 
@@ -36,17 +36,14 @@ def db(request: Request) -> Iterator[Session]:
 
 
 @contextmanager
-def reading(app: App) -> Iterator[ReadConnection]:
-    """A plain DB-API connection from the pool, for the fast listing queries of pipeline.reads."""
-    raw = app.engine.raw_connection()
-    try:
-        yield ReadConnection(raw, app.engine.dialect.name)
-    finally:
-        raw.close()
+def reading(app: App) -> Iterator[Connection]:
+    """A pooled connection for the read functions (`pipeline.reads` and the other read modules)."""
+    with app.engine.connect() as connection:
+        yield connection
 
 
 def today(app: App) -> date:
-    return datetime.now(app.settings.tz).date()
+    return app.settings.today()
 
 
 #: The request's session as a parameter default. Function scope: it commits *before* the response

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from checklists.reads import list_snapshots, snapshot_content
 from checklists.render import render_agenda
-from checklists.repository import add_action, cancel, get_series, meeting_for_month, reschedule, snapshots
+from checklists.repository import add_action, cancel, get_series, meeting_for_month, reschedule
 from checklists.tables import ActionItem
 from foerderkette.demo import generate_demo
 from notifications.jobs import run_send
@@ -165,7 +166,7 @@ def test_invitations_exactly_once_then_update_then_cancellation(seeded: Engine) 
         invited = first.queued
         assert invited > 10 and again.already and again.queued == 0
         assert first.send_on == date(2026, 11, 24)  # five business days before Tuesday, 01.12.
-        assert len(snapshots(session=session, meeting=meeting)) == 1
+        assert len(list_snapshots(session.connection(), meeting.id)) == 1
     with smtp_server() as (sink, port):
         mailer = SmtpMailer(SmtpConfig(host="127.0.0.1", port=port, timeout=5))
         assert (
@@ -265,8 +266,10 @@ def test_the_snapshot_keeps_what_the_meeting_saw(seeded: Engine) -> None:
             mail_from=FROM,
         )
         session.commit()
-        snapshot = snapshots(session=session, meeting=meeting)[0]
-        seen_html, seen_content, seen_as_of = snapshot.html, snapshot.content, snapshot.as_of
+        snapshot = list_snapshots(session.connection(), meeting.id)[0]
+        stored = snapshot_content(session.connection(), meeting.id, snapshot.id)
+        assert stored is not None
+        (seen_html, seen_content), seen_as_of = stored, snapshot.as_of
         add_action(
             session=session,
             region=region,

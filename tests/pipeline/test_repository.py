@@ -5,7 +5,8 @@ from datetime import date
 import pytest
 from sqlmodel import Session, select
 
-from pipeline.repository import NotFound, get_participant, get_region, history_of, record_event, state_of
+from pipeline.reads import NotFound
+from pipeline.repository import get_participant, get_region, history_of, record_event, state_of
 from pipeline.tables import Course, Enrollment, Participant
 from process_models import Event, ProcessModel, TransitionNotAllowed, load_model
 from tests.factories import make_participant, make_region

@@ -13,6 +13,7 @@ from checklists.tables import ActionItem, Decision
 from foerderkette.users import User
 from notifications.tables import OutboxMessage
 from pipeline.tables import AuditEntry, Enrollment, Participant, StageChange
+from tests.conftest import require_program
 from tests.web.conftest import PASSWORD, XSS, World, login, new_client, token_of
 
 PAGES = ["/pipeline", "/kurse", "/jourfixe", "/prozess"]
@@ -426,6 +427,7 @@ def test_outbox_lists_shows_and_resends(world: World, clients: dict[str, TestCli
 
 
 def test_process_page_shows_the_diagram(clients: dict[str, TestClient]) -> None:
+    require_program("dot", install="graphviz")
     page = clients["leser"].get("/prozess").text
     assert "<svg" in page and "Schritte und Fristen" in page and "§ 44 Abs. 2 AufenthG" in page
     svg = clients["leser"].get("/prozess/ablauf.svg")

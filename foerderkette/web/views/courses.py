@@ -11,9 +11,9 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlmodel import Session
 from starlette.background import BackgroundTask
 
-from foerderkette.web.access import Viewer
 from foerderkette.web.deps import DB, current_viewer, get_app, today
 from foerderkette.web.rendering import page
+from pipeline.access import Viewer
 from pipeline.exporting import export_courses
 from pipeline.repository import CourseInfo, course_overview, get_region
 from pipeline.tables import COURSE_FORMATS, COURSE_KINDS

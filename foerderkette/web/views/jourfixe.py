@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
+from checklists import reads
 from checklists.render import render_agenda
 from checklists.repository import (
     add_action,
@@ -19,17 +20,16 @@ from checklists.repository import (
     get_series,
     meeting_for_month,
     meeting_view,
-    minutes_of,
     record_attendance,
     recurrence,
-    snapshots,
 )
-from checklists.tables import ActionItem, AgendaSnapshot, Meeting, MeetingSeries
-from foerderkette.web.access import Viewer
+from checklists.tables import AgendaSnapshot, Meeting, MeetingSeries
 from foerderkette.web.deps import DB, audit, check_csrf, current_viewer, get_app, require_editor, today
 from foerderkette.web.rendering import document, page
 from notifications.jourfixe import build_meeting_agenda, checklist_for
-from pipeline.repository import NotFound, find_agency, get_region
+from pipeline.access import Viewer
+from pipeline.reads import NotFound
+from pipeline.repository import find_agency, get_region
 from pipeline.tables import Agency
 from process_models import calendar_for, parse_date
 from process_models.durations import add_months
@@ -97,12 +97,9 @@ def jourfixe_page(
         query = urlencode({"monat": f"{upcoming:%Y-%m}", "reihe": chosen["series"].name})
         return RedirectResponse(f"/jourfixe?{query}", status_code=303)
     _, _, _, series, meeting = _context(request, session, viewer, monat, reihe)
-    minutes = minutes_of(session=session, meeting=meeting)
-    actions = session.exec(
-        select(ActionItem)
-        .where(ActionItem.region_id == region.id)
-        .order_by(col(ActionItem.status).desc(), col(ActionItem.due), col(ActionItem.id))
-    ).all()
+    connection = session.connection()
+    minutes = reads.minutes(connection, meeting.id)
+    actions = reads.list_actions(connection, reads.find_region(connection, region.code), "all")
     past = session.exec(
         select(Meeting)
         .where(Meeting.series_id == series.id, Meeting.occurrence < meeting.occurrence)
@@ -123,12 +120,12 @@ def jourfixe_page(
             "monat": monat,
             "prev_month": f"{add_months(first, -1):%Y-%m}",
             "next_month": f"{add_months(first, 1):%Y-%m}",
-            "snapshots": snapshots(session=session, meeting=meeting),
+            "snapshots": reads.list_snapshots(connection, meeting.id),
             "minutes": minutes,
             "invited": session.exec(
                 select(Agency).where(col(Agency.id).in_(series.invited_agencies)).order_by(Agency.type, Agency.code)
             ).all(),
-            "attendance": {row.agency_id: row.present for row in minutes["attendance"]},
+            "attendance": {row.agency_id: row.present for row in minutes.attendance},
             "open_actions": [item for item in actions if item.status == "open"],
             "closed_actions": [item for item in actions if item.status != "open"][-20:],
             "agencies": {

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
-from foerderkette.web.access import Viewer
 from foerderkette.web.deps import DB, audit, check_csrf, get_app, require_coordinator
 from foerderkette.web.rendering import document, page
 from notifications.outbox import resend
+from notifications.reads import list_outbox, status_counts
 from notifications.tables import STATUSES, OutboxContent, OutboxMessage
+from pipeline.access import Viewer
 
 router = APIRouter()
 KINDS = {
@@ -33,19 +34,11 @@ def _message(session: Session, viewer: Viewer, message_id: int) -> OutboxMessage
 def outbox_page(
     request: Request, viewer: Viewer = Depends(require_coordinator), session: Session = DB, status: str = ""
 ) -> Response:
-    query = select(OutboxMessage).where(OutboxMessage.region_id == viewer.region_id)
-    if status in STATUSES:
-        query = query.where(OutboxMessage.status == status)
-    messages = session.exec(
-        query.order_by(col(OutboxMessage.send_on).desc(), col(OutboxMessage.id).desc()).limit(300)
-    ).all()
-    counts = dict(
-        session.exec(
-            select(OutboxMessage.status, func.count())
-            .where(OutboxMessage.region_id == viewer.region_id)
-            .group_by(OutboxMessage.status)
-        ).all()
+    connection = session.connection()
+    messages = list_outbox(
+        connection, status=status if status in STATUSES else None, region=viewer.region_code, limit=300
     )
+    counts = status_counts(connection, region=viewer.region_code)
     return page(
         request,
         "outbox.html",

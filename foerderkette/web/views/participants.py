@@ -7,66 +7,47 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
-from foerderkette.web.access import PROVIDER_FACTS, Viewer, can_see
 from foerderkette.web.deps import DB, audit, check_csrf, current_viewer, get_app, require_editor, today
 from foerderkette.web.rendering import page
-from notifications.tables import LEVEL_LABELS, STATUSES, OutboxMessage, ReminderItem
-from pipeline.reads import NEED_LABELS
-from pipeline.repository import NotFound, course_overview, get_participant, history_of, record_event, state_of
-from pipeline.tables import TRANSPORT_REACH, Agency, Contact, Participant, Region, StageChange
-from process_models import Event, InvalidPayload, ProcessModel, TransitionNotAllowed, VersionMigrationError, parse_date
+from notifications.tables import LEVEL_LABELS, STATUSES
+from pipeline.access import PROVIDER_FACTS, Viewer, visible_participants
+from pipeline.reads import ParticipantDetail, find_region, participant_detail, reminders_about
+from pipeline.repository import course_overview, get_participant, record_event
+from pipeline.tables import TRANSPORT_REACH, Agency
+from process_models import (
+    Event,
+    InvalidPayload,
+    ProcessModel,
+    TransitionNotAllowed,
+    VersionMigrationError,
+    facts_from_json,
+    parse_date,
+)
 from process_models.spec import FieldSpec
 
 router = APIRouter()
 Choices = dict[str, list[tuple[str, str]]]
 
 
-def _load(session: Session, viewer: Viewer, ref: str) -> Participant:
-    """The participant if the viewer may see it; 404 otherwise (existence is not revealed)."""
-    try:
-        participant = get_participant(session=session, ref=ref)
-    except NotFound:
-        raise HTTPException(
-            status_code=404, detail=f"Teilnehmende mit Referenz „{ref}“ gibt es nicht oder Sie dürfen sie nicht sehen."
-        ) from None
-    assert participant.id is not None
-    history = session.exec(select(StageChange.by_agency).where(StageChange.participant_id == participant.id)).all()
-    facts = participant.state.get("facts", {})
-    if not can_see(
-        viewer, region_id=participant.region_id, facts=facts, steps=participant.open_steps, history_agencies=history
-    ):
+def _detail(request: Request, session: Session, viewer: Viewer, ref: str) -> ParticipantDetail:
+    """The participant's record if the viewer may see it; 404 otherwise (existence is not revealed)."""
+    connection = session.connection()
+    detail = participant_detail(
+        connection,
+        ref=ref,
+        as_of=today(get_app(request)),
+        scope=visible_participants(viewer, connection.dialect.name),
+    )
+    if detail is None:
         raise HTTPException(
             status_code=404, detail=f"Teilnehmende mit Referenz „{ref}“ gibt es nicht oder Sie dürfen sie nicht sehen."
         )
-    return participant
+    return detail
 
 
-def _reminders(session: Session, participant_id: int) -> list[dict[str, Any]]:
-    query = (
-        select(ReminderItem, Contact, OutboxMessage)
-        .join(Contact, col(Contact.id) == ReminderItem.contact_id)
-        .join(OutboxMessage, col(OutboxMessage.id) == ReminderItem.outbox_id, isouter=True)
-        .where(ReminderItem.participant_id == participant_id)
-        .order_by(col(ReminderItem.planned_for).desc(), col(ReminderItem.id).desc())
-        .limit(100)
-    )
-    return [
-        {
-            "planned_for": item.planned_for,
-            "step": item.step,
-            "due": item.due,
-            "level": LEVEL_LABELS.get(item.level, item.level),
-            "contact": contact.name,
-            "status": STATUSES.get(message.status, message.status) if message else "geplant",
-            "sent_at": message.sent_at if message else None,
-        }
-        for item, contact, message in session.exec(query).all()
-    ]
-
-
-def _local_choices(session: Session, participant: Participant, viewer: Viewer, day: date) -> Choices:
+def _local_choices(session: Session, participant: ParticipantDetail, viewer: Viewer, day: date) -> Choices:
     """Choices that depend on the region: its course providers and its current courses."""
     providers = session.exec(
         select(Agency.code, Agency.name)
@@ -80,7 +61,7 @@ def _local_choices(session: Session, participant: Participant, viewer: Viewer, d
         and course.start
         and day - timedelta(days=120) <= course.start <= day + timedelta(days=180)
     ]
-    own = participant.state.get("facts", {}).get("provider")  # the participant's provider's courses first
+    own = participant.facts.get("provider")  # the participant's provider's courses first
     if viewer.is_agency and viewer.agency_type == "KT":
         providers = [(code, name) for code, name in providers if code == viewer.agency_code]
         courses = [course for course in courses if course.provider_code == viewer.agency_code]
@@ -150,19 +131,19 @@ def _render(
     request: Request,
     session: Session,
     viewer: Viewer,
-    participant: Participant,
+    participant: ParticipantDetail,
     *,
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
     app = get_app(request)
-    region = session.get(Region, participant.region_id)
-    assert region is not None and participant.id is not None
+    connection = session.connection()
+    region = find_region(connection, participant.region)
     model = app.model(region, participant.model_version)
-    facts = state_of(participant, model).facts
+    facts = facts_from_json({"facts": participant.facts}, model)
     history = [
         {
-            "on": change.occurred_on,
+            "on": change.on,
             "event": "Import" if change.event == "import" else model.event_label(change.event),
             "from": model.stage_label(change.from_stage) if change.from_stage else "",
             "to": model.stage_label(change.to_stage),
@@ -171,13 +152,9 @@ def _render(
             "note": change.note or "",
             "recorded_at": change.recorded_at,
         }
-        for change in reversed(history_of(session=session, participant_id=participant.id))
+        for change in reversed(participant.timeline)
     ]
     day = today(app)
-    steps = [
-        {**step, "overdue": step["due"] < day.isoformat(), "days": (day - date.fromisoformat(step["due"])).days}
-        for step in participant.open_steps
-    ]
     agency_names = dict(session.exec(select(Agency.code, Agency.name).where(Agency.region_id == region.id)).all())
     shown_facts = [
         (
@@ -186,6 +163,18 @@ def _render(
         )
         for name, value in facts.items()
         if name != "birth_year"
+    ]
+    reminders = [
+        {
+            "planned_for": item.planned_for,
+            "step": item.step,
+            "due": item.due,
+            "level": LEVEL_LABELS.get(item.level, item.level),
+            "contact": item.contact,
+            "status": STATUSES.get(item.status, item.status) if item.status else "geplant",
+            "sent_at": item.sent_at,
+        }
+        for item in reminders_about(connection, participant.id)
     ]
     audit(session, viewer, "view_participant", participant_id=participant.id, request=request)
     return page(
@@ -198,16 +187,16 @@ def _render(
             "region": region,
             "model": model,
             "stage_label": model.stage_label(participant.stage),
-            "steps": steps,
+            "steps": participant.open_steps,
             "history": history,
             "facts": shown_facts,
-            "reminders": _reminders(session, participant.id),
+            "reminders": reminders,
             "forms": _event_forms(model, participant.stage, viewer, _local_choices(session, participant, viewer, day))
             if viewer.can_edit
             else [],
             "agencies": list(model.agencies.items()),
             "transport": TRANSPORT_REACH.get(participant.transport_reach or "", "–"),
-            "needs": [label for key, label in NEED_LABELS.items() if getattr(participant, key)],
+            "needs": participant.needs,
             "today": day,
             "error": error,
         },
@@ -236,7 +225,7 @@ def _fact_text(model: ProcessModel, name: str, value: Any) -> str:
 def participant_page(
     ref: str, request: Request, viewer: Viewer = Depends(current_viewer), session: Session = DB
 ) -> Response:
-    return _render(request, session, viewer, _load(session, viewer, ref))
+    return _render(request, session, viewer, _detail(request, session, viewer, ref))
 
 
 @router.post("/teilnehmende/{ref}/ereignis", response_class=HTMLResponse)
@@ -244,11 +233,9 @@ async def record(
     ref: str, request: Request, viewer: Viewer = Depends(require_editor), session: Session = DB
 ) -> Response:
     form = await check_csrf(request)
-    participant = _load(session, viewer, ref)
+    participant = _detail(request, session, viewer, ref)
     app = get_app(request)
-    region = session.get(Region, participant.region_id)
-    assert region is not None and participant.id is not None
-    model = app.model(region, participant.model_version)
+    model = app.model(find_region(session.connection(), participant.region), participant.model_version)
     event_id = str(form.get("event") or "")
     spec = model.events.get(event_id)
     if spec is None:
@@ -295,7 +282,7 @@ async def record(
     try:
         transition = record_event(
             session=session,
-            participant=participant,
+            participant=get_participant(session=session, ref=ref),
             event=Event(event_id, payload, by=by, note=note),
             on=on,
             model=model,
@@ -304,11 +291,13 @@ async def record(
         )
     except (TransitionNotAllowed, InvalidPayload) as exc:
         session.rollback()
-        fresh = _load(session, viewer, ref)
+        fresh = _detail(request, session, viewer, ref)
         return _render(request, session, viewer, fresh, error=exc.message_de, status_code=422)
     except VersionMigrationError as exc:
         session.rollback()
-        return _render(request, session, viewer, _load(session, viewer, ref), error=str(exc), status_code=422)
+        return _render(
+            request, session, viewer, _detail(request, session, viewer, ref), error=str(exc), status_code=422
+        )
     audit(
         session,
         viewer,

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from foerderkette.web.access import Viewer, visibility_sql
 from foerderkette.web.deps import current_viewer, get_app, reading, today
 from foerderkette.web.rendering import page
-from pipeline.reads import NEED_LABELS, NEEDS, count_participants, list_participants, stage_counts
-from pipeline.repository import get_region
+from pipeline.access import Viewer, visible_participants
+from pipeline.reads import (
+    NEED_LABELS,
+    NEEDS,
+    ParticipantFilter,
+    count_participants,
+    find_region,
+    list_participants,
+    stage_counts,
+)
 
 router = APIRouter()
 PAGE_SIZE = 100
@@ -38,26 +44,25 @@ def pipeline_page(
     seite: int = 1,
 ) -> Response:
     app = get_app(request)
-    with app.session() as session:
-        region = get_region(session=session, code=viewer.region_code)
-        model = app.model(region)
     day = today(app)
-    filters: dict[str, Any] = {
-        "stage": stufe if stufe in model.stages else None,
-        "responsible": stelle if stelle in model.agencies else None,
-        "course_type": kursart if kursart in model.course_types else None,
-        "need": bedarf if bedarf in NEEDS else None,
-        "overdue": ueberfaellig == "1",
-        "search": suche.strip() or None,
-    }
     seite = max(seite, 1)
     with reading(app) as conn:
-        scope = visibility_sql(viewer, conn.dialect)
-        counts = stage_counts(conn, as_of=day, scope=scope)
-        total = count_participants(conn, as_of=day, scope=scope, **filters)
-        rows = list_participants(
-            conn, as_of=day, scope=scope, limit=PAGE_SIZE, offset=(seite - 1) * PAGE_SIZE, **filters
+        region = find_region(conn, viewer.region_code)
+        model = app.model(region)
+        scope = visible_participants(viewer, conn.dialect.name)
+        filters = ParticipantFilter(
+            as_of=day,
+            stage=stufe if stufe in model.stages else None,
+            responsible=stelle if stelle in model.agencies else None,
+            course_type=kursart if kursart in model.course_types else None,
+            need=bedarf if bedarf in NEEDS else None,
+            overdue=ueberfaellig == "1",
+            search=suche.strip() or None,
+            scope=scope,
         )
+        counts = stage_counts(conn, as_of=day, scope=scope)
+        total = count_participants(conn, filters)
+        rows = list_participants(conn, filters, limit=PAGE_SIZE, offset=(seite - 1) * PAGE_SIZE)
     shown = {
         "stufe": stufe,
         "stelle": stelle,

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
-from foerderkette.web.access import Viewer
 from foerderkette.web.deps import DB, current_viewer, get_app
 from foerderkette.web.rendering import page
+from pipeline.access import Viewer
 from pipeline.repository import get_region
 from process_models import ProcessModel
 from process_models.diagram import GraphvizMissing, to_mermaid, to_svg
