@@ -32,7 +32,7 @@ from foerderkette.demo_data import CONTACT_FIRST, CONTACT_LAST, FIRST_NAMES, LAS
 from foerderkette.users import MIN_PASSWORD
 from pipeline.bulk import bulk_insert
 from pipeline.database import table_of, utcnow
-from pipeline.repository import steps_columns
+from pipeline.steps_cache import steps_columns
 from pipeline.tables import Agency, Contact, Course, Enrollment, Participant, Region, StageChange
 from process_models import Event, ModelCatalog, ParticipantState, ProcessModel, advance, new_state, open_steps
 from process_models.durations import add_months

@@ -1,14 +1,30 @@
-"""Reminder planning, pure: which contacts hear about an open step (its urgency: process_models.reminders)."""
+"""Reminder planning, pure: which contacts hear about an open step (its urgency:
+process_models.reminders), and `plan_region`, the first half of the daily sweep: from a region's
+participant rows as plain values to a `Plan` of cache refreshes and reminder items, with no
+session and no SQL (the second half, `notifications.sweep.write_plan`, stores it)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
 
-from process_models import AgencyRef
+from pipeline.steps_cache import steps_columns
+from process_models import AgencyRef, BusinessCalendar, ParticipantState, ProcessModel, open_steps
 from process_models.reminders import reminder_level, send_day
 
-__all__ = ["AgencyInfo", "ContactInfo", "Directory", "reminder_level", "send_day"]
+__all__ = [
+    "AgencyInfo",
+    "ContactInfo",
+    "Directory",
+    "Plan",
+    "PlannedItem",
+    "SweepRow",
+    "plan_region",
+    "reminder_level",
+    "send_day",
+]
 
 REGULAR_ROLES = ("case_worker", "coordinator")
 
@@ -97,3 +113,84 @@ class Directory:
             for contact in self.coordinators():
                 found.setdefault(contact.id, (contact, None))
         return list(found.values())
+
+
+@dataclass(frozen=True, slots=True)
+class SweepRow:
+    """A participant row as the sweep reads it: the state plus the cached step columns."""
+
+    id: int
+    model_version: str
+    stage: str
+    stage_since: date
+    state: Mapping[str, Any]
+    open_steps: list[dict[str, Any]]
+    next_remind: date | None
+    steps_valid_until: date | None
+    steps_fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedItem:
+    """One reminder of one step to one contact, at one level."""
+
+    participant_id: int
+    step: str
+    due: date
+    level: str
+    contact_id: int
+    agency_id: int | None
+
+
+@dataclass
+class Plan:
+    """What a sweep found for a region's rows: stored by `notifications.sweep.write_plan`."""
+
+    evaluated: int = 0
+    overdue: int = 0
+    #: cached step columns that changed, per participant id
+    refreshed: dict[int, dict[str, Any]] = field(default_factory=dict)
+    items: list[PlannedItem] = field(default_factory=list)
+    #: every (participant, step, due) still open: unsent items of any other are obsolete
+    open_keys: set[tuple[int, str, date]] = field(default_factory=set)
+    #: who is responsible for each step that has a reminder (for the digests' "also with")
+    responsible: dict[tuple[int, str], list[str]] = field(default_factory=dict)
+
+
+def plan_region(
+    rows: Iterable[SweepRow],
+    *,
+    directory: Directory,
+    model_for: Callable[[str], ProcessModel],
+    calendar: BusinessCalendar,
+    today: date,
+) -> Plan:
+    """Evaluate each row's open steps as of `today` and plan who is reminded of which."""
+    plan = Plan()
+    for row in rows:
+        model = model_for(row.model_version)
+        state = ParticipantState.from_json(
+            row.state, model_version=row.model_version, stage=row.stage, stage_since=row.stage_since, model=model
+        )
+        steps = open_steps(state, today=today, model=model)
+        plan.evaluated += 1
+        columns = steps_columns(steps, state=state, today=today, model=model)
+        if (row.open_steps, row.next_remind, row.steps_valid_until, row.steps_fingerprint) != (
+            columns["open_steps"],
+            columns["next_remind"],
+            columns["steps_valid_until"],
+            columns["steps_fingerprint"],
+        ):
+            plan.refreshed[row.id] = columns
+        for step in steps:
+            plan.overdue += step.overdue
+            plan.open_keys.add((row.id, step.step, step.due))
+            level = reminder_level(step, today, calendar)
+            if level is None:
+                continue
+            plan.responsible[(row.id, step.step)] = [str(ref) for ref in step.responsible]
+            for contact, agency in directory.recipients(step.responsible, level):
+                plan.items.append(
+                    PlannedItem(row.id, step.step, step.due, level, contact.id, agency.id if agency else None)
+                )
+    return plan

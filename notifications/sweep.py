@@ -14,15 +14,22 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from notifications.outbox import idempotency_key
-from notifications.planning import AgencyInfo, ContactInfo, Directory, reminder_level, send_day
+from notifications.planning import (
+    AgencyInfo,
+    ContactInfo,
+    Directory,
+    Plan,
+    SweepRow,
+    plan_region,
+    send_day,
+)
 from notifications.rendering import render_email
 from notifications.tables import LEVEL_LABELS, LEVELS, OutboxContent, OutboxMessage, ReminderItem
 from pipeline.database import UTCDateTime, table_of, utcnow
 from pipeline.reads import initials
-from pipeline.repository import steps_columns
 from pipeline.tables import Agency, Contact, Participant, Region
 from pipeline.validation import validate_email_address
-from process_models import AgencyRef, ParticipantState, ProcessModel, calendar_for, open_steps
+from process_models import AgencyRef, ProcessModel, calendar_for
 
 KIND = "reminder_digest"
 MAX_ITEMS_PER_GROUP = 100
@@ -108,9 +115,10 @@ _PG_INSERT_ITEMS = text(
 ).bindparams(bindparam("created_at", type_=UTCDateTime()))
 
 
-def _insert_ignoring_duplicates(connection: Connection, rows: Sequence[dict[str, Any]]) -> int:
+def insert_items(connection: Connection, rows: Sequence[dict[str, Any]]) -> int:
     """Insert reminder items (all of one region and creation time), skipping those already
-    planned; the number actually inserted."""
+    planned; the number actually inserted. The one dialect-specific write of the sweep:
+    PostgreSQL over arrays, SQLite through executemany with RETURNING."""
     if not rows:
         return 0
     if connection.dialect.name == "postgresql":
@@ -136,6 +144,28 @@ def _insert_ignoring_duplicates(connection: Connection, rows: Sequence[dict[str,
     return len(connection.execute(statement.returning(table_of(ReminderItem).c.id), list(rows)).all())
 
 
+@dataclass(frozen=True)
+class SweepContext:
+    """What every part of one region's sweep needs, passed as one value."""
+
+    region_id: int
+    region_code: str
+    region_name: str
+    full_names: bool
+    model: ProcessModel
+    directory: Directory
+    today: date
+    #: the send day of today's reminders, and the business day after it
+    day: date
+    next_day: date
+    base_url: str
+    now: Any
+
+    @property
+    def period(self) -> str:
+        return self.day.isoformat()
+
+
 def sweep_region(
     *,
     session: Session,
@@ -151,14 +181,39 @@ def sweep_region(
     are dropped while still unsent.
     """
     assert region.id is not None
+    connection = session.connection()
     calendar = calendar_for(current)
     day = send_day(today, calendar)
+    context = SweepContext(
+        region.id,
+        region.code,
+        region.name,
+        region.full_names_in_email,
+        current,
+        load_directory(connection, region.id),
+        today,
+        day,
+        calendar.next_business_day(day + timedelta(days=1)),
+        base_url,
+        utcnow(),
+    )
     result = SweepResult(region.code, today, day)
-    connection = session.connection()
-    directory = load_directory(connection, region.id)
+    rows = _rows_to_evaluate(connection, context, model_for, result)
+    plan = plan_region(rows, directory=context.directory, model_for=model_for, calendar=calendar, today=today)
+    write_plan(connection, plan, context, result)
+    return result
+
+
+def _rows_to_evaluate(
+    connection: Connection, context: SweepContext, model_for: Callable[[str], ProcessModel], result: SweepResult
+) -> Iterator[SweepRow]:
+    """The region's open participants whose cached steps may have changed or which may be due a
+    reminder today (for every other open participant the cache is exact and no step has a
+    reminder today); counts all open participants and steps into `result` on the way."""
     participants = table_of(Participant)
     open_in_region = and_(
-        participants.c.region_id == region.id, participants.c.stage.not_in(list(current.final_stages))
+        participants.c.region_id == context.region_id,
+        participants.c.stage.not_in(list(context.model.final_stages)),
     )
     length = func.jsonb_array_length if connection.dialect.name == "postgresql" else func.json_array_length
     versions: dict[str, str] = {}
@@ -173,8 +228,6 @@ def sweep_region(
         versions[version] = model_for(version).fingerprint
         result.participants += count
         result.open_steps += steps_count
-    # Only rows whose cached steps may have changed or which may be due a reminder are read;
-    # for every other open participant the cache is exact and no step has a reminder today.
     fresh = or_(
         false(),
         *(
@@ -182,6 +235,7 @@ def sweep_region(
             for version, fingerprint in versions.items()
         ),
     )
+    today = context.today
     query = (
         select(
             participants.c.id,
@@ -200,66 +254,41 @@ def sweep_region(
         )
         .execution_options(yield_per=_BATCH)
     )
-    current_keys: set[tuple[int, str, date]] = set()
-    #: who is responsible for each step that has a reminder today (for the digests' "also with")
-    responsible: dict[tuple[int, str], list[str]] = {}
-    items: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    now = utcnow()
-    slots = _DigestSlots(connection, region.id, directory, day, _next_business_day(current, day), now)
     rows: Any = connection.execute(query)
-    for pid, version, stage, since, state_json, *cached in rows:
-        model = model_for(version)
-        state = ParticipantState.from_json(
-            state_json, model_version=version, stage=stage, stage_since=since, model=model
-        )
-        steps = open_steps(state, today=today, model=model)
-        result.evaluated += 1
-        columns = steps_columns(steps, state=state, today=today, model=model)
-        if cached != [
-            columns["open_steps"],
-            columns["next_remind"],
-            columns["steps_valid_until"],
-            columns["steps_fingerprint"],
-        ]:
-            updates.append({"_id": pid, **columns, "updated_at": now})
-        for step in steps:
-            result.overdue += step.overdue
-            current_keys.add((pid, step.step, step.due))
-            level = reminder_level(step, today, calendar)
-            if level is None:
-                continue
-            responsible[(pid, step.step)] = [str(ref) for ref in step.responsible]
-            for contact, agency in directory.recipients(step.responsible, level):
-                items.append(
-                    {
-                        "region_id": region.id,
-                        "participant_id": pid,
-                        "step": step.step,
-                        "due": step.due,
-                        "level": level,
-                        "contact_id": contact.id,
-                        "agency_id": agency.id if agency else None,
-                        "created_at": now,
-                    }
-                )
-        if len(items) >= _BATCH:
-            slots.assign(items)
-            result.items_planned += _insert_ignoring_duplicates(connection, items)
-            items.clear()
-        if len(updates) >= _BATCH:
-            _refresh_steps(connection, updates)
-            result.refreshed += len(updates)
-            updates.clear()
-    slots.assign(items)
-    result.items_planned += _insert_ignoring_duplicates(connection, items)
-    _refresh_steps(connection, updates)
+    for row in rows:
+        yield SweepRow(*row)
+
+
+def write_plan(connection: Connection, plan: Plan, context: SweepContext, result: SweepResult) -> None:
+    """Store a region's plan: refreshed step caches, new reminder items in their contact's digest,
+    unsent items of closed steps dropped, and the digests for the send day (re)rendered."""
+    result.evaluated += plan.evaluated
+    result.overdue += plan.overdue
+    slots = _DigestSlots(connection, context)
+    for start in range(0, len(plan.items), _BATCH):
+        batch = [
+            {
+                "region_id": context.region_id,
+                "participant_id": item.participant_id,
+                "step": item.step,
+                "due": item.due,
+                "level": item.level,
+                "contact_id": item.contact_id,
+                "agency_id": item.agency_id,
+                "created_at": context.now,
+            }
+            for item in plan.items[start : start + _BATCH]
+        ]
+        slots.assign(batch)
+        result.items_planned += insert_items(connection, batch)
+    updates = [{"_id": pid, **columns, "updated_at": context.now} for pid, columns in plan.refreshed.items()]
+    for start in range(0, len(updates), _BATCH):
+        _refresh_steps(connection, updates[start : start + _BATCH])
     result.refreshed += len(updates)
-    result.items_dropped = _drop_obsolete(connection, region.id, current_keys)
-    _build_digests(connection, region, directory, current, day, base_url, responsible, result, slots.reserved)
-    for level, count in _planned_levels(connection, region.id, day).items():
+    result.items_dropped = _drop_obsolete(connection, context.region_id, plan.open_keys)
+    _build_digests(connection, context, plan.responsible, result, slots.reserved)
+    for level, count in _planned_levels(connection, context.region_id, context.day).items():
         result.by_level[level] = count
-    return result
 
 
 class _DigestSlots:
@@ -272,12 +301,11 @@ class _DigestSlots:
     for the day is already out gets the items on the next business day.
     """
 
-    def __init__(
-        self, connection: Connection, region_id: int, directory: Directory, day: date, next_day: date, now: Any
-    ) -> None:
-        self.connection, self.region_id, self.directory = connection, region_id, directory
-        self.day, self.next_day, self.now = day, next_day, now
-        self.period = day.isoformat()
+    def __init__(self, connection: Connection, context: SweepContext) -> None:
+        self.connection, self.region_id, self.directory = connection, context.region_id, context.directory
+        self.day, self.next_day, self.now = context.day, context.next_day, context.now
+        self.period = context.period
+        region_id = self.region_id
         outbox = table_of(OutboxMessage)
         found: Any = connection.execute(
             select(outbox.c.contact_id, outbox.c.id, outbox.c.status).where(
@@ -374,30 +402,25 @@ def _planned_levels(connection: Connection, region_id: int, day: date) -> dict[s
 
 def _build_digests(
     connection: Connection,
-    region: Region,
-    directory: Directory,
-    model: ProcessModel,
-    day: date,
-    base_url: str,
+    context: SweepContext,
     responsible: dict[tuple[int, str], list[str]],
     result: SweepResult,
     reserved: set[int],
 ) -> None:
-    """One digest per contact for `day`: new items join a still-unsent digest; once a contact's
-    digest for the day is out, later items wait for the next business day. `reserved`: contacts
-    whose outbox row `_DigestSlots` created empty in this transaction, to be filled here."""
-    assert region.id is not None
+    """One digest per contact for the send day: new items join a still-unsent digest; once a
+    contact's digest for the day is out, later items wait for the next business day. `reserved`:
+    contacts whose outbox row `_DigestSlots` created empty in this transaction, to be filled here."""
     items_t, outbox_t, participants_t = table_of(ReminderItem), table_of(OutboxMessage), table_of(Participant)
-    period = day.isoformat()
+    day, period, directory = context.day, context.period, context.directory
     existing = {
         row.contact_id: row
         for row in connection.execute(
             select(outbox_t).where(
-                outbox_t.c.region_id == region.id, outbox_t.c.kind == KIND, outbox_t.c.period == period
+                outbox_t.c.region_id == context.region_id, outbox_t.c.kind == KIND, outbox_t.c.period == period
             )
         )
     }
-    in_region, unsent = _unsent_items_query(region.id)
+    in_region, unsent = _unsent_items_query(context.region_id)
     rows = connection.execute(
         select(
             items_t,
@@ -411,7 +434,6 @@ def _build_digests(
     by_contact: dict[int, list[Any]] = {}
     for row in rows:
         by_contact.setdefault(row.contact_id, []).append(row)
-    next_day = _next_business_day(model, day)
     coordinator = next(iter(directory.coordinators()), None)
     late: list[int] = []
     dropped: list[int] = []
@@ -435,10 +457,7 @@ def _build_digests(
         if message is not None and message.idempotency_key == key:
             continue  # the pending digest already lists exactly these items
         agency = directory.agency(contact.agency_id)
-        context = _digest_context(
-            directory, region, model, contact, agency, coordinator, kept, day, base_url, responsible
-        )
-        rendered = render_email(KIND, context)
+        rendered = render_email(KIND, _digest_context(context, contact, agency, coordinator, kept, responsible))
         status, error = "pending", None
         try:
             recipient = validate_email_address(contact.email)
@@ -460,11 +479,19 @@ def _build_digests(
         contents[contact_id] = {"body_text": rendered.text, "body_html": rendered.html, "attachments": []}
         relink.extend((contact_id, row.id) for row in kept if message is None or row.outbox_id != message.id)
         if message is None:
-            created.append(_new_digest(region.id, contact_id, period, now, values))
+            created.append(_new_digest(context.region_id, contact_id, period, now, values))
         else:
             changed.append({**values, "_id": message.id, "_contact_id": contact_id})
     _write_digests(
-        connection, created, changed, contents, reserved, relink=relink, late=late, dropped=dropped, next_day=next_day
+        connection,
+        created,
+        changed,
+        contents,
+        reserved,
+        relink=relink,
+        late=late,
+        dropped=dropped,
+        next_day=context.next_day,
     )
     filled = sum(1 for row in changed if row["_contact_id"] in reserved)
     result.digests_created += len(created) + filled
@@ -555,10 +582,6 @@ def _write_digests(
         )
 
 
-def _next_business_day(model: ProcessModel, day: date) -> date:
-    return calendar_for(model).next_business_day(day + timedelta(days=1))
-
-
 def _highest_level_per_step(rows: Sequence[Any]) -> tuple[list[Any], list[int]]:
     """Keep one item per (participant, step, due): the most urgent level not yet sent."""
     best: dict[tuple[int, str, date], Any] = {}
@@ -586,17 +609,15 @@ def _agency_names(directory: Directory, refs: Iterable[str]) -> list[str]:
 
 
 def _digest_context(
-    directory: Directory,
-    region: Region,
-    model: ProcessModel,
+    context: SweepContext,
     contact: ContactInfo,
     agency: AgencyInfo | None,
     coordinator: ContactInfo | None,
     rows: Sequence[Any],
-    day: date,
-    base_url: str,
     responsible: dict[tuple[int, str], list[str]],
 ) -> dict[str, Any]:
+    """The template context of one contact's digest."""
+    directory, model, day, base_url = context.directory, context.model, context.day, context.base_url
     groups = []
     counts = dict.fromkeys(LEVELS, 0)
     for level in reversed(LEVELS):
@@ -618,7 +639,7 @@ def _digest_context(
                 SimpleNamespace(
                     ref=row.ref,
                     name=f"{row.first_name} {row.last_name}"
-                    if region.full_names_in_email
+                    if context.full_names
                     else initials(row.first_name, row.last_name),
                     step_label=step_spec.label if step_spec else row.step,
                     legal_basis=step_spec.legal_basis if step_spec else "",
@@ -639,9 +660,9 @@ def _digest_context(
             )
         )
     return {
-        "region": {"code": region.code, "name": region.name},
+        "region": {"code": context.region_code, "name": context.region_name},
         "contact": {"name": contact.name, "email": contact.email},
-        "agency_name": agency.name if agency else f"die Koordination {region.name}",
+        "agency_name": agency.name if agency else f"die Koordination {context.region_name}",
         "coordinator": {"name": coordinator.name, "email": coordinator.email} if coordinator else None,
         "day": day,
         "groups": groups,

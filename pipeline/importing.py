@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from pipeline.bulk import bulk_insert
 from pipeline.database import table_of, utcnow
-from pipeline.repository import steps_columns
+from pipeline.steps_cache import steps_columns
 from pipeline.tables import (
     AGENCY_TYPES,
     CONTACT_ROLES,

@@ -5,26 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from pipeline.database import utcnow
 from pipeline.reads import NotFound, unknown_region_message
+from pipeline.steps_cache import steps_columns
 from pipeline.tables import Agency, AuditEntry, Contact, Course, Enrollment, Participant, Region, StageChange
 from process_models import (
     Event,
-    OpenStep,
     ParticipantState,
     ProcessModel,
     Transition,
     advance,
-    calendar_for,
     open_steps,
-    steps_valid_until,
 )
-from process_models.reminders import reminders_from
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,29 +110,6 @@ def state_of(participant: Participant, model: ProcessModel) -> ParticipantState:
         stage_since=participant.stage_since,
         model=model,
     )
-
-
-def steps_columns(
-    steps: Sequence[OpenStep], *, state: ParticipantState, today: date, model: ProcessModel
-) -> dict[str, Any]:
-    """The cached open-step columns of a participant row, `steps` being `open_steps` as of `today`.
-
-    Listings read them without the engine; the daily sweep re-evaluates only rows whose cache may
-    have changed (`steps_valid_until`, a new model fingerprint) or which may be due a reminder
-    (`next_remind`).
-    """
-    first = steps[0] if steps else None
-    calendar = calendar_for(model)
-    return {
-        "steps_fingerprint": model.fingerprint,
-        "next_remind": min((reminders_from(step, calendar) for step in steps), default=None),
-        "steps_valid_until": steps_valid_until(state, today=today, model=model),
-        "open_steps": [step.to_json() for step in steps],
-        "next_step": first.step if first else None,
-        "next_due": first.due if first else None,
-        "next_responsible": [str(ref) for ref in first.responsible] if first else [],
-        "next_agencies": list(dict.fromkeys(ref.type for ref in first.responsible)) if first else [],
-    }
 
 
 def store_state(participant: Participant, state: ParticipantState, *, model: ProcessModel, today: date) -> None:

@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
-from notifications.planning import AgencyInfo, ContactInfo, Directory, reminder_level, send_day
-from process_models import AgencyRef, BusinessCalendar, CalendarConfig, Duration, OpenStep
+from notifications.planning import (
+    AgencyInfo,
+    ContactInfo,
+    Directory,
+    SweepRow,
+    plan_region,
+    reminder_level,
+    send_day,
+)
+from pipeline.steps_cache import steps_columns
+from process_models import (
+    AgencyRef,
+    BusinessCalendar,
+    CalendarConfig,
+    Duration,
+    OpenStep,
+    ProcessModel,
+    calendar_for,
+    load_model,
+    new_state,
+    open_steps,
+)
 from process_models.spec import ReminderRule
 
 BY = BusinessCalendar(CalendarConfig(land="BY"))
@@ -98,3 +118,80 @@ def test_an_agency_without_case_workers_reaches_its_lead_and_one_without_anybody
     assert ids(DIRECTORY.recipients([AgencyRef("JC")], "upcoming")) == [31]
     assert ids(DIRECTORY.recipients([AgencyRef("MBE")], "due")) == [40]
     assert ids(DIRECTORY.recipients([AgencyRef("ABH")], "due")) == [40]
+
+
+# --------------------------------------------------------------------------- plan_region, on plain data
+
+
+def _plain_row(model: ProcessModel, pid: int, since: date, cached: dict[str, object] | None = None) -> SweepRow:
+    state = new_state(model, on=since)
+    cached = cached or {}
+    return SweepRow(
+        pid,
+        model.version,
+        state.stage,
+        since,
+        state.to_json(),
+        cached.get("open_steps", []),  # type: ignore[arg-type]
+        cached.get("next_remind"),  # type: ignore[arg-type]
+        cached.get("steps_valid_until"),  # type: ignore[arg-type]
+        str(cached.get("steps_fingerprint", "")),
+    )
+
+
+def test_plan_region_plans_reminders_and_refreshes_only_stale_caches() -> None:
+    model = load_model()
+    calendar = calendar_for(model)
+    since = date(2026, 3, 2)
+    first = new_state(model, on=since)
+    # the first day one of the new participant's steps has a reminder
+    today = next(
+        day
+        for day in (since + timedelta(days=offset) for offset in range(400))
+        if any(reminder_level(s, day, calendar) for s in open_steps(first, today=day, model=model))
+    )
+    steps = open_steps(first, today=today, model=model)
+    agencies = sorted({ref.type for s in steps for ref in s.responsible} | {"KOM"})
+    directory = Directory(
+        [AgencyInfo(index, f"{kind}-X", kind, f"Stelle {kind}") for index, kind in enumerate(agencies, 1)],
+        [
+            ContactInfo(
+                100 + index,
+                index,
+                f"Person {kind}",
+                f"p{index}@amt.example",
+                "coordinator" if kind == "KOM" else "case_worker",
+            )
+            for index, kind in enumerate(agencies, 1)
+        ],
+    )
+    exact = steps_columns(steps, state=first, today=today, model=model)
+    rows = [_plain_row(model, 1, since), _plain_row(model, 2, since, exact)]
+
+    plan = plan_region(rows, directory=directory, model_for=lambda _version: model, calendar=calendar, today=today)
+
+    assert plan.evaluated == 2 and set(plan.refreshed) == {1}  # row 2's cache is already exact
+    assert plan.refreshed[1]["open_steps"] == exact["open_steps"]
+    assert {(pid, step) for pid, step, _due in plan.open_keys} == {(pid, s.step) for pid in (1, 2) for s in steps}
+    reminded = [s for s in steps if reminder_level(s, today, calendar)]
+    assert reminded and {(item.participant_id, item.step) for item in plan.items} == {
+        (pid, s.step) for pid in (1, 2) for s in reminded
+    }
+    for item in plan.items:
+        spec = next(s for s in reminded if s.step == item.step)
+        assert item.level == reminder_level(spec, today, calendar) and item.due == spec.due
+        expected = {contact.id for contact, _agency in directory.recipients(spec.responsible, item.level)}
+        assert item.contact_id in expected
+    assert plan.responsible[(1, reminded[0].step)] == [str(ref) for ref in reminded[0].responsible]
+
+
+def test_plan_region_of_no_rows_is_empty() -> None:
+    model = load_model()
+    plan = plan_region(
+        [],
+        directory=Directory([], []),
+        model_for=lambda _v: model,
+        calendar=calendar_for(model),
+        today=date(2026, 5, 4),
+    )
+    assert (plan.evaluated, plan.items, plan.refreshed, plan.open_keys) == (0, [], {}, set())

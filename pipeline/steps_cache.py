@@ -1,0 +1,34 @@
+"""The open steps every write caches on the participant row: listings read them without the
+engine, and the daily sweep re-evaluates only the rows whose cache may have changed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from process_models import OpenStep, ParticipantState, ProcessModel, calendar_for, steps_valid_until
+from process_models.reminders import reminders_from
+
+
+def steps_columns(
+    steps: Sequence[OpenStep], *, state: ParticipantState, today: date, model: ProcessModel
+) -> dict[str, Any]:
+    """The cached open-step columns of a participant row, `steps` being `open_steps` as of `today`.
+
+    Listings read them without the engine; the daily sweep re-evaluates only rows whose cache may
+    have changed (`steps_valid_until`, a new model fingerprint) or which may be due a reminder
+    (`next_remind`).
+    """
+    first = steps[0] if steps else None
+    calendar = calendar_for(model)
+    return {
+        "steps_fingerprint": model.fingerprint,
+        "next_remind": min((reminders_from(step, calendar) for step in steps), default=None),
+        "steps_valid_until": steps_valid_until(state, today=today, model=model),
+        "open_steps": [step.to_json() for step in steps],
+        "next_step": first.step if first else None,
+        "next_due": first.due if first else None,
+        "next_responsible": [str(ref) for ref in first.responsible] if first else [],
+        "next_agencies": list(dict.fromkeys(ref.type for ref in first.responsible)) if first else [],
+    }
