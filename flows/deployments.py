@@ -63,13 +63,20 @@ def schedule_for(flow: str) -> Schedule:
 
 
 def deploy(
-    *, regions: Sequence[str], timezone: str, work_pool: str = WORK_POOL, env: dict[str, str] | None = None
+    *,
+    regions: Sequence[str],
+    timezone: str,
+    entrypoints: str,
+    work_pool: str = WORK_POOL,
+    env: dict[str, str] | None = None,
 ) -> list[str]:
     """Register one deployment per schedule and region (or one for all regions) on the Prefect server at PREFECT_API_URL,
     each with the same cron as the embedded runner, on a process work pool (created if missing).
 
     Returns the deployment names ("daily-sweep/BY-BA", …, "import-drop/alle"). Workers need this code at the same
-    path and FOERDERKETTE_* in their environment (or in `env`, passed as job variables).
+    path and FOERDERKETTE_* in their environment (or in `env`, passed as job variables). `entrypoints`: the
+    file (relative to the checkout) that exposes the flows with the composition root configured – the shell's
+    `foerderkette/flow_entrypoints.py`; the flows themselves never build it.
     """
     from prefect.client.orchestration import get_client  # noqa: PLC0415
     from prefect.client.schemas.actions import WorkPoolCreate  # noqa: PLC0415
@@ -82,7 +89,7 @@ def deploy(
     names = []
     job_variables: dict[str, Any] = {"env": env} if env else {}
     for schedule in SCHEDULES:
-        remote = Flow.from_source(source=str(ROOT), entrypoint=f"flows/scheduled.py:{schedule.function}")
+        remote = Flow.from_source(source=str(ROOT), entrypoint=f"{entrypoints}:{schedule.function}")
         for region in schedule.targets(regions):
             name = region or ALL_REGIONS
             remote.deploy(  # type: ignore[union-attr]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlmodel import col, select
 
-from foerderkette.app import App
+from flows.runtime import Runtime
 from notifications.outbox import Recipient, enqueue
 from notifications.rendering import render_email
 from pipeline.database import session_scope
@@ -76,7 +76,7 @@ def _move(path: Path, folder: Path, stamp: str) -> Path:
     return target
 
 
-def process_dropped(app: App, item: DroppedFile, *, today: date, report: DropReport) -> None:
+def process_dropped(app: Runtime, item: DroppedFile, *, today: date, report: DropReport) -> None:
     """Import one dropped file all-or-nothing; archive it or reject it with an emailed report."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     agency_dir = item.path.parent.parent
@@ -119,7 +119,7 @@ def process_dropped(app: App, item: DroppedFile, *, today: date, report: DropRep
 
 
 def _email_errors(
-    app: App, item: DroppedFile, errors: list[RowError], report_path: Path, today: date, stamp: str
+    app: Runtime, item: DroppedFile, errors: list[RowError], report_path: Path, today: date, stamp: str
 ) -> int:
     """Tell the sending agency's contacts what was wrong (its case workers, else its lead)."""
     with session_scope(app.engine) as session:
@@ -178,7 +178,7 @@ def _email_errors(
 
 
 def run_import_drop(
-    app: App, *, today: date, region: str | None = None, min_age_seconds: float = MIN_AGE_SECONDS
+    app: Runtime, *, today: date, region: str | None = None, min_age_seconds: float = MIN_AGE_SECONDS
 ) -> DropReport:
     """Process every waiting file in the configured drop folder (one region or all)."""
     report = DropReport()

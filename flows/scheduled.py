@@ -13,7 +13,7 @@ from prefect.runtime import flow_run
 
 from flows import runtime
 from flows.import_drop import run_import_drop
-from notifications.jobs import run_jourfixe_followup, run_jourfixe_prepare, run_send, run_sweep
+from notifications.jobs import run_jourfixe_followup, run_jourfixe_prepare, run_sweep, send_outbox
 from process_models import calendar_for
 
 
@@ -89,18 +89,7 @@ def daily_sweep(region: str, as_of: str | None = None) -> dict[str, Any]:
 
 @task(retries=2, retry_delay_seconds=30, retry_condition_fn=_transient)
 def send_task(regions: list[str] | None, day: date) -> dict[str, Any]:
-    app = runtime.app()
-    settings = app.settings
-    report, quiet = run_send(
-        engine=app.engine,
-        catalog=app.catalog,
-        mailer=app.mailer,
-        mail_from=settings.mail_from,
-        today=day,
-        batch_size=settings.send_batch_size,
-        max_attempts=settings.send_max_attempts,
-        regions=regions,
-    )
+    report, quiet = send_outbox(runtime.app(), today=day, regions=regions)
     return {
         "sent": report.sent,
         "retry": report.retry,

@@ -25,8 +25,8 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from flows.deployments import SCHEDULES, schedule_for
+from flows.runtime import Runtime
 from flows.tables import SchedulerLock
-from foerderkette.app import App
 from pipeline.database import table_of
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def fire(flow: str) -> None:
     _runner.dispatch(flow)
 
 
-def run_flow_for_all_regions(app: App, flow: str) -> None:
+def run_flow_for_all_regions(app: Runtime, flow: str) -> None:
     """One flow run per region (one region after another; one region's failure stops no other),
     or a single run for all regions where the schedule says so."""
     from flows.scheduled import FLOWS  # noqa: PLC0415 - imports Prefect
@@ -106,7 +106,7 @@ def runs_on(day: date, regions: Sequence[str], timezone: Any) -> dict[str, int]:
 class Runner:
     def __init__(
         self,
-        app: App,
+        app: Runtime,
         *,
         dispatch: Dispatch | None = None,
         heartbeat: timedelta = timedelta(seconds=30),

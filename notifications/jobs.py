@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -27,6 +28,52 @@ from pipeline.database import session_scope
 from pipeline.repository import get_region
 from pipeline.tables import Region
 from process_models import ModelCatalog, calendar_for
+
+
+class JobSettings(Protocol):
+    """The settings the jobs read (foerderkette.settings.Settings has them)."""
+
+    @property
+    def mail_from(self) -> str: ...
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def overrides_dir(self) -> Path: ...
+    @property
+    def send_batch_size(self) -> int: ...
+    @property
+    def send_max_attempts(self) -> int: ...
+
+
+class JobRuntime(Protocol):
+    """What the jobs need of a composition root (foerderkette.app.App is one)."""
+
+    @property
+    def settings(self) -> JobSettings: ...
+    @property
+    def engine(self) -> Engine: ...
+    @property
+    def catalog(self) -> ModelCatalog: ...
+    @property
+    def mailer(self) -> Mailer: ...
+
+
+def send_outbox(
+    runtime: JobRuntime, *, today: date, dry_run: bool = False, regions: Sequence[str] | None = None
+) -> tuple[SendReport, list[str]]:
+    """`run_send` wired from the runtime's settings, as the send flow and `reminders send|preview` run it."""
+    settings = runtime.settings
+    return run_send(
+        engine=runtime.engine,
+        catalog=runtime.catalog,
+        mailer=runtime.mailer,
+        mail_from=settings.mail_from,
+        today=today,
+        batch_size=settings.send_batch_size,
+        max_attempts=settings.send_max_attempts,
+        dry_run=dry_run,
+        regions=regions,
+    )
 
 
 def run_sweep(*, engine: Engine, catalog: ModelCatalog, region: str, today: date, base_url: str = "") -> SweepResult:

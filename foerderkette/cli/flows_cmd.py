@@ -8,6 +8,10 @@ import sys
 from typing import Any
 
 from foerderkette.cli.base import CliError, add_command, iso_date, print_table
+from foerderkette.settings import Settings
+
+#: the file the Prefect deployments start flows from (it configures flows.runtime)
+ENTRYPOINTS = "foerderkette/flow_entrypoints.py"
 
 FLOW_NAMES = ("daily-sweep", "send-reminders", "jourfixe-prepare", "jourfixe-followup", "import-drop")
 
@@ -62,9 +66,10 @@ def _run(args: argparse.Namespace) -> int:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     from flows import runtime  # noqa: PLC0415
     from flows.scheduled import FLOWS  # noqa: PLC0415
+    from foerderkette.app import App  # noqa: PLC0415
     from pipeline.reads import NotFound, region_codes  # noqa: PLC0415
 
-    app = runtime.app()
+    app = App(Settings.from_env())
     try:
         regions = region_codes(app.engine, args.region)
     except NotFound as exc:
@@ -73,14 +78,15 @@ def _run(args: argparse.Namespace) -> int:
         raise CliError("Keine Regionen angelegt")
     as_of = args.as_of.isoformat() if args.as_of else None
     failed = 0
-    for region in regions:
-        try:
-            result = FLOWS[args.flow](region=region, as_of=as_of)
-        except Exception as exc:
-            failed += 1
-            print(f"{args.flow} {region}: fehlgeschlagen – {exc}", file=sys.stderr)
-            continue
-        print(f"{args.flow} {region}: {result}")
+    with runtime.use(app):
+        for region in regions:
+            try:
+                result = FLOWS[args.flow](region=region, as_of=as_of)
+            except Exception as exc:
+                failed += 1
+                print(f"{args.flow} {region}: fehlgeschlagen – {exc}", file=sys.stderr)
+                continue
+            print(f"{args.flow} {region}: {result}")
     app.dispose()
     return 1 if failed else 0
 
@@ -90,18 +96,24 @@ def _deploy(args: argparse.Namespace) -> int:
         raise CliError(
             "PREFECT_API_URL ist nicht gesetzt – deploy braucht einen Prefect-Server (siehe README, Betrieb im Verbund)"
         )
-    from flows import runtime  # noqa: PLC0415
     from flows.deployments import deploy  # noqa: PLC0415
+    from foerderkette.app import App  # noqa: PLC0415
     from pipeline.reads import region_codes  # noqa: PLC0415
 
-    app = runtime.app()
+    app = App(Settings.from_env())
     regions = region_codes(app.engine, args.region)
     env = (
         {key: value for key, value in os.environ.items() if key.startswith("FOERDERKETTE_")}
         if args.pass_settings
         else None
     )
-    names = deploy(regions=regions, timezone=app.settings.timezone, work_pool=args.work_pool, env=env)
+    names = deploy(
+        regions=regions,
+        timezone=app.settings.timezone,
+        entrypoints=ENTRYPOINTS,
+        work_pool=args.work_pool,
+        env=env,
+    )
     app.dispose()
     print(f"{len(names)} Deployments registriert auf {os.environ['PREFECT_API_URL']} (Work Pool {args.work_pool}).")
     print(f"Worker starten: prefect worker start --pool {args.work_pool}")
@@ -112,7 +124,6 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn  # noqa: PLC0415
 
     from foerderkette.app import App  # noqa: PLC0415
-    from foerderkette.settings import Settings  # noqa: PLC0415
     from foerderkette.web.app import check_settings, create_app  # noqa: PLC0415
 
     settings = Settings.from_env()

@@ -119,19 +119,12 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _preview(args: argparse.Namespace) -> int:
-    from notifications.jobs import run_send  # noqa: PLC0415
+    from notifications.jobs import send_outbox  # noqa: PLC0415
     from notifications.messages import build_message  # noqa: PLC0415
 
     app = _app()
     try:
-        report, quiet = run_send(
-            engine=app.engine,
-            catalog=app.catalog,
-            mailer=app.mailer,
-            mail_from=app.settings.mail_from,
-            today=args.as_of or current_date(),
-            dry_run=True,
-        )
+        report, quiet = send_outbox(app, today=args.as_of or current_date(), dry_run=True)
     finally:
         app.dispose()
     rows = [row for row in report.would_send if not args.to or row["recipient"] == args.to]
@@ -154,22 +147,12 @@ def _preview(args: argparse.Namespace) -> int:
 
 
 def _send(args: argparse.Namespace) -> int:
-    from notifications.jobs import run_send  # noqa: PLC0415
+    from notifications.jobs import send_outbox  # noqa: PLC0415
 
     app = _app()
-    settings = app.settings
     today = args.as_of or current_date()
     try:
-        report, quiet = run_send(
-            engine=app.engine,
-            catalog=app.catalog,
-            mailer=app.mailer,
-            mail_from=settings.mail_from,
-            today=today,
-            batch_size=settings.send_batch_size,
-            max_attempts=settings.send_max_attempts,
-            dry_run=args.dry_run,
-        )
+        report, quiet = send_outbox(app, today=today, dry_run=args.dry_run)
     finally:
         app.dispose()
     if quiet:
