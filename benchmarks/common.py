@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -35,7 +38,8 @@ class Figure:
     baseline: float | None
     target: float
     unit: str
-    #: "max": value must stay at or below target; "ratio_max": value/baseline at or below target
+    #: "max": value must stay at or below target; "ratio_max": value/baseline at or below target;
+    #: "report": measured and printed without a target
     kind: str
     note: str = ""
 
@@ -47,6 +51,8 @@ class Figure:
 
     @property
     def holds(self) -> bool:
+        if self.kind == "report":
+            return True
         measured = self.ratio if self.kind == "ratio_max" else self.value
         if self.kind == "ratio_min":
             measured = self.ratio
@@ -60,9 +66,12 @@ class Figure:
             "baseline": None if self.baseline is None else round(self.baseline, 4),
             "ratio": None if ratio is None else round(ratio, 3),
             "target": self.target,
-            "target_kind": {"max": "value ≤ target", "ratio_max": "ratio ≤ target", "ratio_min": "ratio ≥ target"}[
-                self.kind
-            ],
+            "target_kind": {
+                "max": "value ≤ target",
+                "ratio_max": "ratio ≤ target",
+                "ratio_min": "ratio ≥ target",
+                "report": "no target",
+            }[self.kind],
             "unit": self.unit,
             "holds": self.holds,
             "note": self.note,
@@ -79,7 +88,11 @@ def print_table(figures: Sequence[Figure]) -> None:
                 f"{f.value:,.3f} {f.unit}",
                 "–" if f.baseline is None else f"{f.baseline:,.3f} {f.unit}",
                 "–" if entry["ratio"] is None else f"{entry['ratio']:.2f}",
-                ("ratio " if f.kind != "max" else "") + ("≥ " if f.kind == "ratio_min" else "≤ ") + f"{f.target:g}",
+                "–"
+                if f.kind == "report"
+                else ("ratio " if f.kind != "max" else "")
+                + ("≥ " if f.kind == "ratio_min" else "≤ ")
+                + f"{f.target:g}",
                 "yes" if f.holds else "NO",
             )
         )
@@ -121,6 +134,49 @@ def best_of(function: Callable[[], Any], runs: int) -> float:
 
 def median_of(function: Callable[[], Any], runs: int) -> float:
     return statistics.median(timed(function)[0] for _ in range(runs))
+
+
+def alternating(value: Callable[[], Any], baseline: Callable[[], Any], runs: int = 3) -> tuple[float, float, str]:
+    """Medians of `runs` alternating timings of value and baseline (figures that swing from run to
+    run on 2 cores), with their spread for the note."""
+    values, baselines = [], []
+    for _ in range(runs):
+        values.append(timed(value)[0])
+        baselines.append(timed(baseline)[0])
+    spread = (
+        f"median of {runs} alternating runs; value {min(values):.3f}–{max(values):.3f}, "
+        f"baseline {min(baselines):.3f}–{max(baselines):.3f}"
+    )
+    return statistics.median(values), statistics.median(baselines), spread
+
+
+@contextmanager
+def working_copy(data: DataSet) -> Iterator[str]:
+    """A throw-away copy of the data set's database, for benchmarks that change participants:
+    the stored data set stays as generated, so every run starts from the same day."""
+    url = prepare(data)
+    if data.backend == "sqlite":
+        source = Path(url.split(":///", 1)[1])
+        copy = source.with_name(source.stem + "_work.db")
+        with sqlite3.connect(source) as connection:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        shutil.copyfile(source, copy)
+        try:
+            yield f"sqlite:///{copy}"
+        finally:
+            copy.unlink(missing_ok=True)
+        return
+    name = url.rsplit("/", 1)[1]
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}_work"'))
+        connection.execute(text(f'CREATE DATABASE "{name}_work" TEMPLATE "{name}"'))
+    try:
+        yield f"{url}_work"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}_work" WITH (FORCE)'))
+        admin.dispose()
 
 
 def env_for(url: str) -> dict[str, str]:

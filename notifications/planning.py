@@ -151,7 +151,8 @@ class Plan:
     #: cached step columns that changed, per participant id
     refreshed: dict[int, dict[str, Any]] = field(default_factory=dict)
     items: list[PlannedItem] = field(default_factory=list)
-    #: every (participant, step, due) still open: unsent items of any other are obsolete
+    #: the participants evaluated, and every (participant, step, due) still open among them
+    evaluated_ids: set[int] = field(default_factory=set)
     open_keys: set[tuple[int, str, date]] = field(default_factory=set)
     #: who is responsible for each step that has a reminder (for the digests' "also with")
     responsible: dict[tuple[int, str], list[str]] = field(default_factory=dict)
@@ -174,7 +175,8 @@ def plan_region(
         )
         steps = open_steps(state, today=today, model=model)
         plan.evaluated += 1
-        columns = steps_columns(steps, state=state, today=today, model=model)
+        plan.evaluated_ids.add(row.id)
+        columns = steps_columns(steps, state=state, today=today, model=model, reminders_planned=True)
         if (row.open_steps, row.next_remind, row.steps_valid_until, row.steps_fingerprint) != (
             columns["open_steps"],
             columns["next_remind"],

@@ -285,7 +285,7 @@ def write_plan(connection: Connection, plan: Plan, context: SweepContext, result
     for start in range(0, len(updates), _BATCH):
         _refresh_steps(connection, updates[start : start + _BATCH])
     result.refreshed += len(updates)
-    result.items_dropped = _drop_obsolete(connection, context.region_id, plan.open_keys)
+    result.items_dropped = _drop_obsolete(connection, context.region_id, plan)
     _build_digests(connection, context, plan.responsible, result, slots.reserved)
     for level, count in _planned_levels(connection, context.region_id, context.day).items():
         result.by_level[level] = count
@@ -374,20 +374,43 @@ def _chunks(ids: list[Any], size: int = 900) -> Iterator[list[Any]]:
         yield ids[start : start + size]
 
 
-def _drop_obsolete(connection: Connection, region_id: int, current_keys: set[tuple[int, str, date]]) -> int:
-    """Delete unsent items whose step is no longer open (or has a new due date)."""
+def _drop_obsolete(connection: Connection, region_id: int, plan: Plan) -> int:
+    """Delete unsent items whose step is no longer open (or has a new due date): judged by the
+    plan for the participants it evaluated, by the cached open steps for the others (exact for
+    them: an event since the item was planned has rewritten the cache)."""
     items = table_of(ReminderItem)
     in_region, unsent = _unsent_items_query(region_id)
-    obsolete = [
+    rows: Any = connection.execute(
+        select(items.c.id, items.c.participant_id, items.c.step, items.c.due).where(in_region, unsent)
+    )
+    obsolete, others = [], []
+    for item_id, pid, step, due in rows:
+        if pid in plan.evaluated_ids:
+            if (pid, step, due) not in plan.open_keys:
+                obsolete.append(item_id)
+        else:
+            others.append((item_id, pid, step, due))
+    cached = _cached_steps(connection, {pid for _item, pid, _step, _due in others})
+    obsolete.extend(
         item_id
-        for item_id, pid, step, due in connection.execute(
-            select(items.c.id, items.c.participant_id, items.c.step, items.c.due).where(in_region, unsent)
-        )
-        if (pid, step, due) not in current_keys
-    ]
+        for item_id, pid, step, due in others
+        if not any(entry["step"] == step and entry["due"] == due.isoformat() for entry in cached.get(pid, ()))
+    )
     for chunk in _chunks(obsolete):
         connection.execute(delete(items).where(items.c.id.in_(chunk)))
     return len(obsolete)
+
+
+def _cached_steps(connection: Connection, participant_ids: set[int]) -> dict[int, list[dict[str, Any]]]:
+    """The cached open steps of these participants."""
+    participants = table_of(Participant)
+    found: dict[int, list[dict[str, Any]]] = {}
+    for chunk in _chunks(sorted(participant_ids)):
+        rows: Any = connection.execute(
+            select(participants.c.id, participants.c.open_steps).where(participants.c.id.in_(chunk))
+        )
+        found.update((pid, steps or []) for pid, steps in rows)
+    return found
 
 
 def _planned_levels(connection: Connection, region_id: int, day: date) -> dict[str, int]:
@@ -403,7 +426,7 @@ def _planned_levels(connection: Connection, region_id: int, day: date) -> dict[s
 def _build_digests(
     connection: Connection,
     context: SweepContext,
-    responsible: dict[tuple[int, str], list[str]],
+    planned_responsible: dict[tuple[int, str], list[str]],
     result: SweepResult,
     reserved: set[int],
 ) -> None:
@@ -434,6 +457,13 @@ def _build_digests(
     by_contact: dict[int, list[Any]] = {}
     for row in rows:
         by_contact.setdefault(row.contact_id, []).append(row)
+    # who is responsible for each step (the digests' "also with"): from the plan, and for items of
+    # participants this sweep did not evaluate from their cached steps
+    responsible = dict(planned_responsible)
+    missing = {row.participant_id for row in rows if (row.participant_id, row.step) not in responsible}
+    for pid, steps in _cached_steps(connection, missing).items():
+        for entry in steps:
+            responsible.setdefault((pid, entry["step"]), entry.get("responsible", []))
     coordinator = next(iter(directory.coordinators()), None)
     late: list[int] = []
     dropped: list[int] = []

@@ -8,23 +8,33 @@ from datetime import date
 from typing import Any
 
 from process_models import OpenStep, ParticipantState, ProcessModel, calendar_for, steps_valid_until
-from process_models.reminders import reminders_from
+from process_models.reminders import remind_on
 
 
 def steps_columns(
-    steps: Sequence[OpenStep], *, state: ParticipantState, today: date, model: ProcessModel
+    steps: Sequence[OpenStep],
+    *,
+    state: ParticipantState,
+    today: date,
+    model: ProcessModel,
+    reminders_planned: bool = False,
 ) -> dict[str, Any]:
     """The cached open-step columns of a participant row, `steps` being `open_steps` as of `today`.
 
     Listings read them without the engine; the daily sweep re-evaluates only rows whose cache may
-    have changed (`steps_valid_until`, a new model fingerprint) or which may be due a reminder
-    (`next_remind`).
+    have changed (`steps_valid_until`, a new model fingerprint) or which may need a reminder
+    planned (`next_remind`): today when a step has a reminder level and `reminders_planned` is
+    not set (every write path), else the next day a step reaches a higher level (the sweep, which
+    has just planned today's).
     """
     first = steps[0] if steps else None
     calendar = calendar_for(model)
     return {
         "steps_fingerprint": model.fingerprint,
-        "next_remind": min((reminders_from(step, calendar) for step in steps), default=None),
+        "next_remind": min(
+            (day for step in steps if (day := remind_on(step, today, calendar, planned=reminders_planned)) is not None),
+            default=None,
+        ),
         "steps_valid_until": steps_valid_until(state, today=today, model=model),
         "open_steps": [step.to_json() for step in steps],
         "next_step": first.step if first else None,

@@ -51,6 +51,31 @@ def reminders_from(step: OpenStep, calendar: BusinessCalendar) -> date:
     return min(start, step.due) if step.reminders.on_due else start
 
 
+def next_milestone(step: OpenStep, after: date, calendar: BusinessCalendar) -> date | None:
+    """The first day after `after` on which `step` reaches a higher reminder level than it has on
+    `after`; None once it is escalated (nothing more to remind of)."""
+    rule, due = step.reminders, step.due
+    current = reminder_level(step, after, calendar)
+    candidates = (
+        shift(due, -rule.lead, calendar),
+        due if rule.on_due else due + timedelta(days=1),
+        shift(due, rule.repeat_after, calendar),
+        shift(due, rule.escalate_after, calendar),
+    )
+    for day in sorted({day for day in candidates if day > after}):
+        if reminder_level(step, day, calendar) != current:
+            return day
+    return None
+
+
+def remind_on(step: OpenStep, today: date, calendar: BusinessCalendar, *, planned: bool) -> date | None:
+    """The next day the sweep must look at `step`: today while it has a reminder level whose
+    items are not `planned` yet, else the day of its next milestone."""
+    if not planned and reminder_level(step, today, calendar) is not None:
+        return today
+    return next_milestone(step, today, calendar)
+
+
 def send_day(today: date, calendar: BusinessCalendar) -> date:
     """The day mail planned `today` goes out: today, or the next business day on quiet days."""
     return calendar.next_business_day(today)

@@ -165,12 +165,16 @@ def test_plan_region_plans_reminders_and_refreshes_only_stale_caches() -> None:
             for index, kind in enumerate(agencies, 1)
         ],
     )
-    exact = steps_columns(steps, state=first, today=today, model=model)
-    rows = [_plain_row(model, 1, since), _plain_row(model, 2, since, exact)]
+    exact = steps_columns(steps, state=first, today=today, model=model, reminders_planned=True)
+    written = steps_columns(steps, state=first, today=today, model=model)  # as a write leaves it
+    assert written["next_remind"] == today < exact["next_remind"]  # today's reminders still to plan
+    rows = [_plain_row(model, 1, since), _plain_row(model, 2, since, exact), _plain_row(model, 3, since, written)]
 
-    plan = plan_region(rows, directory=directory, model_for=lambda _version: model, calendar=calendar, today=today)
+    plan = plan_region(rows[:2], directory=directory, model_for=lambda _version: model, calendar=calendar, today=today)
 
     assert plan.evaluated == 2 and set(plan.refreshed) == {1}  # row 2's cache is already exact
+    later = plan_region(rows[2:], directory=directory, model_for=lambda _version: model, calendar=calendar, today=today)
+    assert later.refreshed[3]["next_remind"] == exact["next_remind"]  # planned: wait for the next milestone
     assert plan.refreshed[1]["open_steps"] == exact["open_steps"]
     assert {(pid, step) for pid, step, _due in plan.open_keys} == {(pid, s.step) for pid in (1, 2) for s in steps}
     reminded = [s for s in steps if reminder_level(s, today, calendar)]

@@ -24,7 +24,7 @@ from process_models import (
     open_steps,
     steps_valid_until,
 )
-from process_models.reminders import reminder_level, reminders_from
+from process_models.reminders import remind_on, reminder_level
 from tests.factories import make_participant
 from tests.notifications import scenario
 
@@ -82,7 +82,9 @@ def _check_against_full_evaluation(engine: Engine, model: ProcessModel, day: dat
             )
             steps = open_steps(state, today=day, model=model)
             assert person.open_steps == [step.to_json() for step in steps], (person.ref, day)
-            assert person.next_remind == min((reminders_from(step, calendar) for step in steps), default=None)
+            # the next day a step reaches a higher level: today's are planned (asserted below)
+            expected = [remind_on(step, day, calendar, planned=True) for step in steps]
+            assert person.next_remind == min((d for d in expected if d), default=None), (person.ref, day)
             for step in steps:
                 level = reminder_level(step, day, calendar)
                 if level is not None:
@@ -97,13 +99,16 @@ def test_incremental_sweep_equals_full_evaluation_day_after_day(
     catalog = ModelCatalog(None)
     days = [date(2026, 5, 1) + timedelta(days=n) for n in range(80)]
     days += [date(2026, 12, 28) + timedelta(days=n) for n in range(10)]
-    skipped_somewhere = False
+    evaluated = []
     for day in days:
         result = run_sweep(engine=engine, catalog=catalog, region="BY-BA", today=day)
         assert result.participants == 8
-        skipped_somewhere |= result.evaluated < result.participants
+        evaluated.append(result.evaluated)
         _check_against_full_evaluation(engine, model, day)
-    assert skipped_somewhere, "the sweep never skipped a participant whose steps could not change"
+    # a step with a reminder level is looked at again only on the day of its next milestone: most
+    # days evaluate only the participant whose running interruption moves its due dates daily,
+    # although several overdue steps are open all along
+    assert sum(1 for count in evaluated if count <= 1) > len(days) * 2 // 3, evaluated
 
 
 def test_rows_from_before_the_cache_columns_are_all_evaluated_once(
