@@ -89,7 +89,7 @@ def cli_latency(data: DataSet) -> list[Figure]:
             f"cli.participants_list_json.{data.label}",
             listing,
             floor,
-            0.5,
+            1.0,
             "s",
             "max",
             f"median of 7 cold processes listing all {data.participants:,} participants as JSON; baseline: a bare "
@@ -99,7 +99,7 @@ def cli_latency(data: DataSet) -> list[Figure]:
             "cli.help",
             help_time,
             bare,
-            0.5,
+            1.0,
             "s",
             "max",
             "median of 7 cold `foerderkette --help`; baseline: `python -c pass`",
@@ -108,7 +108,7 @@ def cli_latency(data: DataSet) -> list[Figure]:
             f"cli.read_only_slowest.{data.label}",
             others[slowest],
             bare,
-            0.5,
+            1.0,
             "s",
             "max",
             f"the slowest of {len(others)} other read-only commands, median of 5 cold processes each: "

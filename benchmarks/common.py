@@ -254,11 +254,16 @@ class DataSet:
         return create_db_engine(self.url)
 
 
+#: What the cached step columns mean; raise it when that changes without a migration (2: next_remind
+#: is the next reminder milestone once the day's reminders are planned).
+CACHE_SEMANTICS = 2
+
+
 def _marker(data: DataSet) -> str:
-    """What a stored data set was made for: its size and the newest migration (cached columns
-    such as `next_remind` are filled by the generator, so a new schema means new data)."""
+    """What a stored data set was made for: its size, the newest migration and the cache semantics
+    (cached columns such as `next_remind` are filled by the generator, so either means new data)."""
     migrations = sorted(path.stem for path in (ROOT / "migrations" / "versions").glob("0*.py"))
-    return json.dumps({**asdict(data), "schema": migrations[-1]}, sort_keys=True)
+    return json.dumps({**asdict(data), "schema": migrations[-1], "cache": CACHE_SEMANTICS}, sort_keys=True)
 
 
 def prepare(data: DataSet) -> str:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import smtplib
+import statistics
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Engine, select, text
 
-from benchmarks.common import ROOT, TODAY, DataSet, Figure, prepare, reset_outbox, timed
+from benchmarks.common import ROOT, TODAY, DataSet, Figure, reset_outbox, timed, working_copy
 from notifications.jobs import run_sweep
 from notifications.mailers import SmtpConfig, SmtpMailer
 from notifications.messages import build_message
@@ -51,11 +53,27 @@ def sink() -> Iterator[tuple[int, Any]]:
         process.wait(timeout=30)
 
 
+def requeue(engine: Engine) -> None:
+    """Every sent message pending again, as before the first send (for the next timed run)."""
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE outbox SET status = 'pending', attempts = 0, sent_at = NULL, message_id = NULL, "
+                "last_error = NULL, next_attempt_at = :now, claimed_at = NULL"
+            ),
+            {"now": datetime.now(UTC).replace(tzinfo=None)},
+        )
+
+
 def dispatch(data: DataSet, messages: int = 5000) -> Figure:
     """Queue `messages` digests (a real digest from the sweep, once per contact and period),
     then send them through the outbox and, as the same pre-built bytes, through one raw smtplib
     connection."""
-    url = prepare(data)
+    with working_copy(data) as url:  # the sweep below refreshes cached steps: keep the data set as generated
+        return _dispatch(url, messages)
+
+
+def _dispatch(url: str, messages: int) -> Figure:
     reset_outbox(url)
     engine = create_db_engine(url)
     catalog = ModelCatalog(None)
@@ -96,21 +114,32 @@ def dispatch(data: DataSet, messages: int = 5000) -> Figure:
                 for message in prebuilt:
                     client.sendmail(message.sender, list(message.recipients), message.data)
 
-        raw_seconds, _ = timed(raw)
-        assert count() == messages
         mailer = SmtpMailer(SmtpConfig(host="127.0.0.1", port=port))
-        outbox_seconds, report = timed(lambda: send_due(engine=engine, mailer=mailer, mail_from=MAIL_FROM, today=TODAY))
-        assert report.sent == messages, report
-        assert count() == 2 * messages
+        raw_times, outbox_times = [], []
+        for run in range(3):  # alternating: the ratio swings from run to run on 2 cores
+            raw_times.append(timed(raw)[0])
+            if run:
+                requeue(engine)
+            seconds, report = timed(lambda: send_due(engine=engine, mailer=mailer, mail_from=MAIL_FROM, today=TODAY))
+            outbox_times.append(seconds)
+            assert report.sent == messages, report
+        assert count() == 6 * messages
     engine.dispose()
+    raw_seconds, outbox_seconds = statistics.median(raw_times), statistics.median(outbox_times)
     raw_rate, outbox_rate = messages / raw_seconds, messages / outbox_seconds
+    spread = (
+        f"median of 3 alternating runs: outbox {min(messages / t for t in outbox_times):.0f}–"
+        f"{max(messages / t for t in outbox_times):.0f} msg/s, raw {min(messages / t for t in raw_times):.0f}–"
+        f"{max(messages / t for t in raw_times):.0f} msg/s; "
+    )
     return Figure(
-        f"dispatch.outbox_throughput.{data.backend}",
+        f"dispatch.outbox_throughput.{engine.dialect.name}",
         outbox_rate,
         raw_rate,
         0.7,
         "msg/s",
         "ratio_min",
-        f"{messages:,} digests ({len(prebuilt[0].data) // 1024} KiB each, text + HTML, {sample['item_count']} items) to an aiosmtpd sink in "
+        spread
+        + f"{messages:,} digests ({len(prebuilt[0].data) // 1024} KiB each, text + HTML, {sample['item_count']} items) to an aiosmtpd sink in "
         "its own process; baseline: raw smtplib sending the same message bytes, built beforehand, over one connection",
     )

@@ -14,6 +14,7 @@ from prefect.runtime import flow_run
 from flows import runtime
 from flows.import_drop import run_import_drop
 from notifications.jobs import run_jourfixe_followup, run_jourfixe_prepare, run_sweep, send_outbox
+from pipeline.repository import get_region
 from process_models import calendar_for
 
 
@@ -54,8 +55,6 @@ def _artifact(job: str, region: str | None, markdown: str, description: str) -> 
 def _is_business_day(region: str, day: date) -> bool:
     app = runtime.app()
     with app.session() as session:
-        from pipeline.repository import get_region  # noqa: PLC0415
-
         found = get_region(session=session, code=region)
         return calendar_for(app.model(found)).is_business_day(day)
 

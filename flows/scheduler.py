@@ -28,6 +28,7 @@ from flows.deployments import SCHEDULES, schedule_for
 from flows.runtime import Runtime
 from flows.tables import SchedulerLock
 from pipeline.database import table_of
+from pipeline.reads import region_codes
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,6 @@ def run_flow_for_all_regions(app: Runtime, flow: str) -> None:
     """One flow run per region (one region after another; one region's failure stops no other),
     or a single run for all regions where the schedule says so."""
     from flows.scheduled import FLOWS  # noqa: PLC0415 - imports Prefect
-    from pipeline.reads import region_codes  # noqa: PLC0415
 
     for region in schedule_for(flow).targets(region_codes(app.engine)):
         try:

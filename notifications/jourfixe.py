@@ -16,7 +16,14 @@ from sqlmodel import Session, col, select
 from checklists.agenda import Agenda, build_agenda
 from checklists.definition import Checklist, load_checklist
 from checklists.render import render_agenda
-from checklists.repository import invitees, load_agenda_data, meeting_view, store_snapshot
+from checklists.repository import (
+    invitees,
+    load_agenda_data,
+    meeting_for_month,
+    meeting_view,
+    recurrence,
+    store_snapshot,
+)
 from checklists.tables import ActionItem, Meeting, MeetingSeries
 from notifications.ics import build_invitation
 from notifications.outbox import Recipient, enqueue
@@ -222,7 +229,6 @@ def send_cancellation(
         stamp=datetime.now(UTC),
         method="CANCEL",
     )
-    from checklists.repository import recurrence  # noqa: PLC0415
 
     following = recurrence(series).after(meeting.occurrence, calendar_for(model))
     next_text = f"{following[1]:%d.%m.%Y}, {series.start_time} Uhr" if following else ""
@@ -375,8 +381,6 @@ def agenda_for_month(
     as_of: date,
     overrides_dir: Path | None,
 ) -> tuple[Meeting, Agenda]:
-    from checklists.repository import meeting_for_month  # noqa: PLC0415
-
     meeting = meeting_for_month(session=session, series=series, year=year, month=month, model=model)
     checklist = checklist_for(series, region, model, overrides_dir)
     return meeting, build_meeting_agenda(

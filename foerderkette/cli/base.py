@@ -70,12 +70,11 @@ class Parser(argparse.ArgumentParser):
 
 
 def iso_date(text: str) -> date:
-    """argparse type for --as-of/--on: ISO or German date."""
-    match = re.match(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$", text.strip())
+    """argparse type for --as-of/--on: ISO or German date (`process_models.parse_date`, the one parser)."""
+    from process_models import parse_date  # noqa: PLC0415 - loads the process model package: not for --help
+
     try:
-        if match:
-            return date(int(match[3]), int(match[2]), int(match[1]))
-        return date.fromisoformat(text.strip())
+        return parse_date(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' ist kein Datum (JJJJ-MM-TT oder TT.MM.JJJJ)") from None
 

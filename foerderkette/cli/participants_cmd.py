@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -17,8 +18,8 @@ from foerderkette.cli.base import (
     print_json,
     print_table,
     read_connection,
+    write_json_rows,
 )
-from process_models import format_date
 
 if TYPE_CHECKING:
     from process_models import ProcessModel
@@ -97,8 +98,8 @@ def _list(args: argparse.Namespace) -> int:
                 raise CliError(str(exc)) from None
         items = list_participants(conn, filters)
     if args.format == "json":
-        sys.stdout.flush()
-        sys.stdout.buffer.write(orjson.dumps(items) + b"\n")
+        # one compact object per line, as before; orjson encodes the frozen rows as they are
+        write_json_rows([[orjson.dumps(item).decode() for item in items]])
         return 0
     keys = ["ref", "region", "initials", "stage", "next_step", "responsible", "due", "days_overdue"]
     if args.format == "csv":
@@ -132,7 +133,7 @@ def _list(args: argparse.Namespace) -> int:
                 if item.next_step and item.next_step in model.steps
                 else (item.next_step or "–"),
                 ", ".join(item.responsible),
-                (format_date(item.due) if item.due else "") or "–",
+                _german(item.due) or "–",
                 f"{item.days_overdue} Tage" if item.overdue else "",
             ]
             for item in items
@@ -144,8 +145,12 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _german(iso: str | None) -> str:
-    return f"{iso[8:10]}.{iso[5:7]}.{iso[:4]}" if iso else ""
+def _german(value: date | str | None) -> str:
+    """A date (or an ISO date text) as TT.MM.JJJJ; empty for none."""
+    if not value:
+        return ""
+    iso = value.isoformat() if isinstance(value, date) else value
+    return f"{iso[8:10]}.{iso[5:7]}.{iso[:4]}"
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -165,7 +170,7 @@ def _show(args: argparse.Namespace) -> int:
         f"{detail.ref} · {detail.first_name} {detail.last_name} · Region {detail.region} ({detail.region_name})\n"
     )
     out.write(
-        f"Stufe: {model.stage_label(detail.stage)} seit {format_date(detail.stage_since)} · Prozessversion {detail.model_version}\n"
+        f"Stufe: {model.stage_label(detail.stage)} seit {_german(detail.stage_since)} · Prozessversion {detail.model_version}\n"
     )
     contact = ", ".join(
         filter(None, [detail.email, detail.phone, " ".join(filter(None, [detail.postcode, detail.location]))])
@@ -186,9 +191,7 @@ def _show(args: argparse.Namespace) -> int:
     for step in detail.open_steps:
         late = f"ÜBERFÄLLIG seit {step.days_overdue} Tagen" if step.overdue else "offen"
         note = f" ({step.due_note})" if step.due_note else ""
-        out.write(
-            f"  {format_date(step.due)}  {late:<26} {step.label} – zuständig: {', '.join(step.responsible)}{note}\n"
-        )
+        out.write(f"  {_german(step.due)}  {late:<26} {step.label} – zuständig: {', '.join(step.responsible)}{note}\n")
     out.write("\nVerlauf:\n")
     for entry in detail.timeline:
         change = (
@@ -199,7 +202,7 @@ def _show(args: argparse.Namespace) -> int:
         who = " · ".join(filter(None, [entry.by_agency, entry.by_user]))
         note = f" · „{entry.note}“" if entry.note else ""
         event = "Import" if entry.event == "import" else model.event_label(entry.event)
-        out.write(f"  {format_date(entry.on)}  {event:<32} {change}{(' · ' + who) if who else ''}{note}\n")
+        out.write(f"  {_german(entry.on)}  {event:<32} {change}{(' · ' + who) if who else ''}{note}\n")
     return 0
 
 
