@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -104,16 +105,7 @@ def _apply_parameter_overrides(b: _Builder, params: dict[str, Parameter], overri
         params[name] = replace(base, value=value, overridden=True)
 
 
-def _build(doc: YamlDocument, override: YamlDocument | None, land: str | None = None) -> ProcessModel:
-    b = _Builder(doc)
-    top = b.mapping(doc.data, (), what="Prozessmodell", allowed=_TOP_KEYS, required=_REQUIRED_TOP)
-    if override is not None:
-        b.mapping(
-            override.data, (), what="Regionale Anpassung", allowed=_OVERRIDE_KEYS, required=("region",), doc=override
-        )
-    if b.errors:
-        raise ModelValidationError(b.errors)
-
+def _agencies(b: _Builder, top: Mapping[str, Any]) -> dict[str, Agency]:
     agencies: dict[str, Agency] = {}
     for code, spec in b.mapping(top["agencies"], ("agencies",), what="agencies").items():
         path: Path_ = ("agencies", code)
@@ -127,16 +119,18 @@ def _build(doc: YamlDocument, override: YamlDocument | None, land: str | None = 
         agencies[code] = Agency(
             code, b.text(spec.get("label"), (*path, "label"), what="label"), str(spec.get("color") or "#999999")
         )
+    return agencies
 
-    params = _parameters(b, top["parameters"])
-    if override is not None:
-        _apply_parameter_overrides(b, params, override)
 
+def _value_sets(b: _Builder, top: Mapping[str, Any]) -> dict[str, ValueSet]:
     value_sets: dict[str, ValueSet] = {}
     for name, values in b.mapping(top.get("value_sets"), ("value_sets",), what="value_sets").items():
         values = b.mapping(values, ("value_sets", name), what=f"Werteliste '{name}'")
         value_sets[name] = ValueSet(name, {str(key): str(label) for key, label in values.items()})
+    return value_sets
 
+
+def _course_types(b: _Builder, top: Mapping[str, Any], params: Mapping[str, Parameter]) -> dict[str, CourseType]:
     course_types: dict[str, CourseType] = {}
     for type_id, spec in b.mapping(top.get("course_types"), ("course_types",), what="course_types").items():
         path = ("course_types", type_id)
@@ -150,22 +144,21 @@ def _build(doc: YamlDocument, override: YamlDocument | None, land: str | None = 
                 _int_ref(b, spec["orientation_hours"], (*path, "orientation_hours"), params),
                 _int_ref(b, spec["max_group"], (*path, "max_group"), params),
             )
+    return course_types
 
+
+def _facts(b: _Builder, top: Mapping[str, Any], value_sets: Mapping[str, ValueSet]) -> dict[str, FactSpec]:
     facts: dict[str, FactSpec] = {}
     for name, spec in b.mapping(top["facts"], ("facts",), what="facts").items():
         path = ("facts", name)
         spec = b.mapping(spec, path, what=f"Angabe '{name}'", allowed=("type", "label"), required=("type", "label"))
         if "type" in spec and _valid_type(b, spec["type"], (*path, "type"), value_sets):
             facts[name] = FactSpec(name, spec["type"], b.text(spec.get("label"), (*path, "label"), what="label"))
+    return facts
 
-    ctx: dict[str, Any] = {
-        "agencies": agencies,
-        "params": params,
-        "value_sets": value_sets,
-        "course_types": course_types,
-        "facts": facts,
-        "derived": (),
-    }
+
+def _derived(b: _Builder, top: Mapping[str, Any], ctx: Mapping[str, Any]) -> dict[str, DerivedFact]:
+    facts = ctx["facts"]
     derived: dict[str, DerivedFact] = {}
     for name, spec in b.mapping(top.get("derived"), ("derived",), what="derived").items():
         path = ("derived", name)
@@ -178,11 +171,19 @@ def _build(doc: YamlDocument, override: YamlDocument | None, land: str | None = 
             name,
             b.text(spec.get("label"), (*path, "label"), what="label"),
             _conditions(
-                b, spec.get("when"), (*path, "when"), facts=facts, params=params, value_sets=value_sets, payload=None
+                b,
+                spec.get("when"),
+                (*path, "when"),
+                facts=facts,
+                params=ctx["params"],
+                value_sets=ctx["value_sets"],
+                payload=None,
             ),
         )
-    ctx["derived"] = tuple(derived)
+    return derived
 
+
+def _stages(b: _Builder, top: Mapping[str, Any], facts: Mapping[str, FactSpec]) -> dict[str, StageSpec]:
     stages: dict[str, StageSpec] = {}
     for stage_id, spec in b.mapping(top["stages"], ("stages",), what="stages").items():
         path = ("stages", stage_id)
@@ -208,57 +209,12 @@ def _build(doc: YamlDocument, override: YamlDocument | None, land: str | None = 
             final=b.boolean(spec.get("final"), (*path, "final"), what="final"),
             requires=requires,
         )
+    return stages
 
-    events = _events(b, top["events"], ctx)
-    transitions = _transitions(b, top["transitions"], stages, events, ctx)
-    _check_graph(b, stages, events, transitions)
 
-    reminders = _reminders(b, top["reminders"], ("reminders",), params, None)
-    calendar = _calendar(b, top.get("calendar"), ("calendar",), CalendarConfig())
-    if land is not None:
-        calendar = replace(calendar, land=land)
-    region: str | None = None
-    if override is not None:
-        odata = override.data
-        region = str(odata.get("region"))
-        if "base" in odata:
-            wanted = str(odata["base"])
-            if wanted not in (top.get("model"), f"{top.get('model')}@{top.get('version')}"):
-                b.error(
-                    ("base",),
-                    f"Die Anpassung gilt für '{wanted}', geladen ist {top.get('model')}@{top.get('version')}",
-                    f"override is for '{wanted}'",
-                    override,
-                )
-        if reminders is not None and "reminders" in odata:
-            reminder_data = dict(odata["reminders"]) if isinstance(odata["reminders"], dict) else odata["reminders"]
-            reminders = _reminders(b, reminder_data, ("reminders",), params, reminders, override) or reminders
-        calendar = _calendar(b, odata.get("calendar"), ("calendar",), calendar, override)
-    steps = _steps(
-        b,
-        top["steps"],
-        stages,
-        reminders or ReminderRule(Duration(0, "d"), True, Duration(0, "d"), Duration(0, "d")),
-        ctx,
-    )
-    if override is not None:
-        for step_id, spec in b.mapping(override.data.get("steps"), ("steps",), what="steps", doc=override).items():
-            path = ("steps", step_id)
-            if step_id not in steps:
-                b.error(
-                    path,
-                    f"Schritt '{step_id}' gibt es im Prozessmodell nicht",
-                    f"override of unknown step '{step_id}'",
-                    override,
-                )
-                continue
-            spec = b.mapping(spec, path, what=f"Schritt '{step_id}'", allowed=("reminders",), doc=override)
-            rule = _reminders(
-                b, spec.get("reminders"), (*path, "reminders"), params, steps[step_id].reminders, override
-            )
-            if rule is not None:
-                steps[step_id] = replace(steps[step_id], reminders=rule)
-
+def _migrations(
+    b: _Builder, top: Mapping[str, Any], stages: Mapping[str, StageSpec], facts: Mapping[str, FactSpec]
+) -> list[VersionMapping]:
     migrations: list[VersionMapping] = []
     raw_migrations = top.get("migrations") or []
     if not isinstance(raw_migrations, list):
@@ -282,6 +238,111 @@ def _build(doc: YamlDocument, override: YamlDocument | None, land: str | None = 
                     (*path, "facts", old), f"Zielangabe '{new}' gibt es nicht", f"target fact '{new}' does not exist"
                 )
         migrations.append(VersionMapping(str(spec.get("from_version")), stage_map, fact_map))
+    return migrations
+
+
+def _region_override(
+    b: _Builder,
+    top: Mapping[str, Any],
+    override: YamlDocument,
+    params: Mapping[str, Parameter],
+    reminders: ReminderRule | None,
+    calendar: CalendarConfig,
+) -> tuple[str, ReminderRule | None, CalendarConfig]:
+    """A region's override of the defaults: which model it is for, its reminder rules and calendar."""
+    odata = override.data
+    region = str(odata.get("region"))
+    if "base" in odata:
+        wanted = str(odata["base"])
+        if wanted not in (top.get("model"), f"{top.get('model')}@{top.get('version')}"):
+            b.error(
+                ("base",),
+                f"Die Anpassung gilt für '{wanted}', geladen ist {top.get('model')}@{top.get('version')}",
+                f"override is for '{wanted}'",
+                override,
+            )
+    if reminders is not None and "reminders" in odata:
+        reminder_data = dict(odata["reminders"]) if isinstance(odata["reminders"], dict) else odata["reminders"]
+        reminders = _reminders(b, reminder_data, ("reminders",), params, reminders, override) or reminders
+    calendar = _calendar(b, odata.get("calendar"), ("calendar",), calendar, override)
+    return region, reminders, calendar
+
+
+def _step_overrides(
+    b: _Builder, override: YamlDocument, params: Mapping[str, Parameter], steps: dict[str, StepSpec]
+) -> None:
+    """A region's reminder rules for single steps, applied to `steps` in place."""
+    for step_id, spec in b.mapping(override.data.get("steps"), ("steps",), what="steps", doc=override).items():
+        path = ("steps", step_id)
+        if step_id not in steps:
+            b.error(
+                path,
+                f"Schritt '{step_id}' gibt es im Prozessmodell nicht",
+                f"override of unknown step '{step_id}'",
+                override,
+            )
+            continue
+        spec = b.mapping(spec, path, what=f"Schritt '{step_id}'", allowed=("reminders",), doc=override)
+        rule = _reminders(b, spec.get("reminders"), (*path, "reminders"), params, steps[step_id].reminders, override)
+        if rule is not None:
+            steps[step_id] = replace(steps[step_id], reminders=rule)
+
+
+def _build(doc: YamlDocument, override: YamlDocument | None, land: str | None = None) -> ProcessModel:
+    b = _Builder(doc)
+    top = b.mapping(doc.data, (), what="Prozessmodell", allowed=_TOP_KEYS, required=_REQUIRED_TOP)
+    if override is not None:
+        b.mapping(
+            override.data, (), what="Regionale Anpassung", allowed=_OVERRIDE_KEYS, required=("region",), doc=override
+        )
+    if b.errors:
+        raise ModelValidationError(b.errors)
+
+    agencies = _agencies(b, top)
+
+    params = _parameters(b, top["parameters"])
+    if override is not None:
+        _apply_parameter_overrides(b, params, override)
+
+    value_sets = _value_sets(b, top)
+    course_types = _course_types(b, top, params)
+    facts = _facts(b, top, value_sets)
+
+    ctx: dict[str, Any] = {
+        "agencies": agencies,
+        "params": params,
+        "value_sets": value_sets,
+        "course_types": course_types,
+        "facts": facts,
+        "derived": (),
+    }
+    derived = _derived(b, top, ctx)
+    ctx["derived"] = tuple(derived)
+
+    stages = _stages(b, top, facts)
+
+    events = _events(b, top["events"], ctx)
+    transitions = _transitions(b, top["transitions"], stages, events, ctx)
+    _check_graph(b, stages, events, transitions)
+
+    reminders = _reminders(b, top["reminders"], ("reminders",), params, None)
+    calendar = _calendar(b, top.get("calendar"), ("calendar",), CalendarConfig())
+    if land is not None:
+        calendar = replace(calendar, land=land)
+    region: str | None = None
+    if override is not None:
+        region, reminders, calendar = _region_override(b, top, override, params, reminders, calendar)
+    steps = _steps(
+        b,
+        top["steps"],
+        stages,
+        reminders or ReminderRule(Duration(0, "d"), True, Duration(0, "d"), Duration(0, "d")),
+        ctx,
+    )
+    if override is not None:
+        _step_overrides(b, override, params, steps)
+
+    migrations = _migrations(b, top, stages, facts)
 
     version = top["version"]
     if not isinstance(version, str):
