@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from process_models.business_days import BusinessCalendar
 from process_models.durations import Duration, add_calendar
-from process_models.engine import OpenStep
+from process_models.state import OpenStep
 
 #: Urgency levels of a reminder, least urgent first.
 LEVELS: tuple[str, ...] = ("upcoming", "due", "second", "escalated")

@@ -1,0 +1,133 @@
+"""Applying one event to a participant's state: the transition, its guards and effects."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from process_models.business_days import format_date
+from process_models.conditions import coerce_payload, describe_condition, holds
+from process_models.spec import (
+    EventSpec,
+    ProcessModel,
+)
+from process_models.state import (
+    Event,
+    Interruption,
+    ParticipantState,
+    Transition,
+    TransitionNotAllowed,
+    VersionMigrationError,
+)
+
+
+def _not_allowed(
+    model: ProcessModel, state: ParticipantState, event: str, reason_de: str = "", reason_en: str = ""
+) -> TransitionNotAllowed:
+    allowed = model.allowed_events(state.stage)
+    stage_label = model.stage_label(state.stage)
+    event_label = model.event_label(event)
+    listed = ", ".join(allowed) if allowed else "keine (Endzustand)"
+    de = f"„{event_label}“ ({event}) ist in der Stufe „{stage_label}“ ({state.stage}) nicht erlaubt"
+    en = f"event '{event}' is not allowed in stage '{state.stage}'"
+    if reason_de:
+        de += f": {reason_de}"
+        en += f": {reason_en or reason_de}"
+    de += f". Erlaubt: {listed}."
+    en += f". Allowed: {', '.join(allowed) or 'none (final stage)'}."
+    return TransitionNotAllowed(de, en, stage=state.stage, event=event, allowed=allowed)
+
+
+def advance(state: ParticipantState, event: Event, *, at: date, model: ProcessModel) -> Transition:
+    """Apply `event`, recorded as happening on `at`, to `state` under `model`.
+
+    Raises TransitionNotAllowed (or InvalidPayload) with a German message naming the stage, the
+    event and what is allowed.
+    """
+    if state.model_version != model.version:
+        raise VersionMigrationError(
+            f"Der Fall läuft auf Version {state.model_version}, geladen ist {model.version}; erst migrieren"
+        )
+    spec = model.events.get(event.name)
+    if spec is None:
+        raise _not_allowed(model, state, event.name, "unbekanntes Ereignis", "unknown event")
+    if event.by is not None and event.by != "KOM" and spec.actors and event.by not in spec.actors:
+        raise _not_allowed(
+            model,
+            state,
+            event.name,
+            f"nur {', '.join(spec.actors)} (oder die Koordination, KOM) dürfen es erfassen, nicht {event.by}",
+            f"only {', '.join(spec.actors)} (or KOM) may record it, not {event.by}",
+        )
+    if at < state.stage_since:
+        raise _not_allowed(
+            model,
+            state,
+            event.name,
+            f"das Datum {format_date(at)} liegt vor dem Beginn der aktuellen Stufe ({format_date(state.stage_since)})",
+            f"{at} is before the current stage began ({state.stage_since})",
+        )
+    candidates = model.transitions_from.get((state.stage, event.name), ())
+    if not candidates:
+        raise _not_allowed(model, state, event.name)
+    payload = coerce_payload(spec, event.payload, model, by=event.by, stage=state.stage)
+    chosen = None
+    refusals: list[str] = []
+    for candidate in candidates:
+        failed = [c for c in candidate.guard if not holds(c, state.facts, payload, model)]
+        if not failed:
+            chosen = candidate
+            break
+        refusals.append(
+            candidate.refusal
+            or "Voraussetzung nicht erfüllt: " + "; ".join(describe_condition(c, model, spec) for c in failed)
+        )
+    if chosen is None:
+        reason = " / ".join(dict.fromkeys(refusals))
+        raise _not_allowed(model, state, event.name, reason.rstrip("."), "guard does not hold")
+    facts = _apply_effects(spec, dict(state.facts), payload, at=at, by=event.by)
+    interruptions = state.interruptions
+    if spec.interruption == "start" and not state.interrupted:
+        interruptions = (*interruptions, Interruption(at, None))
+    elif spec.interruption == "end" and state.interrupted:
+        interruptions = (*interruptions[:-1], Interruption(interruptions[-1].start, at))
+    new = ParticipantState(
+        model_version=state.model_version,
+        stage=chosen.target,
+        stage_since=at if chosen.target != state.stage else state.stage_since,
+        facts=facts,
+        interruptions=interruptions,
+    )
+    return Transition(event.name, state.stage, chosen.target, at, event.by, event.note, payload, new)
+
+
+def _source_value(source: str, payload: Mapping[str, Any], at: date, by: str | None) -> Any:
+    if source == "date":
+        return at
+    if source == "by":
+        return by
+    if source.startswith("="):
+        return source[1:]
+    return payload.get(source[8:])
+
+
+def _apply_effects(
+    spec: EventSpec, facts: dict[str, Any], payload: Mapping[str, Any], *, at: date, by: str | None
+) -> dict[str, Any]:
+    for name in spec.clears:
+        facts.pop(name, None)
+    for name, source in spec.sets:
+        value = _source_value(source, payload, at, by)
+        if value is not None:
+            facts[name] = value
+    for name, source in spec.keeps:
+        if facts.get(name) is None:
+            value = _source_value(source, payload, at, by)
+            if value is not None:
+                facts[name] = value
+    for name, source in spec.adds:
+        value = _source_value(source, payload, at, by)
+        if value:
+            facts[name] = int(facts.get(name) or 0) + int(value)
+    return facts
