@@ -87,6 +87,11 @@ def _by_date_then_person(rows: Iterable[tuple[date, list[str]]]) -> list[list[st
     return [row for _, row in sorted(rows, key=lambda item: (item[0], item[1][0]))]
 
 
+def one_table(rows: list[list[str]], *, summary: str, title: str, headers: list[str], empty: str) -> ItemResult:
+    """The common agenda item: one table, counted by its rows."""
+    return ItemResult(count=len(rows), summary=summary, sections=[Section(title, headers, rows, empty)])
+
+
 def _plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
@@ -240,17 +245,12 @@ def lapsing_entitlements(data: AgendaData, params: Mapping[str, Any]) -> ItemRes
             (due, [person.label, data.model.stage_label(person.stage), _d(due), state, _responsible(data, step)])
         )
     ordered = _by_date_then_person(rows)
-    return ItemResult(
-        count=len(ordered),
+    return one_table(
+        ordered,
         summary=f"{_plural(len(ordered), 'Berechtigung verfällt', 'Berechtigungen verfallen')} bis {_d(horizon)} ohne Anmeldung",
-        sections=[
-            Section(
-                "Verfall droht",
-                ["Person", "Stufe", "Verfällt am", "Stand", "Zuständig"],
-                ordered,
-                "Keine Berechtigung verfällt in diesem Zeitraum.",
-            )
-        ],
+        title="Verfall droht",
+        headers=["Person", "Stufe", "Verfällt am", "Stand", "Zuständig"],
+        empty="Keine Berechtigung verfällt in diesem Zeitraum.",
     )
 
 
@@ -289,17 +289,12 @@ def waiting_for_course(data: AgendaData, params: Mapping[str, Any]) -> ItemResul
             )
         )
     ordered = _by_date_then_person(rows)
-    return ItemResult(
-        count=len(ordered),
+    return one_table(
+        ordered,
         summary=f"{_plural(len(ordered), 'Person wartet', 'Personen warten')} länger als {data.model.duration('course_start_max_wait').label_de()} auf den Kursbeginn, davon {priority} vom Jobcenter verpflichtet",
-        sections=[
-            Section(
-                "Neuzuweisung prüfen",
-                ["Person", "Kursträger", "Angemeldet am", "Wartezeit", "Verpflichtet durch"],
-                ordered,
-                "Niemand wartet länger als die Höchstfrist.",
-            )
-        ],
+        title="Neuzuweisung prüfen",
+        headers=["Person", "Kursträger", "Angemeldet am", "Wartezeit", "Verpflichtet durch"],
+        empty="Niemand wartet länger als die Höchstfrist.",
     )
 
 
@@ -571,17 +566,12 @@ def courses_ending(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
             )
         )
     ordered = _by_date_then_person(rows)
-    return ItemResult(
-        count=len(ordered),
+    return one_table(
+        ordered,
         summary=f"{_plural(len(ordered), 'Person beendet', 'Personen beenden')} den Kurs bis {_d(horizon)}, {unplanned} davon ohne Anschlussplanung",
-        sections=[
-            Section(
-                "Absolventenmanagement",
-                ["Person", "Kursträger", "Kursende", "Anschluss"],
-                ordered,
-                "Kein Kurs endet in diesem Zeitraum.",
-            )
-        ],
+        title="Absolventenmanagement",
+        headers=["Person", "Kursträger", "Kursende", "Anschluss"],
+        empty="Kein Kurs endet in diesem Zeitraum.",
     )
 
 
@@ -621,17 +611,12 @@ def test_results(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
             )
         )
     ordered = _by_date_then_person(rows)
-    return ItemResult(
-        count=len(ordered),
+    return one_table(
+        ordered,
         summary=f"{_plural(len(ordered), 'Prüfungsergebnis', 'Prüfungsergebnisse')} seit {_d(data.since)}: {levels['B1']} × B1, {levels['A2']} × A2, {levels['below_A2']} × unter A2",
-        sections=[
-            Section(
-                "Ergebnisse",
-                ["Person", "DTZ", "LiD-Punkte", "Zertifikat", "Nächster Schritt"],
-                ordered,
-                "Keine neuen Prüfungsergebnisse.",
-            )
-        ],
+        title="Ergebnisse",
+        headers=["Person", "DTZ", "LiD-Punkte", "Zertifikat", "Nächster Schritt"],
+        empty="Keine neuen Prüfungsergebnisse.",
     )
 
 
