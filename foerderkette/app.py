@@ -8,6 +8,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from foerderkette.settings import Settings
+from notifications.mailers import SmtpConfig, build_mailer
+from pipeline.database import create_db_engine, session_scope
 from process_models import ModelCatalog, ProcessModel
 
 if TYPE_CHECKING:
@@ -28,14 +30,10 @@ class App:
 
     @cached_property
     def engine(self) -> Engine:
-        from pipeline.database import create_db_engine  # noqa: PLC0415
-
         return create_db_engine(self.settings.database_url)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        from pipeline.database import session_scope  # noqa: PLC0415
-
         with session_scope(self.engine) as session:
             yield session
 
@@ -48,8 +46,6 @@ class App:
     @cached_property
     def mailer(self) -> Mailer:
         """The mail transport chosen by FOERDERKETTE_MAILER (one per App: an in-memory mailer keeps its outbox)."""
-        from notifications.mailers import SmtpConfig, build_mailer  # noqa: PLC0415
-
         settings = self.settings
         return build_mailer(
             settings.mailer,

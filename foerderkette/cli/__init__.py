@@ -1,4 +1,6 @@
-"""The `foerderkette` command line. Subcommands import their heavy dependencies only when run."""
+"""The `foerderkette` command line. Subcommands import their heavy dependencies only when run
+(measured: SQLAlchemy 0.3 s, SQLModel and pydantic 0.3 s more, Prefect 1.3 s, openpyxl 0.3 s cold),
+so `--help` answers in ~0.1 s and read-only commands in well under a second."""
 
 from __future__ import annotations
 

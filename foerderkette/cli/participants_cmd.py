@@ -1,4 +1,8 @@
-"""`foerderkette participants list|show` (read-only, fast path) and `foerderkette advance`."""
+"""`foerderkette participants list|show` (read-only, through `pipeline.reads`) and `foerderkette advance`.
+
+Imports inside the handlers are on purpose: every command module is imported for `--help`,
+which must not pay for SQLAlchemy, SQLModel, Prefect or openpyxl (0.3–1.3 s each, measured).
+"""
 
 from __future__ import annotations
 
