@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from process_models.durations import Duration, add_calendar
 
@@ -79,6 +80,8 @@ class BusinessCalendar:
     config: CalendarConfig = field(default_factory=CalendarConfig)
     _years: dict[int, dict[date, str]] = field(default_factory=dict, repr=False, compare=False)
     _reason_cache: dict[date, str | None] = field(default_factory=dict, repr=False, compare=False)
+    #: results of date arithmetic over this calendar that callers keep (e.g. reminder milestones)
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.config.land not in LAENDER:

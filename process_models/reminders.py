@@ -25,21 +25,38 @@ def shift(day: date, period: Duration, calendar: BusinessCalendar) -> date:
     return add_calendar(day, period)
 
 
+def _milestone_days(step: OpenStep, calendar: BusinessCalendar) -> tuple[date, date, date, date]:
+    """The days `step` reaches upcoming, due, second and escalated (kept on the calendar: thousands
+    of participants share a rule and a due date, and business-day arithmetic is the costly part)."""
+    rule, due = step.reminders, step.due
+    key = ("reminder_milestones", rule, due)
+    days: tuple[date, date, date, date] | None = calendar.memo.get(key)
+    if days is None:
+        days = (
+            shift(due, -rule.lead, calendar),
+            due if rule.on_due else due + timedelta(days=1),
+            shift(due, rule.repeat_after, calendar),
+            shift(due, rule.escalate_after, calendar),
+        )
+        calendar.memo[key] = days
+    return days
+
+
 def reminder_level(step: OpenStep, today: date, calendar: BusinessCalendar) -> str | None:
     """The highest reminder milestone `step` has reached by `today`, or None.
 
     upcoming: from `lead` before the due date; due: on and after it (if `on_due`);
     second: `repeat_after` after it; escalated: `escalate_after` after it.
     """
-    rule = step.reminders
+    lead_start, _due_day, second, escalated = _milestone_days(step, calendar)
     due = step.due
     if today < due:
-        return "upcoming" if today >= shift(due, -rule.lead, calendar) else None
-    if today >= shift(due, rule.escalate_after, calendar):
+        return "upcoming" if today >= lead_start else None
+    if today >= escalated:
         return "escalated"
-    if today >= shift(due, rule.repeat_after, calendar):
+    if today >= second:
         return "second"
-    if rule.on_due or today > due:
+    if step.reminders.on_due or today > due:
         return "due"
     return None
 
@@ -54,15 +71,8 @@ def reminders_from(step: OpenStep, calendar: BusinessCalendar) -> date:
 def next_milestone(step: OpenStep, after: date, calendar: BusinessCalendar) -> date | None:
     """The first day after `after` on which `step` reaches a higher reminder level than it has on
     `after`; None once it is escalated (nothing more to remind of)."""
-    rule, due = step.reminders, step.due
     current = reminder_level(step, after, calendar)
-    candidates = (
-        shift(due, -rule.lead, calendar),
-        due if rule.on_due else due + timedelta(days=1),
-        shift(due, rule.repeat_after, calendar),
-        shift(due, rule.escalate_after, calendar),
-    )
-    for day in sorted({day for day in candidates if day > after}):
+    for day in sorted({day for day in _milestone_days(step, calendar) if day > after}):
         if reminder_level(step, day, calendar) != current:
             return day
     return None
