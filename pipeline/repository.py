@@ -236,14 +236,6 @@ def course_overview(*, session: Session, region_id: int, on: date) -> list[Cours
     return result
 
 
-def history_of(*, session: Session, participant_id: int) -> Sequence[StageChange]:
-    return session.exec(
-        select(StageChange)
-        .where(StageChange.participant_id == participant_id)
-        .order_by(col(StageChange.occurred_on), col(StageChange.id))
-    ).all()
-
-
 def record_audit(
     *,
     session: Session,

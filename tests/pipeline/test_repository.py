@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 from sqlmodel import Session, select
 
-from pipeline.reads import NotFound
-from pipeline.repository import get_participant, get_region, history_of, record_event, state_of
+from pipeline.reads import NotFound, participant_detail
+from pipeline.repository import get_participant, get_region, record_event, state_of
 from pipeline.tables import Course, Enrollment, Participant
 from process_models import Event, ProcessModel, TransitionNotAllowed, load_model
 from tests.factories import make_participant, make_region
@@ -46,7 +46,9 @@ def test_record_event_moves_stage_caches_steps_and_appends_history(session: Sess
     assert stored.next_agencies == ["KT", "BAMF"]
     assert [step["step"] for step in stored.open_steps] == ["course_start", "registration_lapse"]
     assert state_of(stored, model).facts["obliged_by"] == "JC"
-    history = history_of(session=session, participant_id=stored.id)  # type: ignore[arg-type]
+    detail = participant_detail(session.connection(), ref="BA-1", as_of=date(2026, 4, 13))
+    assert detail is not None
+    history = detail.timeline
     assert [(h.event, h.from_stage, h.to_stage, h.by_agency) for h in history] == [
         ("obligation_imposed", "recorded", "obliged", "JC"),
         ("registered", "obliged", "registered", "KT"),
@@ -70,7 +72,8 @@ def test_refused_event_changes_nothing(session: Session, model: ProcessModel) ->
     session.rollback()
     stored = session.exec(select(Participant).where(Participant.ref == "BA-2")).one()
     assert stored.stage == "recorded"
-    assert history_of(session=session, participant_id=stored.id) == []  # type: ignore[arg-type]
+    detail = participant_detail(session.connection(), ref="BA-2", as_of=date(2026, 3, 3))
+    assert detail is not None and detail.timeline == ()
 
 
 def test_course_start_enrols_and_drop_out_leaves(session: Session, model: ProcessModel) -> None:
