@@ -215,12 +215,9 @@ def _rows_to_evaluate(
         participants.c.region_id == context.region_id,
         participants.c.stage.not_in(list(context.model.final_stages)),
     )
-    length = func.jsonb_array_length if connection.dialect.name == "postgresql" else func.json_array_length
     versions: dict[str, str] = {}
     counted: Any = connection.execute(
-        select(
-            participants.c.model_version, func.count(), func.coalesce(func.sum(length(participants.c.open_steps)), 0)
-        )
+        select(participants.c.model_version, func.count(), func.coalesce(func.sum(participants.c.open_step_count), 0))
         .where(open_in_region)
         .group_by(participants.c.model_version)
     )

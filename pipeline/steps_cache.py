@@ -37,6 +37,7 @@ def steps_columns(
         ),
         "steps_valid_until": steps_valid_until(state, today=today, model=model),
         "open_steps": [step.to_json() for step in steps],
+        "open_step_count": len(steps),
         "next_step": first.step if first else None,
         "next_due": first.due if first else None,
         "next_responsible": [str(ref) for ref in first.responsible] if first else [],

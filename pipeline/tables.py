@@ -111,6 +111,8 @@ class Participant(SQLModel, table=True):
     next_responsible: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
     next_agencies: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
     steps_fingerprint: str = Field(default="", max_length=40)
+    # how many steps are open (migration 0010): the sweep's counts without decoding `open_steps`
+    open_step_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # the first day a step can have a reminder, and the first day the cached steps may change
     # with time alone (migration 0007; notifications/sweep.py reads only rows where one has come)
     next_remind: date | None = None
