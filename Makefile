@@ -15,7 +15,7 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 help:
 	@echo "make demo       install, create the SQLite database, load demo data, run the daily job"
-	@echo "make test       install and run the whole test suite (SQLite)"
+	@echo "make test       install and run the whole test suite (SQLite; installs Graphviz/Chromium via apt as root)"
 	@echo "make test-pg    the whole suite against PostgreSQL ($(PG_URL))"
 	@echo "make lint       ruff (lint + format check) and mypy --strict"
 	@echo "make serve      the web UI on http://127.0.0.1:8000 (after make demo)"

@@ -8,9 +8,7 @@ from typing import Any
 
 from jinja2 import Environment
 
-from checklists.render import long_date, plural, strict_environment
-
-__all__ = ["RenderedEmail", "environment", "long_date", "plural", "render_email"]
+from checklists.render import strict_environment
 
 TEMPLATES = Path(__file__).parent / "templates"
 

@@ -302,11 +302,10 @@ class _DigestSlots:
         self.connection, self.region_id, self.directory = connection, context.region_id, context.directory
         self.day, self.next_day, self.now = context.day, context.next_day, context.now
         self.period = context.period
-        region_id = self.region_id
         outbox = table_of(OutboxMessage)
         found: Any = connection.execute(
             select(outbox.c.contact_id, outbox.c.id, outbox.c.status).where(
-                outbox.c.region_id == region_id, outbox.c.kind == KIND, outbox.c.period == self.period
+                outbox.c.region_id == self.region_id, outbox.c.kind == KIND, outbox.c.period == self.period
             )
         )
         #: the contact's digest for the day; None when it is already out (or failed, cancelled)

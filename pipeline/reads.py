@@ -231,20 +231,6 @@ _ORDER = " ORDER BY r.code, CASE WHEN p.next_due IS NULL THEN 1 ELSE 0 END, p.ne
 _INITIALS = "UPPER(SUBSTR(p.first_name, 1, 1)) || '. ' || UPPER(SUBSTR(p.last_name, 1, 1)) || '.'"
 
 
-def _day(value: Any) -> date | None:
-    """A DATE column read untyped: text on SQLite, a date on PostgreSQL."""
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(value)
-
-
-def _array(value: Any) -> tuple[str, ...]:
-    """A JSON list column read untyped: text on SQLite, decoded by psycopg on PostgreSQL."""
-    if not value:
-        return ()
-    return tuple(orjson.loads(value) if isinstance(value, str | bytes) else value)
-
-
 def list_participants(
     conn: Connection, filters: ParticipantFilter, *, limit: int | None = None, offset: int = 0
 ) -> list[ParticipantRow]:

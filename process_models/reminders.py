@@ -61,13 +61,6 @@ def reminder_level(step: OpenStep, today: date, calendar: BusinessCalendar) -> s
     return None
 
 
-def reminders_from(step: OpenStep, calendar: BusinessCalendar) -> date:
-    """The first day on which `step` may have a reminder level (never later than the first day
-    `reminder_level` returns one): the start of the lead time, else the due date or the day after."""
-    start = min(shift(step.due, -step.reminders.lead, calendar), step.due + timedelta(days=1))
-    return min(start, step.due) if step.reminders.on_due else start
-
-
 def next_milestone(step: OpenStep, after: date, calendar: BusinessCalendar) -> date | None:
     """The first day after `after` on which `step` reaches a higher reminder level than it has on
     `after`; None once it is escalated (nothing more to remind of)."""
