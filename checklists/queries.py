@@ -20,8 +20,6 @@ from process_models.spec import ReminderRule
 
 QueryFunction = Callable[[AgendaData, Mapping[str, Any]], ItemResult]
 
-PRE_COURSE = ("entitled", "obliged", "placement_tested", "registered")
-
 
 @dataclass(frozen=True)
 class Query:
@@ -187,7 +185,7 @@ def new_entitlements(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
         )
     waiting = []
     for person in data.persons:
-        if person.stage in ("obliged", "entitled", "placement_tested") and person.facts.get("obliged_on"):
+        if person.stage in data.model.stages_tagged("awaiting_registration") and person.facts.get("obliged_on"):
             step = person.step("registration_proof")
             waiting.append(
                 (
@@ -230,7 +228,7 @@ def lapsing_entitlements(data: AgendaData, params: Mapping[str, Any]) -> ItemRes
     horizon = data.as_of + timedelta(weeks=int(params["weeks"]))
     rows = []
     for person in data.persons:
-        if person.stage not in ("entitled", "obliged", "placement_tested"):
+        if person.stage not in data.model.stages_tagged("awaiting_registration"):
             continue
         step = person.step("entitlement_lapse")
         due = _due(step)
@@ -262,7 +260,7 @@ def waiting_for_course(data: AgendaData, params: Mapping[str, Any]) -> ItemResul
     rows = []
     priority = 0
     for person in data.persons:
-        if person.stage != "registered":
+        if person.stage not in data.model.stages_tagged("awaiting_start"):
             continue
         step = person.step("course_start")
         due = _due(step)
@@ -350,7 +348,7 @@ def course_planning(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
             )
     demand: dict[str, Counter[str]] = defaultdict(Counter)
     for person in data.persons:
-        if person.stage not in PRE_COURSE:
+        if person.stage not in data.model.stages_tagged("awaiting_course"):
             continue
         place = person.location or "unbekannt"
         course_type = person.facts.get("course_type")
@@ -410,7 +408,7 @@ def placement_tests(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
     recent: Counter[str] = Counter()
     for person in data.persons:
         facts = person.facts
-        if person.stage in ("entitled", "obliged") and not facts.get("placement_tested_on"):
+        if person.stage in data.model.stages_tagged("awaiting_registration") and not facts.get("placement_tested_on"):
             waiting[person.location or "unbekannt"].append(person)
         tested = facts.get("placement_tested_on")
         if tested and tested >= data.since:
@@ -506,7 +504,7 @@ def interruptions(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
     rows = []
     near = 0
     for person in data.persons:
-        if person.stage != "interrupted":
+        if person.stage not in data.model.stages_tagged("interrupted"):
             continue
         due = _due(person.step("interruption_lapse"))
         close = due is not None and due <= warn
@@ -547,7 +545,7 @@ def courses_ending(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
     rows = []
     unplanned = 0
     for person in data.persons:
-        if person.stage != "in_course":
+        if person.stage not in data.model.stages_tagged("attending"):
             continue
         end = person.facts.get("course_end_planned") or _due(person.step("graduate_management"))
         if end is None or end > horizon:
@@ -630,7 +628,7 @@ def berufssprachkurse(data: AgendaData, params: Mapping[str, Any]) -> ItemResult
     started = []
     for person in data.persons:
         facts = person.facts
-        if person.stage == "bsk_registered":
+        if person.stage in data.model.stages_tagged("awaiting_bsk_start"):
             registered = facts.get("bsk_registered_on") or person.stage_since
             due = _due(person.step("bsk_start"))
             overdue = due is not None and due < data.as_of
@@ -680,7 +678,7 @@ def berufssprachkurse(data: AgendaData, params: Mapping[str, Any]) -> ItemResult
 def childcare_transport(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
     places: dict[str, Counter[str]] = defaultdict(Counter)
     for person in data.persons:
-        if person.stage not in PRE_COURSE:
+        if person.stage not in data.model.stages_tagged("awaiting_course"):
             continue
         counts = places[person.location or "unbekannt"]
         counts["childcare"] += person.childcare

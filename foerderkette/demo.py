@@ -189,8 +189,9 @@ class _Simulator:
         case = _Case(provider=rng.choice(self.ctx.providers), course_type=_weighted(rng, COURSE_TYPE_WEIGHTS))
         steps: list[tuple[str, dict[str, Any], str | None, int]] = []
         entry = rng.random()
-        if target == "entitled":
-            entry = 0.5 + entry * 0.5  # entitled without obligation
+        if target in ("entitled", "lapsed"):
+            # entitled without obligation: an obligation does not lapse (§ 44a Abs. 1a AufenthG)
+            entry = 0.5 + entry * 0.5
         elif target == "obliged":
             entry = entry * 0.5  # obliged by the Jobcenter or the ABH
         if entry < 0.35:
@@ -666,7 +667,8 @@ def _participant_row(
         "childcare": state.facts.get("course_type") == "parents_women" or rng.random() < 0.2,
         "part_time": rng.random() < 0.2,
         "literacy": state.facts.get("course_type") == "literacy" or rng.random() < 0.05,
-        "youth": age <= 27 and rng.random() < 0.5,
+        # Jugendintegrationskurs: under 27 (§ 13 Abs. 1 Nr. 1 IntV)
+        "youth": age < 27 and rng.random() < 0.5,
         "transport_reach": _weighted(rng, (("good", 60), ("limited", 30), ("none", 10))),
         "model_version": state.model_version,
         "stage": state.stage,

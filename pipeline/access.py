@@ -13,12 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.reads import Scope, fact_sql, json_text_sql
-from process_models.spec import EventSpec
-
-#: Facts that name the agency (by type) that obliged, entitled, issued or runs something.
-AGENCY_FACTS = ("obliged_by", "entitled_by", "bsk_issuer", "measure_agency")
-#: Facts that name a specific Kursträger (by code).
-PROVIDER_FACTS = ("provider", "bsk_provider")
+from process_models.spec import EventSpec, ProcessModel
 
 
 @dataclass(frozen=True)
@@ -56,25 +51,33 @@ class Viewer:
     def may_record(self, event: EventSpec) -> bool:
         if self.role == "coordinator":
             return True
-        return self.is_agency and (self.agency_type == "KOM" or self.agency_type in event.actors)
+        coordination = self.agency_type == "KOM" and not event.actors_only
+        return self.is_agency and (coordination or self.agency_type in event.actors)
 
     def recording_agency(self, chosen: str | None) -> str | None:
         """The agency an event is recorded for: an agency user's own, a coordinator's choice."""
         return self.agency_type if self.is_agency else (chosen or "KOM")
 
 
-def visible_participants(viewer: Viewer, dialect: str) -> Scope:
-    """The participants `viewer` may see, as a WHERE fragment over participant `p` (region included)."""
+def visible_participants(viewer: Viewer, dialect: str, model: ProcessModel) -> Scope:
+    """The participants `viewer` may see, as a WHERE fragment over participant `p` (region included).
+
+    Which facts name a responsible agency or a Kursträger the model says by their types
+    (`agency`, `agencies`, `provider`), so a fact added to the model is covered without a change here.
+    """
     where = "p.region_id = :vis_region"
     params: dict[str, Any] = {"vis_region": viewer.region_id}
     if not viewer.is_agency:
         return where, params
     steps = json_text_sql(dialect, "p.open_steps")
     if viewer.agency_type == "KT":
-        providers = " OR ".join(f"{fact_sql(dialect, name)} = :vis_code" for name in PROVIDER_FACTS)
+        providers = " OR ".join(f"{fact_sql(dialect, name)} = :vis_code" for name in model.facts_of_type("provider"))
         params.update(vis_code=viewer.agency_code, vis_ref=f'%"KT:{viewer.agency_code}"%')
         return f"{where} AND ({providers} OR {steps} LIKE :vis_ref)", params
-    facts = " OR ".join(f"{fact_sql(dialect, name)} = :vis_type" for name in AGENCY_FACTS)
+    facts = " OR ".join(
+        [f"{fact_sql(dialect, name)} = :vis_type" for name in model.facts_of_type("agency")]
+        + [f"{fact_sql(dialect, name)} LIKE :vis_like" for name in model.facts_of_type("agencies")]
+    )
     params.update(
         vis_type=viewer.agency_type, vis_like=f'%"{viewer.agency_type}"%', vis_like_code=f'%"{viewer.agency_type}:%'
     )

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from pipeline.importing import COURSE_COLUMNS, PARTICIPANT_COLUMNS, PRE_COURSE_STAGES
+from pipeline.importing import COURSE_COLUMNS, PARTICIPANT_COLUMNS, course_start_fact
 from pipeline.tables import Agency, Course, Participant, Region
 from pipeline.tabular import Cell, write_table
 from process_models import ProcessModel
@@ -30,7 +30,7 @@ def export_participants(*, session: Session, region: Region, model: ProcessModel
     participants = list(_participant_rows(session, region))
     for participant in participants:
         facts = participant.state.get("facts", {})
-        kursbeginn = "expected_start" if participant.stage in PRE_COURSE_STAGES else "course_started_on"
+        kursbeginn = course_start_fact(model, participant.stage)
         extra.update(
             name for name in facts if name not in documented and name not in _DERIVED_BY_IMPORT and name != kursbeginn
         )
@@ -47,7 +47,7 @@ def export_participants(*, session: Session, region: Region, model: ProcessModel
                 if target.startswith("fact:"):
                     row.append(_cell(facts.get(target[5:])))
                 elif target == "course_start":
-                    key = "expected_start" if participant.stage in PRE_COURSE_STAGES else "course_started_on"
+                    key = course_start_fact(model, participant.stage)
                     row.append(_cell(facts.get(key)))
                 elif target == "interruptions":
                     row.append("; ".join(f"{start}/{end or ''}" for start, end in interruptions) or None)

@@ -36,7 +36,6 @@ from pipeline.validation import validate_email_address
 from process_models import Interruption, ParticipantState, ProcessModel, coerce_value, open_steps
 
 #: Stages in which `kursbeginn` means the expected start (the course has not begun yet).
-PRE_COURSE_STAGES = frozenset({"recorded", "entitled", "obliged", "placement_tested", "registered", "lapsed"})
 MAX_ERRORS_SHOWN = 50
 _FAILED = "__failed_columns__"
 
@@ -160,6 +159,12 @@ CONTACT_COLUMNS: tuple[Column, ...] = (
     Column("email", "email", "email", True, ("e_mail", "mail")),
     Column("rolle", "role", "role"),
 )
+
+
+def course_start_fact(model: ProcessModel, stage: str) -> str:
+    """The fact behind the "kursbeginn" column: the expected start before any course began
+    (stages tagged `before_course`), the actual start after."""
+    return "expected_start" if stage in model.stages_tagged("before_course") else "course_started_on"
 
 
 def fact_column_name(fact: str) -> str:
@@ -427,7 +432,7 @@ def _participant_record(
                 facts[name] = values[target]
     if "course_start" in present:
         start = values.get("course_start")
-        key = "expected_start" if stage in PRE_COURSE_STAGES else "course_started_on"
+        key = course_start_fact(model, stage)
         if start is None:
             facts.pop(key, None)
         else:
@@ -467,7 +472,7 @@ def _participant_record(
         ).interruptions
     else:
         interruptions = ()
-    if stage == "interrupted" and not (interruptions and interruptions[-1].end is None):
+    if stage in model.stages_tagged("interrupted") and not (interruptions and interruptions[-1].end is None):
         interruptions = (*interruptions, Interruption(facts.get("interrupted_on") or today, None))
     stage_since = values.get("stage_since")
     if stage_since is None:
@@ -477,10 +482,8 @@ def _participant_record(
             entry = next((facts[name] for name in stage_spec.requires if isinstance(facts.get(name), date)), None)
             stage_since = entry or today
     for name, value in facts.items():
-        if isinstance(value, date) and value > today:
-            allowed_future = {"expected_start", "course_end_planned", "bsk_end_planned", "measure_end_planned"}
-            if name not in allowed_future:
-                errors.append(RowError(line, fact_column_name(name), value.isoformat(), "Datum liegt in der Zukunft"))
+        if isinstance(value, date) and value > today and not (name in model.facts and model.facts[name].future):
+            errors.append(RowError(line, fact_column_name(name), value.isoformat(), "Datum liegt in der Zukunft"))
     record = {key: values.get(key) for key in _MASTER_FIELDS if key in present}
     for flag in ("childcare", "part_time", "literacy", "youth"):
         if flag in record and record[flag] is None:

@@ -19,6 +19,7 @@ from process_models import (
     ProcessModel,
     Transition,
     advance,
+    enrolment_effect,
     open_steps,
 )
 
@@ -159,29 +160,27 @@ def record_event(
             model_version=model.version,
         )
     )
-    _update_enrollment(session=session, participant=participant, transition=transition)
+    _update_enrollment(session=session, participant=participant, transition=transition, model=model)
     session.flush()
     return transition
 
 
-_LEAVING_EVENTS = {"dropped_out", "provider_changed", "case_closed", "lapsed"}
-
-
-def _update_enrollment(*, session: Session, participant: Participant, transition: Transition) -> None:
-    """Keep course enrolments in step with course starts, ends and drop-outs."""
+def _update_enrollment(
+    *, session: Session, participant: Participant, transition: Transition, model: ProcessModel
+) -> None:
+    """Keep course enrolments in step with course starts, ends and drop-outs: the event's
+    `enrolment` flag in the model says which events start one and which end it."""
     assert participant.id is not None
-    if transition.event == "course_started" and transition.payload.get("course_id"):
+    effect = enrolment_effect(model, transition.event, transition.payload)
+    course_code = transition.payload.get("course_id")
+    if effect == "start" and course_code:
         course = session.exec(
-            select(Course).where(
-                Course.region_id == participant.region_id, Course.code == transition.payload["course_id"]
-            )
+            select(Course).where(Course.region_id == participant.region_id, Course.code == course_code)
         ).first()
         if course is not None and course.id is not None:
             _close_enrollments(session=session, participant_id=participant.id, on=transition.on)
             session.add(Enrollment(course_id=course.id, participant_id=participant.id, enrolled_on=transition.on))
-    elif transition.event in _LEAVING_EVENTS or (
-        transition.event == "module_completed" and transition.payload.get("final")
-    ):
+    elif effect == "end":
         _close_enrollments(session=session, participant_id=participant.id, on=transition.on)
 
 

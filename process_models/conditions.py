@@ -24,6 +24,7 @@ _OP_LABELS = {
     "lte": "≤",
     "gte_param": "≥",
     "lte_param": "≤",
+    "count_gte": "mindestens",
 }
 
 
@@ -54,6 +55,8 @@ def holds(condition: Condition, facts: Mapping[str, Any], payload: Mapping[str, 
         return value is None or (other is not None and value < other)
     if value is None:
         return False
+    if op == "count_gte":
+        return bool(len(value) >= operand) if isinstance(value, list | tuple) else bool(operand <= 1)
     if op in ("gte_param", "lte_param"):
         operand = model.param(operand)
     if op in ("gte", "gte_param"):
@@ -81,6 +84,8 @@ def describe_condition(condition: Condition, model: ProcessModel, event: EventSp
         return f"„{label}“ fehlt oder liegt vor „{model.facts[operand].label}“"
     if op in ("gte_param", "lte_param"):
         return f"„{label}“ {_OP_LABELS[op]} {model.parameters[operand].display()}"
+    if op == "count_gte":
+        return f"„{label}“: mindestens {operand}"
     if isinstance(operand, tuple):
         shown = ", ".join(str(item) for item in operand)
         return f"„{label}“ {_OP_LABELS[op]} {{{shown}}}"
@@ -142,6 +147,16 @@ def coerce_value(kind: str, raw: Any, model: ProcessModel, *, choices: tuple[str
         if code not in allowed:
             raise ValueError(f"'{raw}' ist keine zulässige Stelle (erlaubt: {', '.join(allowed)})")
         return code
+    if kind == "agencies":
+        items = raw if isinstance(raw, list | tuple) else re.split(r"[,;/ ]+", str(raw).strip())
+        codes = [coerce_value("agency", item, model, choices=choices) for item in items if str(item).strip()]
+        if not codes:
+            raise ValueError("mindestens eine Stelle angeben")
+        return list(dict.fromkeys(codes))
+    if kind == "provider":
+        # that the provider exists in the region is checked where the region is known
+        # (pipeline.validation.check_facts): the model knows the kind of value, not the providers
+        return coerce_value("str", raw, model)
     if kind == "course_type":
         return _lookup(str(raw), {key: spec.label for key, spec in model.course_types.items()}, "Kursart")
     if kind.startswith("enum:"):
@@ -169,7 +184,7 @@ def _already_typed(item: FieldSpec, value: Any, model: ProcessModel) -> bool:
         return type(value) is plain
     if type(value) is not str:
         return False
-    if kind == "str":
+    if kind in ("str", "provider"):
         return bool(value) and value == value.strip()
     if kind == "agency":
         return value in (item.choices or model.agencies)

@@ -50,12 +50,16 @@ def _resolve(
 ) -> tuple[AgencyRef, ...]:
     refs: dict[AgencyRef, None] = {}
     for item in responsible:
-        if item.kind == "counselling":
+        if item.kind == "switch":
+            value = facts.get(item.fact)
+            chosen = next((ref for case, ref in item.cases if case == value), None)
+            refs.update(dict.fromkeys(_resolve((chosen,) if chosen else item.otherwise, facts, today, model)))
+        elif item.kind == "counselling":
             refs[AgencyRef(counselling_agency(facts.get("birth_year"), today, model))] = None
         elif item.kind == "fact":
             value = facts.get(item.fact)
-            if value:
-                refs[AgencyRef(str(value))] = None
+            for code in value if isinstance(value, list | tuple) else (value,) if value else ():
+                refs[AgencyRef(str(code))] = None
         else:
             code = facts.get(item.via) if item.via else None
             refs[AgencyRef(item.agency, str(code) if code else None)] = None
@@ -134,7 +138,9 @@ def steps_valid_until(state: ParticipantState, *, today: date, model: ProcessMod
     if any(end is None for _start, end in state.interruptions):
         until = today + timedelta(days=1)
     counselling = any(
-        item.kind == "counselling" for step in model.steps_in_stage.get(state.stage, ()) for item in step.responsible
+        item.kind == "counselling" or any(inner.kind == "counselling" for inner in item.otherwise)
+        for step in model.steps_in_stage.get(state.stage, ())
+        for item in step.responsible
     )
     birth_year = state.facts.get("birth_year")
     if counselling and isinstance(birth_year, int) and counselling_agency(birth_year, today, model) == "JMD":

@@ -29,8 +29,12 @@ def possible_agencies(item: Responsible, model: ProcessModel) -> tuple[str, ...]
     if item.kind == "counselling":
         return ("JMD", "MBE")
     found: dict[str, None] = {}
+    if item.kind == "switch":
+        for inner in (*(ref for _, ref in item.cases), *item.otherwise):
+            found.update(dict.fromkeys(possible_agencies(inner, model)))
+        return tuple(found)
     for event in model.events.values():
-        for fact, source in event.sets:
+        for fact, source in (*event.sets, *event.keeps, *event.appends):
             if fact != item.fact:
                 continue
             if source.startswith("="):

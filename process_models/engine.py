@@ -25,7 +25,7 @@ from process_models.state import (
     facts_from_json,
     new_state,
 )
-from process_models.transitions import advance
+from process_models.transitions import advance, enrolment_effect
 
 __all__ = [
     "AgencyRef",
@@ -43,6 +43,7 @@ __all__ = [
     "coerce_value",
     "counselling_agency",
     "describe_condition",
+    "enrolment_effect",
     "facts_from_json",
     "holds",
     "migrate_state",

@@ -12,6 +12,18 @@ from process_models.durations import Duration
 
 ParamValue = Duration | int | bool | str
 
+#: What code may ask of a stage. Code names these tags, never a stage: the model says which of
+#: its stages carry a tag (`tags: [...]`), and the loader refuses tags that are not listed here.
+STAGE_TAGS: dict[str, str] = {
+    "before_course": "noch kein Integrationskurs begonnen: „Kursbeginn“ ist der voraussichtliche",
+    "awaiting_course": "Teilnahme geklärt, wartet auf einen Kurs (Kursplanung, Kinderbetreuung, ÖPNV)",
+    "awaiting_registration": "berechtigt oder verpflichtet, noch nicht beim Kursträger angemeldet",
+    "awaiting_start": "beim Kursträger angemeldet, Kurs noch nicht begonnen",
+    "interrupted": "Kurs unterbrochen (die Unterbrechung läuft)",
+    "attending": "nimmt am Integrationskurs teil",
+    "awaiting_bsk_start": "für einen Berufssprachkurs angemeldet, noch nicht begonnen",
+}
+
 #: Operators a condition may use, with the kind of operand each takes.
 CONDITION_OPS: dict[str, str] = {
     "eq": "value",
@@ -24,6 +36,7 @@ CONDITION_OPS: dict[str, str] = {
     "gte_param": "param",
     "lte_param": "param",
     "unset_or_before": "fact",
+    "count_gte": "value",
 }
 
 
@@ -34,6 +47,8 @@ class Parameter:
     label: str
     source: str = ""
     overridden: bool = False
+    #: a period the law sets as a target („soll“), not a limit whose end has a legal effect
+    target: bool = False
 
     @property
     def kind(self) -> str:
@@ -89,6 +104,8 @@ class FactSpec:
     name: str
     type: str
     label: str
+    #: a date that may lie in the future (a plan, an expiry), where other dates may not
+    future: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,8 +150,16 @@ class EventSpec:
     sets: tuple[tuple[str, str], ...] = ()
     keeps: tuple[tuple[str, str], ...] = ()
     adds: tuple[tuple[str, str], ...] = ()
+    #: agencies added to a list of agencies (e.g. every agency that imposed an obligation)
+    appends: tuple[tuple[str, str], ...] = ()
     clears: tuple[str, ...] = ()
     interruption: Literal["start", "end"] | None = None
+    #: only the listed actors may record it: the coordination (KOM) may not record it for them
+    actors_only: bool = False
+    #: the event starts a course enrolment (with the payload's course) or ends the running one
+    enrolment: Literal["start", "end"] | None = None
+    #: payload conditions under which `enrolment` applies (e.g. only the last course section)
+    enrolment_when: tuple[Condition, ...] = ()
 
     def field(self, name: str) -> FieldSpec | None:
         for spec in self.payload:
@@ -162,20 +187,29 @@ class StageSpec:
     start: bool = False
     final: bool = False
     requires: tuple[str, ...] = ()
+    tags: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
 class Responsible:
-    """Who acts on a step: a literal agency type, one read from a fact, or the counselling service."""
+    """Who acts on a step: a literal agency type, one read from a fact, the counselling service,
+    or (`switch`) one of several chosen by the value of an enum fact, e.g. the Jobcenter for
+    SGB II recipients and the Agentur für Arbeit for SGB III (`cases`, else `otherwise`)."""
 
-    kind: Literal["agency", "fact", "counselling"]
+    kind: Literal["agency", "fact", "counselling", "switch"]
     agency: str = ""
     fact: str = ""
     via: str = ""
+    cases: tuple[tuple[str, Responsible], ...] = ()
+    otherwise: tuple[Responsible, ...] = ()
 
     def describe(self) -> str:
         if self.kind == "counselling":
             return "counselling"
+        if self.kind == "switch":
+            cases = ", ".join(f"{value}: {ref.describe()}" for value, ref in self.cases)
+            otherwise = "/".join(ref.describe() for ref in self.otherwise) or "–"
+            return f"{self.fact} ({cases}; sonst {otherwise})"
         if self.kind == "fact":
             return f"fact:{self.fact}"
         return f"{self.agency}@{self.via}" if self.via else self.agency
@@ -247,12 +281,25 @@ class ProcessModel:
     reminders: ReminderRule
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     migrations: tuple[VersionMapping, ...] = ()
+    #: the last day whose law these rules describe (None: still in force)
+    valid_until: date | None = None
     region: str | None = None
     override_source: str | None = None
     fingerprint: str = ""
     # Indexes, filled by the loader.
     transitions_from: Mapping[tuple[str, str], tuple[TransitionSpec, ...]] = field(default_factory=dict)
     steps_in_stage: Mapping[str, tuple[StepSpec, ...]] = field(default_factory=dict)
+    tagged: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def stages_tagged(self, tag: str) -> frozenset[str]:
+        """The stages that carry `tag` (one of STAGE_TAGS)."""
+        if tag not in STAGE_TAGS:
+            raise KeyError(f"unknown stage tag {tag!r}")
+        return self.tagged.get(tag, frozenset())
+
+    def facts_of_type(self, kind: str) -> tuple[str, ...]:
+        """The facts of one type, in definition order (e.g. every fact naming an agency)."""
+        return tuple(name for name, spec in self.facts.items() if spec.type == kind)
 
     @property
     def start_stage(self) -> str:

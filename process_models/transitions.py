@@ -52,13 +52,15 @@ def advance(state: ParticipantState, event: Event, *, at: date, model: ProcessMo
     spec = model.events.get(event.name)
     if spec is None:
         raise _not_allowed(model, state, event.name, "unbekanntes Ereignis", "unknown event")
-    if event.by is not None and event.by != "KOM" and spec.actors and event.by not in spec.actors:
+    coordination = event.by == "KOM" and not spec.actors_only
+    if event.by is not None and not coordination and spec.actors and event.by not in spec.actors:
+        others = "" if spec.actors_only else " (oder die Koordination, KOM)"
         raise _not_allowed(
             model,
             state,
             event.name,
-            f"nur {', '.join(spec.actors)} (oder die Koordination, KOM) dürfen es erfassen, nicht {event.by}",
-            f"only {', '.join(spec.actors)} (or KOM) may record it, not {event.by}",
+            f"nur {', '.join(spec.actors)}{others} dürfen es erfassen, nicht {event.by}",
+            f"only {', '.join(spec.actors)}{' (or KOM)' if not spec.actors_only else ''} may record it, not {event.by}",
         )
     if at < state.stage_since:
         raise _not_allowed(
@@ -102,6 +104,17 @@ def advance(state: ParticipantState, event: Event, *, at: date, model: ProcessMo
     return Transition(event.name, state.stage, chosen.target, at, event.by, event.note, payload, new)
 
 
+def enrolment_effect(model: ProcessModel, event: str, payload: Mapping[str, Any]) -> str | None:
+    """ "start" or "end" when `event` with this payload starts or ends a course enrolment (the
+    event's `enrolment` flag, where its `enrolment_when` holds), otherwise None."""
+    spec = model.events.get(event)
+    if spec is None or spec.enrolment is None:
+        return None
+    if not all(holds(condition, {}, payload, model) for condition in spec.enrolment_when):
+        return None
+    return spec.enrolment
+
+
 def _source_value(source: str, payload: Mapping[str, Any], at: date, by: str | None) -> Any:
     if source == "date":
         return at
@@ -130,4 +143,9 @@ def _apply_effects(
         value = _source_value(source, payload, at, by)
         if value:
             facts[name] = int(facts.get(name) or 0) + int(value)
+    for name, source in spec.appends:
+        value = _source_value(source, payload, at, by)
+        if value:
+            listed = list(facts.get(name) or ())
+            facts[name] = listed if value in listed else [*listed, value]
     return facts

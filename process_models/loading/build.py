@@ -23,6 +23,7 @@ from process_models.loading.yaml_source import (
     _Builder,
 )
 from process_models.spec import (
+    STAGE_TAGS,
     Agency,
     CourseType,
     DerivedFact,
@@ -57,6 +58,7 @@ _TOP_KEYS = (
     "transitions",
     "steps",
     "migrations",
+    "valid_until",
 )
 
 
@@ -151,9 +153,16 @@ def _facts(b: _Builder, top: Mapping[str, Any], value_sets: Mapping[str, ValueSe
     facts: dict[str, FactSpec] = {}
     for name, spec in b.mapping(top["facts"], ("facts",), what="facts").items():
         path = ("facts", name)
-        spec = b.mapping(spec, path, what=f"Angabe '{name}'", allowed=("type", "label"), required=("type", "label"))
+        spec = b.mapping(
+            spec, path, what=f"Angabe '{name}'", allowed=("type", "label", "future"), required=("type", "label")
+        )
         if "type" in spec and _valid_type(b, spec["type"], (*path, "type"), value_sets):
-            facts[name] = FactSpec(name, spec["type"], b.text(spec.get("label"), (*path, "label"), what="label"))
+            future = b.boolean(spec.get("future"), (*path, "future"), what="future")
+            if future and spec["type"] != "date":
+                b.error((*path, "future"), "future nur für Datumsangaben", "future only for dates")
+            facts[name] = FactSpec(
+                name, spec["type"], b.text(spec.get("label"), (*path, "label"), what="label"), future=future
+            )
     return facts
 
 
@@ -193,9 +202,16 @@ def _stages(b: _Builder, top: Mapping[str, Any], facts: Mapping[str, FactSpec]) 
             spec,
             path,
             what=f"Stufe '{stage_id}'",
-            allowed=("label", "group", "description", "start", "final", "requires"),
+            allowed=("label", "group", "description", "start", "final", "requires", "tags"),
             required=("label",),
         )
+        tags = frozenset(b.names(spec["tags"], (*path, "tags"), what="tags")) if "tags" in spec else frozenset()
+        for tag in sorted(tags - STAGE_TAGS.keys()):
+            b.error(
+                (*path, "tags"),
+                f"Unbekanntes Merkmal '{tag}' (erlaubt: {', '.join(STAGE_TAGS)})",
+                f"unknown tag '{tag}' (allowed: {', '.join(STAGE_TAGS)})",
+            )
         requires = tuple(b.names(spec["requires"], (*path, "requires"), what="requires")) if "requires" in spec else ()
         for name in requires:
             if name not in facts:
@@ -208,6 +224,7 @@ def _stages(b: _Builder, top: Mapping[str, Any], facts: Mapping[str, FactSpec]) 
             start=b.boolean(spec.get("start"), (*path, "start"), what="start"),
             final=b.boolean(spec.get("final"), (*path, "final"), what="final"),
             requires=requires,
+            tags=tags & STAGE_TAGS.keys(),
         )
     return stages
 
@@ -355,6 +372,12 @@ def _build(doc: YamlDocument, override: YamlDocument | None, land: str | None = 
     if valid_from is not None and not isinstance(valid_from, date):
         b.error(("valid_from",), "valid_from: Datum erwartet", "valid_from: date expected")
         valid_from = None
+    valid_until = top.get("valid_until")
+    if valid_until is not None and not isinstance(valid_until, date):
+        b.error(("valid_until",), "valid_until: Datum erwartet", "valid_until: date expected")
+        valid_until = None
+    elif valid_until is not None and valid_from is not None and valid_until < valid_from:
+        b.error(("valid_until",), "valid_until liegt vor valid_from", "valid_until is before valid_from")
 
     if b.errors:
         raise ModelValidationError(b.errors)
@@ -375,6 +398,7 @@ def _build(doc: YamlDocument, override: YamlDocument | None, land: str | None = 
         version=str(version),
         title=b.text(top["title"], ("title",), what="title"),
         valid_from=valid_from,
+        valid_until=valid_until,
         description=str(top.get("description") or ""),
         source=doc.name,
         agencies=agencies,
@@ -395,4 +419,5 @@ def _build(doc: YamlDocument, override: YamlDocument | None, land: str | None = 
         fingerprint=digest.hexdigest()[:16],
         transitions_from={key: tuple(value) for key, value in transitions_from.items()},
         steps_in_stage={key: tuple(value) for key, value in steps_in_stage.items()},
+        tagged={tag: frozenset(s.id for s in stages.values() if tag in s.tags) for tag in STAGE_TAGS},
     )

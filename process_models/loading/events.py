@@ -116,6 +116,13 @@ def _conditions(
                     b.error((*subject_path, op), f"'{op}' erwartet eine Liste", f"'{op}' expects a list")
                     continue
                 operand = tuple(operand)
+            if op == "count_gte" and (subject_type != "agencies" or not isinstance(operand, int)):
+                b.error(
+                    (*subject_path, op),
+                    "count_gte: nur für Listen (agencies) und mit einer ganzen Zahl",
+                    "count_gte: only for lists (agencies), with an integer",
+                )
+                continue
             if subject_type and subject_type.startswith("enum:") and kind in ("value", "list"):
                 allowed = value_sets.get(subject_type[5:])
                 for candidate in operand if kind == "list" else (operand,):
@@ -185,6 +192,7 @@ def _check_literal(b: _Builder, kind: str, value: Any, path: Path_, ctx: dict[st
         "str": isinstance(value, str),
         "date": isinstance(value, date),
         "agency": value in ctx["agencies"],
+        "provider": isinstance(value, str),
         "course_type": value in ctx["course_types"],
     }.get(kind)
     if kind.startswith("enum:"):
@@ -237,6 +245,13 @@ def _effects(
             continue
         if key == "adds" and fact.type != "int":
             b.error(item_path, f"'{fact_name}' ist keine Zahl", f"'{fact_name}' is not an integer")
+        elif key == "appends":
+            if fact.type != "agencies" or source_type != "agency":
+                b.error(
+                    item_path,
+                    f"'{fact_name}' muss eine Liste von Stellen (agencies) sein und die Quelle eine Stelle",
+                    f"'{fact_name}' must be of type agencies and its source an agency",
+                )
         elif source_type != fact.type:
             b.error(
                 item_path,
@@ -257,7 +272,21 @@ def _events(b: _Builder, data: Any, ctx: dict[str, Any]) -> dict[str, EventSpec]
             spec,
             path,
             what=f"Ereignis '{event_id}'",
-            allowed=("label", "description", "actors", "payload", "sets", "keeps", "adds", "clears", "interruption"),
+            allowed=(
+                "label",
+                "description",
+                "actors",
+                "payload",
+                "sets",
+                "keeps",
+                "adds",
+                "appends",
+                "clears",
+                "interruption",
+                "enrolment",
+                "enrolment_when",
+                "actors_only",
+            ),
             required=("label",),
         )
         actors = tuple(b.names(spec["actors"], (*path, "actors"), what="actors")) if "actors" in spec else ()
@@ -277,6 +306,25 @@ def _events(b: _Builder, data: Any, ctx: dict[str, Any]) -> dict[str, EventSpec]
         if interruption not in (None, "start", "end"):
             b.error((*path, "interruption"), "interruption: start oder end", "interruption: start or end")
             interruption = None
+        enrolment = spec.get("enrolment")
+        if enrolment not in (None, "start", "end"):
+            b.error((*path, "enrolment"), "enrolment: start oder end", "enrolment: start or end")
+            enrolment = None
+        enrolment_when = _conditions(
+            b,
+            spec.get("enrolment_when"),
+            (*path, "enrolment_when"),
+            facts=ctx["facts"],
+            params=ctx["params"],
+            value_sets=ctx["value_sets"],
+            payload=payload,
+        )
+        if enrolment_when and enrolment is None:
+            b.error(
+                (*path, "enrolment_when"),
+                "enrolment_when nur zusammen mit enrolment",
+                "enrolment_when only together with enrolment",
+            )
         events[event_id] = EventSpec(
             id=event_id,
             label=b.text(spec.get("label"), (*path, "label"), what="label"),
@@ -286,8 +334,12 @@ def _events(b: _Builder, data: Any, ctx: dict[str, Any]) -> dict[str, EventSpec]
             sets=_effects(b, spec, "sets", path, payload, ctx),
             keeps=_effects(b, spec, "keeps", path, payload, ctx),
             adds=_effects(b, spec, "adds", path, payload, ctx),
+            appends=_effects(b, spec, "appends", path, payload, ctx),
             clears=clears,
             interruption=interruption,
+            enrolment=enrolment,
+            enrolment_when=enrolment_when,
+            actors_only=b.boolean(spec.get("actors_only"), (*path, "actors_only"), what="actors_only"),
         )
     return events
 

@@ -30,7 +30,11 @@ def _parameters(b: _Builder, data: Any) -> dict[str, Parameter]:
         if not _IDENTIFIER.match(name):
             b.error(path, f"Parametername '{name}' muss snake_case sein", f"parameter name '{name}' must be snake_case")
         spec = b.mapping(
-            spec, path, what=f"Parameter '{name}'", allowed=("value", "label", "source"), required=("value", "label")
+            spec,
+            path,
+            what=f"Parameter '{name}'",
+            allowed=("value", "label", "source", "target"),
+            required=("value", "label"),
         )
         if "value" not in spec:
             continue
@@ -42,7 +46,10 @@ def _parameters(b: _Builder, data: Any) -> dict[str, Parameter]:
             value,
             b.text(spec.get("label"), (*path, "label"), what="label"),
             str(spec.get("source") or ""),
+            target=b.boolean(spec.get("target"), (*path, "target"), what="target"),
         )
+        if params[name].target and not isinstance(value, Duration):
+            b.error((*path, "target"), "target nur für Fristen", "target only for periods")
     return params
 
 
@@ -193,6 +200,8 @@ def _calendar(
 def _responsible(
     b: _Builder, raw: Any, path: Path_, agencies: Mapping[str, Agency], facts: Mapping[str, FactSpec]
 ) -> Responsible | None:
+    if isinstance(raw, dict):
+        return _switch(b, raw, path, agencies, facts)
     if not isinstance(raw, str):
         b.error(path, "Zuständigkeit: Text erwartet", "responsible: text expected")
         return None
@@ -201,8 +210,12 @@ def _responsible(
     if raw.startswith("fact:"):
         name = raw[5:]
         fact = facts.get(name)
-        if fact is None or fact.type != "agency":
-            b.error(path, f"'{name}' ist keine Angabe vom Typ agency", f"'{name}' is not a fact of type agency")
+        if fact is None or fact.type not in ("agency", "agencies"):
+            b.error(
+                path,
+                f"'{name}' ist keine Angabe vom Typ agency oder agencies",
+                f"'{name}' is not a fact of type agency or agencies",
+            )
             return None
         return Responsible("fact", fact=name)
     code, _, via = raw.partition("@")
@@ -212,4 +225,36 @@ def _responsible(
     if via and via not in facts:
         b.error(path, f"Unbekannte Angabe '{via}'", f"unknown fact '{via}'")
         return None
+    if via and facts[via].type != "provider":
+        b.error(
+            path,
+            f"'{via}' ist keine Angabe vom Typ provider (Kürzel eines Kursträgers)",
+            f"'{via}' is not a fact of type provider",
+        )
+        return None
     return Responsible("agency", agency=code, via=via)
+
+
+def _switch(
+    b: _Builder, raw: Mapping[str, Any], path: Path_, agencies: Mapping[str, Agency], facts: Mapping[str, FactSpec]
+) -> Responsible | None:
+    """`{by: FACT, cases: {VALUE: REF}, otherwise: REF}`: the agency follows an enum fact's value."""
+    spec = b.mapping(raw, path, what="Zuständigkeit", allowed=("by", "cases", "otherwise"), required=("by", "cases"))
+    name = spec.get("by")
+    fact = facts.get(str(name))
+    if fact is None or not fact.type.startswith("enum:"):
+        b.error((*path, "by"), f"'{name}' ist keine Angabe mit Werteliste (enum)", f"'{name}' is not an enum fact")
+        return None
+    cases: list[tuple[str, Responsible]] = []
+    for value, ref in b.mapping(spec.get("cases"), (*path, "cases"), what="cases").items():
+        built = _responsible(b, ref, (*path, "cases", value), agencies, facts)
+        if built is not None and built.kind != "switch":
+            cases.append((str(value), built))
+    otherwise: list[Responsible] = []
+    for index, ref in enumerate(
+        b.names(spec["otherwise"], (*path, "otherwise"), what="otherwise") if "otherwise" in spec else ()
+    ):
+        built = _responsible(b, ref, (*path, "otherwise", index), agencies, facts)
+        if built is not None:
+            otherwise.append(built)
+    return Responsible("switch", fact=fact.name, cases=tuple(cases), otherwise=tuple(otherwise))

@@ -25,7 +25,7 @@ from pipeline.reads import (
     region_codes,
 )
 from pipeline.repository import get_participant, record_event
-from process_models import Event, ModelCatalog
+from process_models import Event, ModelCatalog, load_model
 from tests.factories import make_participant, make_region
 
 AS_OF = date(2026, 11, 20)
@@ -99,7 +99,7 @@ def test_a_scope_hides_what_the_viewer_may_not_see(conn: Connection) -> None:
     participants of the listing, and any other reference is as absent as a missing one."""
     region = find_region(conn, "BY-BA")
     viewer = Viewer(1, "jc", "JC", "agency", region.id, region.code, agency_type="JC", agency_code="JC-BA")
-    scope = visible_participants(viewer, conn.dialect.name)
+    scope = visible_participants(viewer, conn.dialect.name, load_model())
     seen = {row.ref for row in list_participants(conn, ParticipantFilter(as_of=AS_OF, scope=scope))}
     everyone = {row.ref for row in list_participants(conn, ParticipantFilter(as_of=AS_OF))}
     assert seen and seen < everyone

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -23,8 +24,8 @@ from process_models import (
 )
 from process_models.loader import current_definition_path
 
-#: The reference process's transition table (from, event, to). Reviewed against DOMAIN.md;
-#: a change to the YAML shows up here as a diff.
+#: The reference process's transition table (from, event, to). Reviewed against DOMAIN.md and
+#: the IntV/AufenthG of 2017; a change to the YAML shows up here as a diff.
 EXPECTED_TRANSITIONS = {
     # recorded
     ("recorded", "entitlement_confirmed", "entitled"),
@@ -61,7 +62,9 @@ EXPECTED_TRANSITIONS = {
     ("obliged", "obligation_imposed", "obliged"),
     ("obliged", "placement_tested", "placement_tested"),
     ("obliged", "registered", "registered"),
-    ("obliged", "lapsed", "lapsed"),
+    ("obliged", "obligations_reconciled", "obliged"),
+    ("obliged", "obligation_revoked", "entitled"),
+    ("obliged", "obligation_revoked", "recorded"),
     ("obliged", "case_closed", "closed"),
     # placement_tested
     ("placement_tested", "placement_tested", "placement_tested"),
@@ -160,6 +163,31 @@ EXPECTED_TRANSITIONS = {
     ("bsk_registered", "employment_started", "employed"),
     ("bsk_registered", "case_closed", "closed"),
 }
+# 2017.2: obligations reconciled or revoked, the benefit status, BAMF assignments (§ 7 Abs. 3 IntV)
+EXPECTED_TRANSITIONS |= {
+    (stage, event, stage)
+    for stage in ("placement_tested", "registered", "in_course", "interrupted", "in_exam")
+    for event in ("obligation_revoked", "obligations_reconciled")
+}
+EXPECTED_TRANSITIONS |= {
+    (stage, "benefit_status_recorded", stage)
+    for stage in (
+        "recorded",
+        "entitled",
+        "obliged",
+        "placement_tested",
+        "registered",
+        "in_course",
+        "interrupted",
+        "in_exam",
+        "completed",
+        "followup_planned",
+    )
+}
+EXPECTED_TRANSITIONS |= {
+    (stage, "assigned", "registered")
+    for stage in ("entitled", "obliged", "placement_tested", "registered", "dropped_out")
+}
 
 ON = date(2026, 3, 2)
 LATER = date(2026, 3, 16)
@@ -177,7 +205,11 @@ SAMPLE_PAYLOAD: dict[str, dict[str, Any]] = {
     "absence_followed_up": {"measure": "warning"},
     "interrupted": {"reason": "illness"},
     "resumed": {},
-    "provider_changed": {"provider": "BFZ-BA"},
+    "provider_changed": {"provider": "BFZ-BA", "reason": "moved"},
+    "assigned": {"provider": "BFZ-BA"},
+    "obligations_reconciled": {},
+    "obligation_revoked": {},
+    "benefit_status_recorded": {"status": "sgb2"},
     "test_result": {"dtz_level": "B1", "lid_points": 20},
     "dropped_out": {"reason": "moved"},
     "lapsed": {"reason": "not_started"},
@@ -195,8 +227,9 @@ SAMPLE_PAYLOAD: dict[str, dict[str, Any]] = {
 #: Facts a participant in each stage plausibly has (enough for every guard's happy path).
 STAGE_FACTS: dict[str, dict[str, Any]] = {
     "interrupted": {"interrupted_on": ON},
-    "in_exam": {"course_started_on": date(2025, 9, 1)},
-    "completed": {"dtz_level": "A2", "test_date": ON},
+    "in_exam": {"course_started_on": date(2025, 9, 1), "dtz_level": "below_A2", "proper_participation": True},
+    "completed": {"dtz_level": "A2", "test_date": ON, "proper_participation": True},
+    "obliged": {"obliged_on": ON, "obliged_by": "JC"},
 }
 
 #: Payload or facts that select a guarded transition's target.
@@ -205,6 +238,7 @@ VARIANTS: dict[tuple[str, str, str], tuple[dict[str, Any], dict[str, Any]]] = {
     ("in_course", "module_completed", "in_course"): ({"final": False}, {}),
     ("interrupted", "resumed", "in_course"): ({}, {"course_started_on": date(2025, 9, 1)}),
     ("interrupted", "resumed", "registered"): ({}, {}),
+    ("obliged", "obligation_revoked", "entitled"): ({}, {"entitled_on": ON}),
     ("in_course", "test_result", "completed"): ({"dtz_level": "A2"}, {}),
     ("in_course", "test_result", "in_exam"): ({"dtz_level": "below_A2"}, {}),
     ("in_exam", "test_result", "completed"): ({"dtz_level": "B1"}, {}),
@@ -412,13 +446,7 @@ def test_counters_add_up(model: ProcessModel) -> None:
 
 # ---------------------------------------------------------------- versions
 
-NEXT_VERSION_PATCH = {
-    'version: "2017.1"': 'version: "2024.1"',
-    "  recorded:\n    label: Erfasst": "  known:\n    label: Erfasst",
-    "from: recorded,": "from: known,",
-    "[recorded, entitled,": "[known, entitled,",
-    "stages: [recorded]": "stages: [known]",
-}
+NEXT_VERSION_PATCH = {'version: "2017.2"': 'version: "2024.1"'}
 
 
 def _next_version_text(mapping: bool) -> str:
@@ -426,8 +454,10 @@ def _next_version_text(mapping: bool) -> str:
     for old, new in NEXT_VERSION_PATCH.items():
         assert old in text, old
         text = text.replace(old, new)
+    text = re.sub(r"\brecorded\b", "known", text)  # the stage, renamed
+    text = text.replace('migrations:\n  - from_version: "2017.1"\n', "")
     if mapping:
-        text += '\nmigrations:\n  - from_version: "2017.1"\n    stages: {recorded: known}\n'
+        text += '\nmigrations:\n  - from_version: "2017.2"\n    stages: {recorded: known}\n'
     return text
 
 

@@ -73,7 +73,7 @@ def test_the_fixture_and_every_shipped_definition_are_valid() -> None:
             "type mismatch",
         ),
         (
-            "{type: str, required: true, label: Kursträger}",
+            "{type: provider, required: true, label: Kursträger}",
             "{type: text, required: true, label: Kursträger}",
             "type: text",
             "Unbekannter Typ 'text'",

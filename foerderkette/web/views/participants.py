@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from foerderkette.web.deps import DB, audit, check_csrf, current_viewer, get_app, require_editor, today
 from foerderkette.web.rendering import page
 from notifications.tables import LEVEL_LABELS, STATUSES
-from pipeline.access import PROVIDER_FACTS, Viewer, visible_participants
+from pipeline.access import Viewer, visible_participants
 from pipeline.reads import ParticipantDetail, find_region, participant_detail, reminders_about
 from pipeline.repository import course_overview, get_participant, record_event
 from pipeline.tables import TRANSPORT_REACH, Agency
@@ -34,11 +34,13 @@ Choices = dict[str, list[tuple[str, str]]]
 def _detail(request: Request, session: Session, viewer: Viewer, ref: str) -> ParticipantDetail:
     """The participant's record if the viewer may see it; 404 otherwise (existence is not revealed)."""
     connection = session.connection()
+    app = get_app(request)
+    model = app.model(find_region(connection, viewer.region_code))
     detail = participant_detail(
         connection,
         ref=ref,
-        as_of=today(get_app(request)),
-        scope=visible_participants(viewer, connection.dialect.name),
+        as_of=today(app),
+        scope=visible_participants(viewer, connection.dialect.name, model),
     )
     if detail is None:
         raise HTTPException(
@@ -159,7 +161,9 @@ def _render(
     shown_facts = [
         (
             model.facts[name].label if name in model.facts else name,
-            agency_names.get(value, str(value)) if name in PROVIDER_FACTS else _fact_text(model, name, value),
+            agency_names.get(value, str(value))
+            if name in model.facts and model.facts[name].type == "provider"
+            else _fact_text(model, name, value),
         )
         for name, value in facts.items()
         if name != "birth_year"
@@ -216,6 +220,8 @@ def _fact_text(model: ProcessModel, name: str, value: Any) -> str:
         return model.course_types[value].label
     if spec.type == "agency" and value in model.agencies:
         return model.agencies[value].label
+    if spec.type == "agencies" and isinstance(value, list):
+        return ", ".join(model.agencies[code].label if code in model.agencies else str(code) for code in value)
     if spec.type.startswith("enum:"):
         return model.value_sets[spec.type[5:]].values.get(value, str(value))
     return str(value)

@@ -49,7 +49,7 @@ def pipeline_page(
     with reading(app) as conn:
         region = find_region(conn, viewer.region_code)
         model = app.model(region)
-        scope = visible_participants(viewer, conn.dialect.name)
+        scope = visible_participants(viewer, conn.dialect.name, model)
         filters = ParticipantFilter(
             as_of=day,
             stage=stufe if stufe in model.stages else None,

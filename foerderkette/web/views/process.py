@@ -23,6 +23,12 @@ def _responsible(model: ProcessModel, who: Responsible) -> str:
         return model.agencies[who.agency].label if who.agency in model.agencies else who.agency
     if who.kind == "fact":
         return f"Stelle laut „{model.facts[who.fact].label if who.fact in model.facts else who.fact}“"
+    if who.kind == "switch":
+        spec = model.facts[who.fact]
+        values = model.value_sets[spec.type[5:]].values
+        cases = "; ".join(f"{values.get(value, value)}: {_responsible(model, ref)}" for value, ref in who.cases)
+        otherwise = ", ".join(_responsible(model, ref) for ref in who.otherwise)
+        return f"nach „{spec.label}“ – {cases}" + (f"; sonst {otherwise}" if otherwise else "")
     return "Migrationsberatung (MBE/JMD)"
 
 
