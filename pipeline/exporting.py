@@ -62,6 +62,9 @@ def export_participants(*, session: Session, region: Region, model: ProcessModel
 
 
 def _cell(value: Any) -> Cell:
+    if isinstance(value, list):
+        # a list of agencies ("agencies" facts), as the import reads it back
+        return ", ".join(str(item) for item in value)
     if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
         try:
             return date.fromisoformat(value)

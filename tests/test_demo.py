@@ -76,6 +76,10 @@ def test_demo_is_deterministic_and_realistic(engine: Engine) -> None:
         assert all(p.stage_since <= AS_OF for p in participants)
         needs = [p for p in participants if p.childcare or p.literacy or p.part_time]
         assert 0.1 < len(needs) / len(participants) < 0.7
+        # § 13 Abs. 1 Nr. 1 IntV: youth courses for people who have not yet turned 27
+        assert not [p for p in participants if p.youth and p.birth_year and AS_OF.year - p.birth_year >= 27]
+        # § 44a Abs. 1a AufenthG: an obligation does not lapse
+        assert not [p for p in participants if p.stage == "lapsed" and p.state["facts"].get("obliged_on")]
 
 
 def test_demo_creates_web_accounts_and_replaces_them(engine: Engine) -> None:

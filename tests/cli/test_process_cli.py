@@ -32,7 +32,7 @@ def test_show_lists_stages_events_and_parameters(run_cli: CliRunner) -> None:
         "course_started",
         "course_start_max_wait",
         "6 Wochen",
-        "§ 7 Abs. 4–5 IntV",
+        "§ 7 Abs. 3–5 IntV",
     ):
         assert text in result.stdout
 
@@ -76,7 +76,7 @@ def test_region_overrides_are_found_in_the_overrides_dir(run_cli: CliRunner, tmp
     assert data["parameters"]["course_start_max_wait"] == {
         "value": "10w",
         "label": data["parameters"]["course_start_max_wait"]["label"],
-        "source": "§ 7 Abs. 4–5 IntV",
+        "source": "§ 7 Abs. 3–5 IntV",
         "overridden": True,
     }
 

@@ -36,11 +36,17 @@ PARTICIPANTS: dict[str, tuple[str, date, dict[str, Any]]] = {
             "absence_reported_on": date(2026, 4, 23),
         },
     ),
-    # course ends 17.07. without a follow-on plan: graduate management by the Jobcenter (8 weeks ahead)
+    # course ends 17.07. without a follow-on plan: graduate management by the Jobcenter (8 weeks
+    # ahead), an SGB II recipient (§ 44a Abs. 1 Nr. 2 AufenthG)
     "BA-GRD": (
         "in_course",
         date(2026, 1, 12),
-        {"course_started_on": date(2026, 1, 12), "course_end_planned": date(2026, 7, 17), "provider": "BFZ-BA"},
+        {
+            "course_started_on": date(2026, 1, 12),
+            "course_end_planned": date(2026, 7, 17),
+            "provider": "BFZ-BA",
+            "benefit_status": "sgb2",
+        },
     ),
     # entitlement (ABH) lapsing 01.07.: ABH and the migration counselling (MBE, 36 years old)
     "BA-LAP": ("entitled", date(2025, 7, 1), {"entitled_on": date(2025, 7, 1), "entitled_by": "ABH"}),
