@@ -504,7 +504,7 @@ def interruptions(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
     rows = []
     near = 0
     for person in data.persons:
-        if person.stage not in data.model.stages_tagged("interrupted"):
+        if person.stage not in data.model.stages_tagged("paused"):
             continue
         due = _due(person.step("interruption_lapse"))
         close = due is not None and due <= warn

@@ -472,7 +472,7 @@ def _participant_record(
         ).interruptions
     else:
         interruptions = ()
-    if stage in model.stages_tagged("interrupted") and not (interruptions and interruptions[-1].end is None):
+    if stage in model.stages_tagged("paused") and not (interruptions and interruptions[-1].end is None):
         interruptions = (*interruptions, Interruption(facts.get("interrupted_on") or today, None))
     stage_since = values.get("stage_since")
     if stage_since is None:

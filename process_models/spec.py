@@ -19,7 +19,7 @@ STAGE_TAGS: dict[str, str] = {
     "awaiting_course": "Teilnahme geklärt, wartet auf einen Kurs (Kursplanung, Kinderbetreuung, ÖPNV)",
     "awaiting_registration": "berechtigt oder verpflichtet, noch nicht beim Kursträger angemeldet",
     "awaiting_start": "beim Kursträger angemeldet, Kurs noch nicht begonnen",
-    "interrupted": "Kurs unterbrochen (die Unterbrechung läuft)",
+    "paused": "Kurs unterbrochen (die Unterbrechung läuft)",
     "attending": "nimmt am Integrationskurs teil",
     "awaiting_bsk_start": "für einen Berufssprachkurs angemeldet, noch nicht begonnen",
 }

@@ -217,3 +217,29 @@ def test_catalog_parses_once_per_override_file_and_land(tmp_path: Path) -> None:
     assert catalog.current("BE-01", land="BE") is not plain  # another Land: its own holidays
     assert catalog.current("BY-XX", land="BY").fingerprint != plain.fingerprint
     assert len(catalog._parsed) == 3
+
+
+def test_stage_tags_enrolment_flags_and_fact_types_are_validated() -> None:
+    """What code may ask of the model is checked on load: unknown tags, an enrolment flag other than
+    start/end, `future` on a non-date fact, a `KT@FACT` whose fact is not a provider."""
+    from process_models import ModelValidationError, load_model_text
+    from process_models.loader import current_definition_path
+
+    text = current_definition_path().read_text(encoding="utf-8")
+    broken = (
+        text.replace("tags: [paused]", "tags: [paused, on_holiday]")
+        .replace("    enrolment: start\n", "    enrolment: sometimes\n")
+        .replace(
+            "  birth_year: {type: int, label: Geburtsjahr}",
+            "  birth_year: {type: int, label: Geburtsjahr, future: true}",
+        )
+        .replace("  bsk_provider: {type: provider,", "  bsk_provider: {type: str,")
+    )
+    with pytest.raises(ModelValidationError) as info:
+        load_model_text(broken, name="broken.yaml")
+    message = str(info.value)
+    assert "Unbekanntes Merkmal 'on_holiday'" in message
+    assert "enrolment: start oder end" in message
+    assert "future nur für Datumsangaben" in message
+    assert "'bsk_provider' ist keine Angabe vom Typ provider" in message
+    assert message.count("broken.yaml:") >= 4
