@@ -51,8 +51,7 @@ class Viewer:
     def may_record(self, event: EventSpec) -> bool:
         if self.role == "coordinator":
             return True
-        coordination = self.agency_type == "KOM" and not event.actors_only
-        return self.is_agency and (coordination or self.agency_type in event.actors)
+        return self.is_agency and (event.coordination_records(self.agency_type) or self.agency_type in event.actors)
 
     def recording_agency(self, chosen: str | None) -> str | None:
         """The agency an event is recorded for: an agency user's own, a coordinator's choice."""

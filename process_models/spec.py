@@ -161,6 +161,11 @@ class EventSpec:
     #: payload conditions under which `enrolment` applies (e.g. only the last course section)
     enrolment_when: tuple[Condition, ...] = ()
 
+    def coordination_records(self, agency: str | None) -> bool:
+        """True when `agency` is the coordination (KOM) recording for the actors, which it may
+        unless the event is `actors_only` (one rule for the engine and the web's viewer)."""
+        return agency == "KOM" and not self.actors_only
+
     def field(self, name: str) -> FieldSpec | None:
         for spec in self.payload:
             if spec.name == name:

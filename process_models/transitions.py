@@ -52,8 +52,7 @@ def advance(state: ParticipantState, event: Event, *, at: date, model: ProcessMo
     spec = model.events.get(event.name)
     if spec is None:
         raise _not_allowed(model, state, event.name, "unbekanntes Ereignis", "unknown event")
-    coordination = event.by == "KOM" and not spec.actors_only
-    if event.by is not None and not coordination and spec.actors and event.by not in spec.actors:
+    if event.by is not None and not spec.coordination_records(event.by) and spec.actors and event.by not in spec.actors:
         others = "" if spec.actors_only else " (oder die Koordination, KOM)"
         raise _not_allowed(
             model,
