@@ -51,8 +51,9 @@ def load_model(
     return _build(doc, override_doc, land)
 
 
-def definition_paths() -> list[Path]:
-    return sorted(DEFINITIONS_DIR.glob("*.yaml"))
+def definition_paths(directory: Path | None = None) -> list[Path]:
+    """The definition files of `directory` (the shipped `definitions/` when None)."""
+    return sorted((directory or DEFINITIONS_DIR).glob("*.yaml"))
 
 
 def _version_key(version: str) -> tuple[int, ...]:
@@ -81,10 +82,12 @@ class ModelCatalog:
 
     Overrides live in `overrides_dir/<REGION>.yaml`; regions without a file use the plain model
     (with their own Land's calendar). Models are loaded once per override file and Land, and kept.
+    `definitions_dir` replaces the shipped definitions (a test runs the code on a renamed model).
     """
 
-    def __init__(self, overrides_dir: Path | None = None) -> None:
+    def __init__(self, overrides_dir: Path | None = None, *, definitions_dir: Path | None = None) -> None:
         self.overrides_dir = overrides_dir
+        self.definitions_dir = definitions_dir
         # parsed models per (override file, Land): regions without an override file share the plain
         # models of their Land, so 96 regions parse the definitions once, not 96 times
         self._parsed: dict[tuple[str | None, str | None], dict[str, ProcessModel]] = {}
@@ -105,7 +108,7 @@ class ModelCatalog:
             models = self._parsed.get(key)
             if models is None:
                 models = {}
-                for path in definition_paths():
+                for path in definition_paths(self.definitions_dir):
                     model = load_model(path, override=override, land=land)
                     models[model.version] = model
                 self._parsed[key] = models
