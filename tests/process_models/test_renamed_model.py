@@ -148,7 +148,7 @@ def _run(engine: Engine, catalog: ModelCatalog, stage: dict[str, str], event: di
             ).all()
         )
         region = get_region(session=session, code="BY-BA")
-        meeting, agenda = agenda_for_month(
+        _meeting, agenda = agenda_for_month(
             session=session,
             region=region,
             model=catalog.current(region.code, land=region.land),
