@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from checklists.queries import REGISTRY
+from checklists.reads import DEFINITIONS_DIR, checklist_path
 from process_models.loader import ModelError, ModelValidationError, YamlDocument, line_of, read_yaml
 
-DEFINITIONS_DIR = Path(__file__).parent / "definitions"
 _ITEM_KEYS = ("id", "title", "query", "reporting", "description", "params")
 
 
@@ -148,13 +148,9 @@ def parse_checklist(text: str, name: str, *, agencies: Iterable[str]) -> Checkli
 
 def load_checklist(name: str, *, region: str | None, overrides_dir: Path | None, agencies: Iterable[str]) -> Checklist:
     """The region's own checklist (`<overrides>/<REGION>.<name>.yaml`) or the shipped default."""
-    candidates = []
-    if region and overrides_dir is not None:
-        candidates.append(overrides_dir / f"{region}.{name}.yaml")
-    candidates.append(DEFINITIONS_DIR / f"{name}.yaml")
-    for path in candidates:
-        if path.is_file():
-            return parse_checklist(path.read_text(encoding="utf-8"), path.name, agencies=agencies)
+    path = checklist_path(name, region=region, overrides_dir=overrides_dir)
+    if path is not None:
+        return parse_checklist(path.read_text(encoding="utf-8"), path.name, agencies=agencies)
     raise ModelValidationError(
         [ModelError(str(DEFINITIONS_DIR), None, f"Checkliste '{name}' gibt es nicht", f"checklist '{name}' not found")]
     )

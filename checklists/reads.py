@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,12 +19,38 @@ from checklists.series import Recurrence
 from pipeline.database import JSONType, UTCDateTime
 from pipeline.reads import NotFound, RegionRow, fetch, fetch_one, find_region, typed
 from process_models import BusinessCalendar
+from process_models.loader import read_yaml
+
+DEFINITIONS_DIR = Path(__file__).parent / "definitions"
+
+
+def checklist_path(name: str, *, region: str | None, overrides_dir: Path | None) -> Path | None:
+    """The region's own checklist file (`<overrides>/<REGION>.<name>.yaml`) or the shipped default."""
+    candidates = []
+    if region and overrides_dir is not None:
+        candidates.append(overrides_dir / f"{region}.{name}.yaml")
+    candidates.append(DEFINITIONS_DIR / f"{name}.yaml")
+    return next((path for path in candidates if path.is_file()), None)
+
+
+def item_titles(name: str, *, region: str | None, overrides_dir: Path | None) -> dict[str, str]:
+    """The agenda items' numbered titles by id ("4. Angemeldet ohne Kursbeginn …"), read from the
+    checklist file without validating its queries (minutes name the item a decision was on)."""
+    path = checklist_path(name, region=region, overrides_dir=overrides_dir)
+    if path is None:
+        return {}
+    items = read_yaml(path.read_text(encoding="utf-8"), path.name).data.get("items") or []
+    return {
+        str(item["id"]): f"{number}. {item.get('title', item['id'])}"
+        for number, item in enumerate((item for item in items if isinstance(item, dict) and "id" in item), start=1)
+    }
+
 
 __all__ = ["NotFound", "RegionRow", "find_region"]
 
 _SERIES_COLUMNS = (
     "id, name, kind, rrule, starts, start_time, duration_minutes, timezone, location, video_link, "
-    "invited_agencies, chair_contact_id, minute_keepers, invitation_lead_days"
+    "invited_agencies, chair_contact_id, minute_keepers, invitation_lead_days, checklist"
 )
 
 
@@ -57,6 +84,7 @@ class SeriesRow:
     chair_contact_id: int | None
     minute_keepers: list[int]
     invitation_lead_days: int
+    checklist: str
 
     @property
     def recurrence(self) -> Recurrence:

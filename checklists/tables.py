@@ -10,13 +10,6 @@ from sqlmodel import Field, SQLModel
 
 from pipeline.database import JSONType, UTCDateTime, utcnow
 
-SERIES_KINDS: dict[str, str] = {
-    "jourfixe": "Jour fixe",
-    "network": "Netzwerktreffen",
-    "konferenz": "Integrationskonferenz",
-}
-MEETING_STATUSES: dict[str, str] = {"planned": "geplant", "held": "stattgefunden", "cancelled": "abgesagt"}
-
 
 class MeetingSeries(SQLModel, table=True):
     """A recurring meeting of a region's agencies (iCalendar RRULE in local time)."""

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from pipeline.importing import COURSE_COLUMNS, PARTICIPANT_COLUMNS, course_start_fact
-from pipeline.tables import Agency, Course, Participant, Region
+from pipeline.importing import COURSE_COLUMNS, PARTICIPANT_COLUMNS, course_start_fact, fact_columns
+from pipeline.tables import COURSE_FORMATS, COURSE_KINDS, TRANSPORT_REACH, Agency, Course, Participant, Region
 from pipeline.tabular import Cell, write_table
 from process_models import ProcessModel
 
@@ -24,8 +24,11 @@ def _participant_rows(session: Session, region: Region) -> Iterator[Participant]
 
 
 def export_participants(*, session: Session, region: Region, model: ProcessModel, path: Path) -> int:
-    """Write every participant of `region`; facts without a German column go into columns named by their identifier."""
+    """Write every participant of `region` in German: the import's columns, then a column per
+    further fact named by its label; values as labels (Stufe, Kursart, ja/nein …), which the
+    import reads back."""
     documented = {column.target[5:] for column in PARTICIPANT_COLUMNS if column.target.startswith("fact:")}
+    named = fact_columns(model)
     extra: set[str] = set()
     participants = list(_participant_rows(session, region))
     for participant in participants:
@@ -34,8 +37,16 @@ def export_participants(*, session: Session, region: Region, model: ProcessModel
         extra.update(
             name for name in facts if name not in documented and name not in _DERIVED_BY_IMPORT and name != kursbeginn
         )
-    extra_columns = sorted(extra)
-    headers = [column.name for column in PARTICIPANT_COLUMNS] + extra_columns
+    extra_columns = [name for name in model.facts if name in extra] + sorted(extra - set(model.facts))
+    headers = [column.name for column in PARTICIPANT_COLUMNS] + [
+        named[name].name if name in named else name for name in extra_columns
+    ]
+
+    def fact(name: str, value: Any) -> Cell:
+        spec = model.facts.get(name)
+        if spec is not None and spec.type == "date":
+            return _cell(value)
+        return model.fact_text(name, value) if value is not None else None
 
     def rows() -> Iterator[list[Cell]]:
         for participant in participants:
@@ -45,23 +56,29 @@ def export_participants(*, session: Session, region: Region, model: ProcessModel
             for column in PARTICIPANT_COLUMNS:
                 target = column.target
                 if target.startswith("fact:"):
-                    row.append(_cell(facts.get(target[5:])))
+                    row.append(fact(target[5:], facts.get(target[5:])))
                 elif target == "course_start":
-                    key = course_start_fact(model, participant.stage)
-                    row.append(_cell(facts.get(key)))
+                    row.append(_cell(facts.get(course_start_fact(model, participant.stage))))
                 elif target == "interruptions":
                     row.append("; ".join(f"{start}/{end or ''}" for start, end in interruptions) or None)
                 elif target == "stage_since":
                     row.append(participant.stage_since)
+                elif target == "stage":
+                    row.append(model.stage_label(participant.stage))
+                elif target == "transport_reach":
+                    reach = participant.transport_reach
+                    row.append(TRANSPORT_REACH.get(reach, reach) if reach else None)
                 else:
                     row.append(_cell(getattr(participant, target)))
-            row.extend(_cell(facts.get(name)) for name in extra_columns)
+            row.extend(fact(name, facts.get(name)) for name in extra_columns)
             yield row
 
     return write_table(path, headers, rows(), sheet_title="Teilnehmende")
 
 
 def _cell(value: Any) -> Cell:
+    if isinstance(value, bool):
+        return "ja" if value else "nein"
     if isinstance(value, list):
         # a list of agencies ("agencies" facts), as the import reads it back
         return ", ".join(str(item) for item in value)
@@ -73,7 +90,7 @@ def _cell(value: Any) -> Cell:
     return value  # type: ignore[no-any-return]
 
 
-def export_courses(*, session: Session, region: Region, path: Path) -> int:
+def export_courses(*, session: Session, region: Region, model: ProcessModel, path: Path) -> int:
     """The overall course list of a region, in the columns `import courses` reads."""
     providers = {
         agency.id: agency.code for agency in session.exec(select(Agency).where(Agency.region_id == region.id)).all()
@@ -85,7 +102,13 @@ def export_courses(*, session: Session, region: Region, path: Path) -> int:
 
     def rows() -> Iterator[list[Cell]]:
         for course in courses:
-            values = {**course.model_dump(), "provider": providers[course.provider_id]}
-            yield [values.get(column.target) for column in COURSE_COLUMNS]
+            values = {
+                **course.model_dump(),
+                "provider": providers[course.provider_id],
+                "kind": COURSE_KINDS.get(course.kind, course.kind),
+                "format": COURSE_FORMATS.get(course.format, course.format),
+                "course_type": model.value_text("course_type", course.course_type),
+            }
+            yield [_cell(values.get(column.target)) for column in COURSE_COLUMNS]
 
     return write_table(path, headers, rows(), sheet_title="Kursliste")

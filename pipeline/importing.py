@@ -32,8 +32,9 @@ from pipeline.tables import (
     StageChange,
 )
 from pipeline.tabular import Cell, Table, read_table
-from pipeline.validation import validate_email_address
+from pipeline.validation import RegionValues, check_region_values, region_values, validate_email_address
 from process_models import Interruption, ParticipantState, ProcessModel, coerce_value, open_steps
+from process_models.spec import EventSpec
 
 #: Stages in which `kursbeginn` means the expected start (the course has not begun yet).
 MAX_ERRORS_SHOWN = 50
@@ -114,7 +115,7 @@ PARTICIPANT_COLUMNS: tuple[Column, ...] = (
     Column("alphabetisierung", "literacy", "bool"),
     Column("jugend", "youth", "bool"),
     Column("oepnv", "transport_reach", "transport", aliases=("oepnv_erreichbarkeit", "erreichbarkeit")),
-    Column("stage", "stage", "stage", True, ("stufe",)),
+    Column("stufe", "stage", "stage", True, ("stage",)),
     Column("stufe_seit", "stage_since", "date"),
     Column("berechtigt_am", "fact:entitled_on"),
     Column("berechtigt_durch", "fact:entitled_by"),
@@ -161,10 +162,46 @@ CONTACT_COLUMNS: tuple[Column, ...] = (
 )
 
 
+def fact_columns(model: ProcessModel) -> dict[str, Column]:
+    """A column for every fact without one of its own in PARTICIPANT_COLUMNS, named by its German
+    label (`leistungsbezug`); the identifier is an alias. Where two labels would give the same
+    name, or a name of PARTICIPANT_COLUMNS, the identifier is the name."""
+    taken = {normalise_header(name) for column in PARTICIPANT_COLUMNS for name in (column.name, *column.aliases)}
+    documented = {column.target for column in PARTICIPANT_COLUMNS}
+    headers: dict[str, list[str]] = {}
+    for name, spec in model.facts.items():
+        if f"fact:{name}" not in documented:
+            headers.setdefault(normalise_header(spec.label), []).append(name)
+    columns: dict[str, Column] = {}
+    for header, names in headers.items():
+        for name in names:
+            german = header if len(names) == 1 and header not in taken and header not in model.facts else name
+            columns[name] = Column(german, f"fact:{name}", aliases=(name,) if german != name else ())
+    return columns
+
+
 def course_start_fact(model: ProcessModel, stage: str) -> str:
     """The fact behind the "kursbeginn" column: the expected start before any course began
     (stages tagged `before_course`), the actual start after."""
     return "expected_start" if stage in model.stages_tagged("before_course") else "course_started_on"
+
+
+def payload_field_name(spec: EventSpec, key: str) -> str:
+    """The payload field of `spec` that `key` names: the field's identifier, its label, or the
+    import column of the fact the field writes (`kurstraeger` for the provider). `--set` on the
+    command line accepts all three; an unknown key comes back as it is, for the engine to refuse."""
+    if spec.field(key) is not None:
+        return key
+    wanted = normalise_header(key)
+    for item in spec.payload:
+        if normalise_header(item.label) == wanted:
+            return item.name
+    for column in PARTICIPANT_COLUMNS:
+        if column.target.startswith("fact:") and wanted in (column.name, *column.aliases):
+            found = spec.field_for_fact(column.target[5:])
+            if found is not None:
+                return found.name
+    return key
 
 
 def fact_column_name(fact: str) -> str:
@@ -191,7 +228,7 @@ def _choice(text: str, options: Mapping[str, str], what: str) -> str:
     for key, label in options.items():
         if wanted in (key.casefold(), label.casefold()):
             return key
-    raise ValueError(f"{what} unbekannt (erlaubt: {', '.join(f'{key} / {label}' for key, label in options.items())})")
+    raise ValueError(f"{what} „{text.strip()}“ ist nicht vorgesehen (möglich: {', '.join(options.values())})")
 
 
 def parse_cell(kind: str, cell: Cell, model: ProcessModel) -> Any:
@@ -309,13 +346,14 @@ def _parse_rows(
             cell = cells[index] if index < len(cells) else None
             if cell is None or (isinstance(cell, str) and not cell.strip()):
                 if column.required:
-                    errors.append(RowError(line, column.name, "", "Pflichtangabe fehlt"))
+                    errors.append(RowError(line, table.headers[index], "", "Pflichtangabe fehlt"))
                 values[column.target] = None
                 continue
             try:
                 values[column.target] = parse_cell(kinds(column), cell, model)
             except ValueError as exc:
-                errors.append(RowError(line, column.name, _text(cell), str(exc)))
+                # the column as the file names it (the header may be an alias)
+                errors.append(RowError(line, table.headers[index], _text(cell), str(exc)))
                 values.setdefault(_FAILED, set()).add(column.name)
         parsed.append((line, values))
     return parsed, errors
@@ -354,7 +392,9 @@ def import_participants(
     Raises ImportFailed (or TableError) without writing anything when any row is wrong.
     """
     table = read_table(path, max_bytes=max_bytes)
-    extra = {name: Column(name, f"fact:{name}") for name in model.facts}
+    extra = {name: column for column in fact_columns(model).values() for name in (column.name, *column.aliases)}
+    # a fact that has a column of its own can still be given by its identifier
+    extra.update({name: Column(name, f"fact:{name}") for name in model.facts if name not in extra})
     mapping, errors = map_headers(table, PARTICIPANT_COLUMNS, extra=extra)
     if errors:
         raise ImportFailed(errors)
@@ -368,7 +408,8 @@ def import_participants(
     present = {column.target for column in mapping.values()}
     refs = [values["ref"] for _, values in parsed if values.get("ref")]
     existing = _existing_participants(session, refs)
-    providers = set(session.exec(select(Agency.code).where(Agency.region_id == region.id, Agency.type == "KT")).all())
+    assert region.id is not None
+    known = region_values(session.connection(), region.id)
     seen: dict[str, int] = {}
     planned: list[tuple[dict[str, Any], Participant | None]] = []
     for line, values in parsed:
@@ -383,7 +424,7 @@ def import_participants(
         if current is not None and current.region_id != region.id:
             errors.append(RowError(line, "ref", ref, "Referenz gehört zu einer anderen Region"))
             continue
-        row_errors, record = _participant_record(line, values, present, current, model, today, providers)
+        row_errors, record = _participant_record(line, values, present, current, model, today, known)
         errors.extend(row_errors)
         if not row_errors:
             planned.append((record, current))
@@ -408,7 +449,7 @@ def _participant_record(
     current: Participant | None,
     model: ProcessModel,
     today: date,
-    providers: set[str],
+    known: RegionValues,
 ) -> tuple[list[RowError], dict[str, Any]]:
     errors: list[RowError] = []
     stage: str | None = values.get("stage")
@@ -443,14 +484,9 @@ def _participant_record(
         facts["assigned_on"] = facts["registered_on"]
     if facts.get("course_started_on") and not facts.get("first_course_started_on"):
         facts["first_course_started_on"] = facts["course_started_on"]
-    provider = facts.get("provider")
-    if provider and provider not in providers:
-        known = ", ".join(sorted(providers)) or "keine angelegt"
-        errors.append(
-            RowError(
-                line, "kurstraeger", str(provider), f"Kursträger ist in dieser Region nicht angelegt (bekannt: {known})"
-            )
-        )
+    given = [target[5:] for target in present if target.startswith("fact:")]
+    for problem in check_region_values(model, facts, known, only=given):
+        errors.append(RowError(line, fact_column_name(problem.fact), str(problem.value), problem.message))
     stage_spec = model.stages[stage]
     failed: set[str] = values.get(_FAILED, set())
     for required in stage_spec.requires:

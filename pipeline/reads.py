@@ -51,6 +51,12 @@ def initials(first_name: str, last_name: str) -> str:
     return f"{first_name[:1]}. {last_name[:1]}.".upper()
 
 
+def responsible_text(refs: Sequence[str]) -> str:
+    """Who is responsible, as users write it: the agency's own code where the case names one
+    (`KT:VHS-BA` → VHS-BA), otherwise the agency type (JC)."""
+    return ", ".join(ref.partition(":")[2] or ref for ref in refs)
+
+
 def iso(value: date | None) -> str | None:
     return value.isoformat() if value is not None else None
 

@@ -13,8 +13,10 @@ from pipeline.database import utcnow
 from pipeline.reads import NotFound, unknown_region_message
 from pipeline.steps_cache import steps_columns
 from pipeline.tables import Agency, AuditEntry, Contact, Course, Enrollment, Participant, Region, StageChange
+from pipeline.validation import check_region_values, region_values
 from process_models import (
     Event,
+    InvalidPayload,
     ParticipantState,
     ProcessModel,
     Transition,
@@ -140,7 +142,26 @@ def record_event(
     Raises TransitionNotAllowed without touching the row when the engine refuses.
     """
     assert participant.id is not None
-    transition = advance(state_of(participant, model), event, at=on, model=model)
+    before = state_of(participant, model)
+    transition = advance(before, event, at=on, model=model)
+    changed = [name for name, value in transition.state.facts.items() if before.facts.get(name) != value]
+    problems = check_region_values(
+        model, transition.state.facts, region_values(session.connection(), participant.region_id), only=changed
+    )
+    if problems:
+        spec = model.events[event.name]
+        fields = [spec.field_for_fact(problem.fact) for problem in problems]
+        details = "; ".join(
+            f"„{field.label if field else model.facts[problem.fact].label}“ „{problem.value}“: {problem.message}"
+            for problem, field in zip(problems, fields, strict=True)
+        )
+        raise InvalidPayload(
+            f"Angaben zu „{spec.label}“ unvollständig oder falsch: {details}",
+            f"invalid payload for '{spec.id}': {details}",
+            stage=before.stage,
+            event=spec.id,
+            allowed=(),
+        )
     store_state(participant, transition.state, model=model, today=today)
     session.add(participant)
     session.add(

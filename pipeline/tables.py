@@ -10,37 +10,30 @@ from sqlmodel import Field, SQLModel
 
 from pipeline.database import JSONType, UTCDateTime, utcnow
 
-#: Agency types of DOMAIN.md with their German names.
-AGENCY_TYPES: dict[str, str] = {
-    "ABH": "Ausländerbehörde",
-    "JC": "Jobcenter",
-    "AA": "Agentur für Arbeit",
-    "SOZ": "Sozialamt",
-    "BAMF": "BAMF / Regionalkoordination",
-    "KT": "Kursträger",
-    "MBE": "Migrationsberatung für Erwachsene",
-    "JMD": "Jugendmigrationsdienst",
-    "KOM": "Kommune",
-}
+# the tables' vocabularies, re-exported for the code that imports them from here
+from pipeline.labels import (
+    AGENCY_TYPES,
+    CONTACT_ROLES,
+    COURSE_FORMATS,
+    COURSE_KINDS,
+    TRANSPORT_REACH,
+)
 
-#: Contact roles: who gets regular reminders, who escalations, who coordinates the region.
-CONTACT_ROLES: dict[str, str] = {
-    "case_worker": "Sachbearbeitung",
-    "lead": "Leitung",
-    "coordinator": "Koordination",
-}
-
-TRANSPORT_REACH: dict[str, str] = {"good": "gut", "limited": "eingeschränkt", "none": "keine"}
-
-COURSE_FORMATS: dict[str, str] = {
-    "full_time": "Vollzeit",
-    "part_time": "Teilzeit",
-    "evening": "Abendkurs",
-    "childcare": "mit Kinderbetreuung",
-    "online": "Online / hybrid",
-}
-
-COURSE_KINDS: dict[str, str] = {"ik": "Integrationskurs", "bsk": "Berufssprachkurs"}
+__all__ = [
+    "AGENCY_TYPES",
+    "CONTACT_ROLES",
+    "COURSE_FORMATS",
+    "COURSE_KINDS",
+    "TRANSPORT_REACH",
+    "Agency",
+    "AuditEntry",
+    "Contact",
+    "Course",
+    "Enrollment",
+    "Participant",
+    "Region",
+    "StageChange",
+]
 
 
 class Region(SQLModel, table=True):

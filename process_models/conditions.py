@@ -153,9 +153,10 @@ def coerce_value(kind: str, raw: Any, model: ProcessModel, *, choices: tuple[str
         if not codes:
             raise ValueError("mindestens eine Stelle angeben")
         return list(dict.fromkeys(codes))
-    if kind == "provider":
-        # that the provider exists in the region is checked where the region is known
-        # (pipeline.validation.check_facts): the model knows the kind of value, not the providers
+    if kind in ("provider", "course"):
+        # that the provider or course exists in the region is checked where the region is known
+        # (pipeline.validation.check_region_values): the model knows the kind of value, not the
+        # region's providers and courses
         return coerce_value("str", raw, model)
     if kind == "course_type":
         return _lookup(str(raw), {key: spec.label for key, spec in model.course_types.items()}, "Kursart")
@@ -170,7 +171,7 @@ def _lookup(raw: str, options: Mapping[str, str], what: str) -> str:
     for key, label in options.items():
         if wanted in (key.casefold(), label.casefold()):
             return key
-    raise ValueError(f"{what} '{raw}' ist unbekannt (erlaubt: {', '.join(options)})")
+    raise ValueError(f"{what} „{raw.strip()}“ ist nicht vorgesehen (möglich: {', '.join(options.values())})")
 
 
 _PLAIN_TYPES: dict[str, type] = {"date": date, "int": int, "bool": bool}
@@ -184,7 +185,7 @@ def _already_typed(item: FieldSpec, value: Any, model: ProcessModel) -> bool:
         return type(value) is plain
     if type(value) is not str:
         return False
-    if kind in ("str", "provider"):
+    if kind in ("str", "provider", "course"):
         return bool(value) and value == value.strip()
     if kind == "agency":
         return value in (item.choices or model.agencies)
@@ -201,7 +202,7 @@ def coerce_payload(
     problems: list[str] = []
     for key in raw:
         if key not in fields:
-            known = ", ".join(fields) or "keine"
+            known = ", ".join(f"{item.label} ({item.name})" for item in fields.values()) or "keine"
             problems.append(f"Feld '{key}' gibt es bei „{spec.label}“ nicht (Felder: {known})")
     result: dict[str, Any] = {}
     for name, item in fields.items():
@@ -210,7 +211,7 @@ def coerce_payload(
             value = by if item.default == "$by" else item.default
         if value is None:
             if item.required:
-                problems.append(f"Feld '{name}' ({item.label}) fehlt")
+                problems.append(f"„{item.label}“ fehlt")
             continue
         typed: Any
         try:
@@ -220,12 +221,12 @@ def coerce_payload(
                 else coerce_value(item.type, value, model, choices=item.choices)
             )
         except ValueError as exc:
-            problems.append(f"Feld '{name}' ({item.label}): {exc}")
+            problems.append(f"„{item.label}“: {exc}")
             continue
         if item.minimum is not None and typed < item.minimum:
-            problems.append(f"Feld '{name}' ({item.label}): mindestens {item.minimum}")
+            problems.append(f"„{item.label}“: mindestens {item.minimum}")
         elif item.maximum is not None and typed > item.maximum:
-            problems.append(f"Feld '{name}' ({item.label}): höchstens {item.maximum}")
+            problems.append(f"„{item.label}“: höchstens {item.maximum}")
         result[name] = typed
     if problems:
         raise InvalidPayload(

@@ -172,6 +172,13 @@ class EventSpec:
                 return spec
         return None
 
+    def field_for_fact(self, fact: str) -> FieldSpec | None:
+        """The payload field whose value the event writes into `fact` (sets, keeps or appends)."""
+        for name, source in (*self.sets, *self.keeps, *self.appends):
+            if name == fact and source.startswith("payload."):
+                return self.field(source.removeprefix("payload."))
+        return None
+
 
 @dataclass(frozen=True, slots=True)
 class TransitionSpec:
@@ -335,6 +342,33 @@ class ProcessModel:
         spec = self.events.get(event)
         return spec.label if spec else event
 
+    def value_text(self, kind: str, value: Any, *, agency_names: bool = False) -> str:
+        """A typed value as a German reader sees it: labels for value sets and course types,
+        ja/nein, TT.MM.JJJJ, agencies by code (or by name with `agency_names`); the import reads
+        every one of these back, except agency names."""
+        if value is None or value == "":
+            return ""
+        if isinstance(value, bool):
+            return "ja" if value else "nein"
+        if isinstance(value, date):
+            return value.strftime("%d.%m.%Y")
+        if isinstance(value, str) and kind == "date" and len(value) == 10 and value[4] == "-":
+            return f"{value[8:10]}.{value[5:7]}.{value[:4]}"
+        if kind == "course_type" and value in self.course_types:
+            return self.course_types[value].label
+        if kind == "agency" and agency_names and value in self.agencies:
+            return self.agencies[value].label
+        if kind.startswith("enum:") and kind[5:] in self.value_sets:
+            return self.value_sets[kind[5:]].values.get(value, str(value))
+        if isinstance(value, list | tuple):
+            return ", ".join(self.value_text(kind.removesuffix("s"), item, agency_names=agency_names) for item in value)
+        return str(value)
+
+    def fact_text(self, name: str, value: Any, *, agency_names: bool = False) -> str:
+        """A fact's value in German (see value_text)."""
+        spec = self.facts.get(name)
+        return self.value_text(spec.type if spec else "str", value, agency_names=agency_names)
+
     def allowed_events(self, stage: str) -> tuple[str, ...]:
         """Events that have at least one transition out of `stage`, in definition order."""
         seen: dict[str, None] = {}
@@ -349,6 +383,14 @@ class ProcessModel:
         for stage in self.stages.values():
             if wanted in (stage.id.casefold(), stage.label.casefold()):
                 return stage.id
+        return None
+
+    def find_event(self, text: str) -> str | None:
+        """An event by identifier or German label (case-insensitive)."""
+        wanted = text.strip().casefold()
+        for event in self.events.values():
+            if wanted in (event.id.casefold(), event.label.casefold()):
+                return event.id
         return None
 
     @property

@@ -28,8 +28,8 @@ def _not_allowed(
     allowed = model.allowed_events(state.stage)
     stage_label = model.stage_label(state.stage)
     event_label = model.event_label(event)
-    listed = ", ".join(allowed) if allowed else "keine (Endzustand)"
-    de = f"„{event_label}“ ({event}) ist in der Stufe „{stage_label}“ ({state.stage}) nicht erlaubt"
+    listed = ", ".join(f"„{model.event_label(name)}“" for name in allowed) if allowed else "keine (Endzustand)"
+    de = f"„{event_label}“ ist in der Stufe „{stage_label}“ nicht erlaubt"
     en = f"event '{event}' is not allowed in stage '{state.stage}'"
     if reason_de:
         de += f": {reason_de}"
@@ -54,20 +54,22 @@ def advance(state: ParticipantState, event: Event, *, at: date, model: ProcessMo
         raise _not_allowed(model, state, event.name, "unbekanntes Ereignis", "unknown event")
     if event.by is not None and not spec.coordination_records(event.by) and spec.actors and event.by not in spec.actors:
         others = "" if spec.actors_only else " (oder die Koordination, KOM)"
-        raise _not_allowed(
-            model,
-            state,
-            event.name,
-            f"nur {', '.join(spec.actors)}{others} dürfen es erfassen, nicht {event.by}",
-            f"only {', '.join(spec.actors)}{' (or KOM)' if not spec.actors_only else ''} may record it, not {event.by}",
+        raise TransitionNotAllowed(
+            f"„{spec.label}“ erfassen nur {', '.join(spec.actors)}{others}, nicht {event.by}.",
+            f"only {', '.join(spec.actors)}{' (or KOM)' if not spec.actors_only else ''} may record "
+            f"'{event.name}', not {event.by}",
+            stage=state.stage,
+            event=event.name,
+            allowed=model.allowed_events(state.stage),
         )
     if at < state.stage_since:
-        raise _not_allowed(
-            model,
-            state,
-            event.name,
-            f"das Datum {format_date(at)} liegt vor dem Beginn der aktuellen Stufe ({format_date(state.stage_since)})",
-            f"{at} is before the current stage began ({state.stage_since})",
+        raise TransitionNotAllowed(
+            f"„{spec.label}“ am {format_date(at)}: das Datum liegt vor dem Beginn der aktuellen Stufe "
+            f"„{model.stage_label(state.stage)}“ am {format_date(state.stage_since)}; bitte das Datum prüfen.",
+            f"{at} is before the current stage '{state.stage}' began ({state.stage_since})",
+            stage=state.stage,
+            event=event.name,
+            allowed=model.allowed_events(state.stage),
         )
     candidates = model.transitions_from.get((state.stage, event.name), ())
     if not candidates:

@@ -125,7 +125,7 @@ def _export(args: argparse.Namespace) -> int:
             if args.kind == "participants":
                 count = export_participants(session=session, region=region, model=app.model(region), path=args.output)
             else:
-                count = export_courses(session=session, region=region, path=args.output)
+                count = export_courses(session=session, region=region, model=app.model(region), path=args.output)
     except (NotFound, TableError) as exc:
         raise CliError(str(exc)) from None
     finally:

@@ -210,6 +210,7 @@ def _calendar(catalog: Any, region: Any) -> Any:
 
 
 def _series_show(args: argparse.Namespace) -> int:
+    from checklists.labels import SERIES_KINDS  # noqa: PLC0415
     from checklists.reads import find_region, list_series  # noqa: PLC0415
 
     today = current_date()
@@ -241,17 +242,21 @@ def _series_show(args: argparse.Namespace) -> int:
             (
                 [
                     r["name"],
-                    r["kind"],
+                    SERIES_KINDS.get(r["kind"], r["kind"]),
                     r["rrule"],
                     r["time"],
                     r["location"],
                     r["invited_agencies"],
-                    ", ".join(r["next"]),
+                    ", ".join(_german_date(day) for day in r["next"]),
                 ]
                 for r in rows
             ),
         )
     return 0
+
+
+def _german_date(iso: str) -> str:
+    return f"{iso[8:10]}.{iso[5:7]}.{iso[:4]}"
 
 
 def _split(text: str | None) -> list[str]:
@@ -410,6 +415,7 @@ def _cancel(args: argparse.Namespace) -> int:
 def _snapshots(args: argparse.Namespace) -> int:
     import json  # noqa: PLC0415
 
+    from checklists.labels import SNAPSHOT_REASONS  # noqa: PLC0415
     from checklists.reads import list_snapshots, snapshot_content  # noqa: PLC0415
 
     with _reading() as (conn, catalog):
@@ -426,16 +432,26 @@ def _snapshots(args: argparse.Namespace) -> int:
         stored = list_snapshots(conn, meeting.id)
     print_table(
         ["Nr.", "Erstellt", "Datenstand", "Anlass"],
-        ([s.id, f"{s.created_at:%d.%m.%Y %H:%M} UTC", s.as_of.isoformat(), s.reason] for s in stored),
+        (
+            [
+                s.id,
+                f"{s.created_at:%d.%m.%Y %H:%M} UTC",
+                f"{s.as_of:%d.%m.%Y}",
+                SNAPSHOT_REASONS.get(s.reason, s.reason),
+            ]
+            for s in stored
+        ),
     )
     return 0
 
 
 def _minutes_show(args: argparse.Namespace) -> int:
-    from checklists.reads import contact_name, local_start, minutes  # noqa: PLC0415
+    from checklists.labels import ACTION_STATUSES, MEETING_STATUSES  # noqa: PLC0415
+    from checklists.reads import contact_name, item_titles, local_start, minutes  # noqa: PLC0415
 
     with _reading() as (conn, catalog):
         series, meeting = _read_meeting(conn, catalog, args)
+        titles = item_titles(series.checklist, region=args.region, overrides_dir=Settings.from_env().overrides_dir)
         start = local_start(meeting, series)
         data: dict[str, Any] = {
             "meeting": {
@@ -449,15 +465,22 @@ def _minutes_show(args: argparse.Namespace) -> int:
     if args.format == "json":
         print_json(data)
         return 0
+    status = MEETING_STATUSES.get(meeting.status, meeting.status)
     print(
-        f"Protokoll {series.name} am {data['meeting']['date']} ({data['meeting']['status']}), Protokoll: {data['meeting']['minute_keeper'] or '–'}"
+        f"Protokoll {series.name} am {start:%d.%m.%Y} um {start:%H:%M} Uhr ({status}), "
+        f"Protokoll: {data['meeting']['minute_keeper'] or '–'}"
     )
     print("Anwesend: " + (", ".join(a["name"] for a in data["attendance"] if a["present"]) or "–"))
     print("Entschuldigt/abwesend: " + (", ".join(a["name"] for a in data["attendance"] if not a["present"]) or "–"))
     for decision in data["decisions"]:
-        print(f"Beschluss zu {decision['item']}: {decision['text']}")
+        item = titles.get(decision["item"], "Sonstiges")
+        print(f"Beschluss zu TOP {item}: {decision['text']}")
     for action in data["actions"]:
-        print(f"Aufgabe Nr. {action['id']}: {action['title']} – fällig {action['due']} – {action['status']}")
+        due = _german_date(action["due"])
+        print(
+            f"Aufgabe Nr. {action['id']}: {action['title']} – fällig {due} – "
+            f"{ACTION_STATUSES.get(action['status'], action['status'])}"
+        )
     return 0
 
 
@@ -516,6 +539,7 @@ def _minutes_action(args: argparse.Namespace) -> int:
 
 
 def _actions_list(args: argparse.Namespace) -> int:
+    from checklists.labels import ACTION_STATUSES  # noqa: PLC0415
     from checklists.reads import find_region, list_actions  # noqa: PLC0415
 
     with _reading() as (conn, _catalog):
@@ -538,7 +562,17 @@ def _actions_list(args: argparse.Namespace) -> int:
     else:
         print_table(
             ["Nr.", "Aufgabe", "Zuständig", "Fällig", "Status", "Erledigt von"],
-            ([r.id, r.title, r.owner, r.due.isoformat(), r.status, r.closed_by or ""] for r in rows),
+            (
+                [
+                    r.id,
+                    r.title,
+                    r.owner,
+                    f"{r.due:%d.%m.%Y}",
+                    ACTION_STATUSES.get(r.status, r.status),
+                    r.closed_by or "",
+                ]
+                for r in rows
+            ),
         )
     return 0
 

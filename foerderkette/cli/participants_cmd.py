@@ -62,12 +62,19 @@ def register(sub: Any) -> None:
         "aktuellen Stufe erlaubt ist; Angaben zum Ereignis mit --set feld=wert.",
     )
     advance.add_argument("ref", help="Referenz")
-    advance.add_argument("event", help="Ereignis, z. B. registered, course_started (siehe 'process show')")
+    advance.add_argument(
+        "event",
+        help="Ereignis: Bezeichnung oder Kennung, z. B. \"Kurs begonnen\" oder course_started (siehe 'process show')",
+    )
     advance.add_argument("--on", type=iso_date, help="Datum des Ereignisses (Standard: heute)")
     advance.add_argument("--by", choices=AGENCY_CODES, help="erfassende Stelle")
     advance.add_argument("--note", help="Notiz zum Verlauf")
     advance.add_argument(
-        "--set", action="append", default=[], metavar="FELD=WERT", help="Angabe zum Ereignis, mehrfach möglich"
+        "--set",
+        action="append",
+        default=[],
+        metavar="FELD=WERT",
+        help="Angabe zum Ereignis, mehrfach möglich; FELD ist der Name des Felds, seine Bezeichnung oder die Spalte des Imports (z. B. kurstraeger=VHS-BA)",
     )
     advance.add_argument("--as-of", type=iso_date, help="heutiges Datum für Fristen (Standard: heute)")
     advance.add_argument("--format", choices=("text", "json"), default="text")
@@ -81,7 +88,13 @@ def _labels() -> ProcessModel:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from pipeline.reads import NotFound, ParticipantFilter, find_region, list_participants  # noqa: PLC0415
+    from pipeline.reads import (  # noqa: PLC0415
+        NotFound,
+        ParticipantFilter,
+        find_region,
+        list_participants,
+        responsible_text,
+    )
 
     as_of = args.as_of or current_date()
     stage = None
@@ -136,7 +149,7 @@ def _list(args: argparse.Namespace) -> int:
                 model.steps[item.next_step].label
                 if item.next_step and item.next_step in model.steps
                 else (item.next_step or "–"),
-                ", ".join(item.responsible),
+                responsible_text(item.responsible),
                 _german(item.due) or "–",
                 f"{item.days_overdue} Tage" if item.overdue else "",
             ]
@@ -158,7 +171,8 @@ def _german(value: date | str | None) -> str:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from pipeline.reads import participant_detail  # noqa: PLC0415
+    from pipeline.labels import TRANSPORT_REACH  # noqa: PLC0415
+    from pipeline.reads import participant_detail, responsible_text  # noqa: PLC0415
 
     as_of = args.as_of or current_date()
     with read_connection() as conn:
@@ -182,20 +196,21 @@ def _show(args: argparse.Namespace) -> int:
     out.write(f"Geburtsjahr: {detail.birth_year or '–'} · Kontakt: {contact or '–'}\n")
     labels = detail.needs
     if detail.transport_reach:
-        labels.append(f"ÖPNV-Erreichbarkeit: {detail.transport_reach}")
+        labels.append(f"ÖPNV-Erreichbarkeit: {TRANSPORT_REACH.get(detail.transport_reach, detail.transport_reach)}")
     out.write(f"Bedarfe: {', '.join(labels) or 'keine'}\n")
     out.write("\nAngaben:\n")
     for name, value in detail.facts.items():
         label = model.facts[name].label if name in model.facts else name
-        shown = _german(value) if isinstance(value, str) and len(value) == 10 and value[4] == "-" else value
-        out.write(f"  {label}: {shown}\n")
+        out.write(f"  {label}: {model.fact_text(name, value, agency_names=True)}\n")
     out.write(f"\nOffene Schritte (Stichtag {as_of:%d.%m.%Y}):\n")
     if not detail.open_steps:
         out.write("  keine\n")
     for step in detail.open_steps:
         late = f"ÜBERFÄLLIG seit {step.days_overdue} Tagen" if step.overdue else "offen"
         note = f" ({step.due_note})" if step.due_note else ""
-        out.write(f"  {_german(step.due)}  {late:<26} {step.label} – zuständig: {', '.join(step.responsible)}{note}\n")
+        out.write(
+            f"  {_german(step.due)}  {late:<26} {step.label} – zuständig: {responsible_text(step.responsible)}{note}\n"
+        )
     out.write("\nVerlauf:\n")
     for entry in detail.timeline:
         change = (
@@ -215,7 +230,8 @@ def _advance(args: argparse.Namespace) -> int:
 
     from foerderkette.app import App  # noqa: PLC0415
     from foerderkette.settings import Settings  # noqa: PLC0415
-    from pipeline.reads import NotFound  # noqa: PLC0415
+    from pipeline.importing import payload_field_name  # noqa: PLC0415
+    from pipeline.reads import NotFound, responsible_text  # noqa: PLC0415
     from pipeline.repository import get_participant, record_event  # noqa: PLC0415
     from pipeline.tables import Region  # noqa: PLC0415
     from process_models import Event  # noqa: PLC0415
@@ -237,14 +253,19 @@ def _advance(args: argparse.Namespace) -> int:
             region = session.get(Region, participant.region_id)
             assert region is not None
             model = app.model(region, participant.model_version)
-            if args.event not in model.events:
+            event_id = model.find_event(args.event)
+            if event_id is None:
                 raise CliError(
-                    f"Unbekanntes Ereignis '{args.event}' (erlaubt in „{model.stage_label(participant.stage)}“: {', '.join(model.allowed_events(participant.stage))})"
+                    f"Unbekanntes Ereignis '{args.event}' (erlaubt in „{model.stage_label(participant.stage)}“: "
+                    + ", ".join(f"{model.event_label(e)} ({e})" for e in model.allowed_events(participant.stage))
+                    + ")"
                 )
+            spec = model.events[event_id]
+            fields = {payload_field_name(spec, key): value for key, value in payload.items()}
             transition = record_event(
                 session=session,
                 participant=participant,
-                event=Event(args.event, payload, by=args.by, note=args.note),
+                event=Event(event_id, fields, by=args.by, note=args.note),
                 on=on,
                 model=model,
                 today=today,
@@ -259,7 +280,7 @@ def _advance(args: argparse.Namespace) -> int:
         print_json(
             {
                 "ref": args.ref,
-                "event": args.event,
+                "event": event_id,
                 "from": transition.source,
                 "to": transition.target,
                 "on": on,
@@ -268,8 +289,10 @@ def _advance(args: argparse.Namespace) -> int:
         )
         return 0
     print(
-        f"{args.ref}: {model.event_label(args.event)} am {on:%d.%m.%Y} – {model.stage_label(transition.source)} → {model.stage_label(transition.target)}"
+        f"{args.ref}: {model.event_label(event_id)} am {on:%d.%m.%Y} – {model.stage_label(transition.source)} → {model.stage_label(transition.target)}"
     )
     for step in steps:
-        print(f"  offen: {step['label']} – zuständig: {', '.join(step['responsible'])}, fällig {_german(step['due'])}")
+        print(
+            f"  offen: {step['label']} – zuständig: {responsible_text(step['responsible'])}, fällig {_german(step['due'])}"
+        )
     return 0

@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from pipeline.reads import responsible_text
 from process_models import format_date
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -35,6 +36,7 @@ def templates() -> Jinja2Templates:
     engine = Jinja2Templates(directory=str(TEMPLATES))
     engine.env.filters["datum"] = _date
     engine.env.filters["zeit"] = _datetime
+    engine.env.filters["zustaendig"] = responsible_text
     engine.env.trim_blocks = True
     engine.env.lstrip_blocks = True
     return engine

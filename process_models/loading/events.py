@@ -193,6 +193,7 @@ def _check_literal(b: _Builder, kind: str, value: Any, path: Path_, ctx: dict[st
         "date": isinstance(value, date),
         "agency": value in ctx["agencies"],
         "provider": isinstance(value, str),
+        "course": isinstance(value, str),
         "course_type": value in ctx["course_types"],
     }.get(kind)
     if kind.startswith("enum:"):

@@ -17,7 +17,7 @@ _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 _AGENCY_CODE = re.compile(r"^[A-Z][A-Z0-9]*$")
 
 
-_SCALAR_TYPES = {"date", "int", "bool", "str", "agency", "agencies", "provider", "course_type"}
+_SCALAR_TYPES = {"date", "int", "bool", "str", "agency", "agencies", "provider", "course", "course_type"}
 
 
 Path_ = tuple[str | int, ...]

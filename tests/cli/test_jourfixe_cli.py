@@ -67,7 +67,7 @@ def test_jourfixe_workflow(run_cli: CliRunner) -> None:
     invitations = [row for row in outbox if row["kind"] == "jourfixe_invitation"]
     assert invitations and all(row["send_on"] == "2026-11-26" for row in invitations)
     snapshot_list = run_cli("jourfixe", "snapshots", "--region", "BY-BA", "--month", "2026-12")
-    assert "invitation" in snapshot_list.stdout
+    assert "Einladung" in snapshot_list.stdout and "invitation" not in snapshot_list.stdout
 
     for args in (
         ("attendance", "--present", "JC-BA,ABH-BA", "--absent", "SOZ-BA"),
@@ -93,6 +93,13 @@ def test_jourfixe_workflow(run_cli: CliRunner) -> None:
     assert {(a["name"], a["present"]) for a in minutes["attendance"]} >= {("Sozialamt – Landkreis Bamberg", False)}
     assert minutes["decisions"][0]["text"].startswith("BAMF weist")
     action_id = minutes["actions"][0]["id"]
+    text = run_cli("jourfixe", "minutes", "show", "--region", "BY-BA", "--month", "2026-12").stdout
+    assert "am 01.12.2026 um 10:00 Uhr (stattgefunden)" in text
+    assert "Beschluss zu TOP 4. Angemeldet ohne Kursbeginn seit mehr als sechs Wochen" in text
+    assert "waiting" not in text
+    assert f"Aufgabe Nr. {action_id}: Neuzuweisungen melden – fällig 15.12.2026 – offen" in text
+    listed = run_cli("jourfixe", "actions", "list", "--region", "BY-BA").stdout
+    assert "15.12.2026" in listed and "offen" in listed and "2026-12-15" not in listed and " open" not in listed
 
     january = run_cli("jourfixe", "agenda", "--region", "BY-BA", "--month", "2027-01", "--as-of", "2026-12-20")
     assert january.stdout.count("Neuzuweisungen melden") == 1  # carried over, once

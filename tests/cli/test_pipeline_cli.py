@@ -86,7 +86,7 @@ def test_show_and_advance(demo: CliRunner) -> None:
     assert "Stufe: Angemeldet" in shown.stdout and "Offene Schritte" in shown.stdout and "Verlauf:" in shown.stdout
     refused = demo("advance", ref, "test_result", "--set", "dtz_level=B1", "--on", AS_OF, "--as-of", AS_OF)
     assert refused.returncode == 1
-    assert "„Prüfungsergebnis“ (test_result) ist in der Stufe „Angemeldet“ (registered) nicht erlaubt" in refused.stderr
+    assert "„Prüfungsergebnis“ ist in der Stufe „Angemeldet“ nicht erlaubt. Erlaubt: „" in refused.stderr
     done = demo(
         "advance",
         ref,
@@ -109,14 +109,46 @@ def test_show_and_advance(demo: CliRunner) -> None:
     assert detail["timeline"][-1]["event"] == "course_started" and detail["timeline"][-1]["note"] == "Kurs beginnt"
     assert detail["timeline"][-1]["by_user"].startswith("cli:")
     bad_payload = demo("advance", ref, "module_completed", "--set", "module=zwei", "--as-of", AS_OF)
-    assert (
-        bad_payload.returncode == 1
-        and "Feld 'module' (Kursabschnitt): 'zwei' ist keine ganze Zahl" in bad_payload.stderr
-    )
+    assert bad_payload.returncode == 1 and "„Kursabschnitt“: 'zwei' ist keine ganze Zahl" in bad_payload.stderr
     future = demo("advance", ref, "module_completed", "--set", "module=2", "--on", "2027-01-01", "--as-of", AS_OF)
     assert future.returncode == 1 and "liegt in der Zukunft" in future.stderr
     missing = demo("participants", "show", "NOPE-1")
     assert missing.returncode == 1 and "Referenz 'NOPE-1' gibt es nicht" in missing.stderr
+
+
+def test_advance_checks_facts_like_the_import_and_takes_its_column_names(demo: CliRunner) -> None:
+    """A provider the region does not have is refused as the import refuses it (one check for every
+    way in); `--set` takes the import's column names and the event its German label."""
+    entitled = json.loads(
+        demo(
+            "participants", "list", "--stage", "Berechtigt", "--region", "BY-BA", "--format", "json", "--as-of", AS_OF
+        ).stdout
+    )
+    ref = entitled[0]["ref"]
+    before = demo("participants", "show", ref, "--format", "json", "--as-of", AS_OF).stdout
+    refused = demo("advance", ref, "registered", "--by", "KT", "--set", "provider=XYZ", "--as-of", AS_OF)
+    assert refused.returncode == 1
+    assert "„Kursträger (Kürzel)“ „XYZ“: Kursträger ist in dieser Region nicht angelegt (bekannt: " in (refused.stderr)
+    assert demo("participants", "show", ref, "--format", "json", "--as-of", AS_OF).stdout == before
+    export = demo("export", "participants", "--region", "BY-BA", "--output", "ba.csv")
+    assert export.returncode == 0, export.stderr
+    registered = json.loads(
+        demo(
+            "participants", "list", "--stage", "Angemeldet", "--region", "BY-BA", "--format", "json", "--as-of", AS_OF
+        ).stdout
+    )
+    provider = json.loads(
+        demo("participants", "show", registered[0]["ref"], "--format", "json", "--as-of", AS_OF).stdout
+    )["facts"]["provider"]
+    done = demo(
+        "advance", ref, "Beim Kursträger angemeldet", "--by", "KT", "--set", f"kurstraeger={provider}", "--as-of", AS_OF
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Berechtigt → Angemeldet" in done.stdout
+    detail = json.loads(demo("participants", "show", ref, "--format", "json", "--as-of", AS_OF).stdout)
+    assert detail["stage"] == "registered" and detail["facts"]["provider"] == provider
+    unknown = demo("advance", ref, "Kurs fertig", "--as-of", AS_OF)
+    assert unknown.returncode == 1 and "Kurs begonnen (course_started)" in unknown.stderr
 
 
 def test_import_export_round_trip_and_error_report(demo: CliRunner, tmp_path: Path) -> None:
@@ -126,7 +158,7 @@ def test_import_export_round_trip_and_error_report(demo: CliRunner, tmp_path: Pa
     assert again.returncode == 0 and "0 neu, 0 aktualisiert" in again.stdout
     with (tmp_path / "ba.csv").open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle, delimiter=";"))
-    stage = rows[0].index("stage")
+    stage = rows[0].index("stufe")
     rows[2][stage] = "Wartend"
     with (tmp_path / "bad.csv").open("w", encoding="utf-8", newline="") as handle:
         csv.writer(handle, delimiter=";").writerows(rows[:4])
@@ -141,7 +173,7 @@ def test_import_export_round_trip_and_error_report(demo: CliRunner, tmp_path: Pa
     )
     assert failed.returncode == 1
     assert "Import abgebrochen, nichts gespeichert – 1 Fehler" in failed.stderr
-    assert "Zeile 3, Spalte 'stage', Wert 'Wartend': unbekannte Stufe" in failed.stderr
+    assert "Zeile 3, Spalte 'stufe', Wert 'Wartend': unbekannte Stufe" in failed.stderr
     assert (tmp_path / "errors.csv").read_text(encoding="utf-8-sig").startswith("zeile;spalte;wert;fehler")
     courses = demo("export", "courses", "--region", "BY-BA", "--output", str(tmp_path / "kurse.xlsx"))
     assert courses.returncode == 0 and (tmp_path / "kurse.xlsx").stat().st_size > 0

@@ -316,6 +316,7 @@ def test_participants_round_trip(session: Session, model: ProcessModel, tmp_path
     assert after == before
     if suffix == ".csv":
         assert first.read_bytes() == second.read_bytes()
+        _assert_german(first, model)
     else:
         from openpyxl import load_workbook
 
@@ -323,6 +324,24 @@ def test_participants_round_trip(session: Session, model: ProcessModel, tmp_path
             [list(row) for row in load_workbook(path).active.iter_rows(values_only=True)] for path in (first, second)
         ]  # type: ignore[union-attr]
         assert rows[0] == rows[1]
+
+
+def _assert_german(path: Path, model: ProcessModel) -> None:
+    """Column names and values are German: labels, ja/nein, no identifiers of the model."""
+    text = path.read_text(encoding="utf-8-sig")
+    rows = list(csv.reader(text.splitlines(), delimiter=";" if ";" in text.splitlines()[0] else ","))
+    header, body = rows[0], rows[1:]
+    # only a fact whose label is taken by a column of its own keeps its identifier (Kursbeginn)
+    english = [name for name in header if name in model.facts or name in ("stage", "birth_year")]
+    assert english in ([], ["course_started_on"]), english
+    assert "verpflichtende_stellen" in header and "grund_der_schliessung" in header
+    values = {cell for row in body for cell in row}
+    identifiers = {*model.stages, *model.course_types, "True", "False", "good", "limited", "completed", "full_time"}
+    for value_set in model.value_sets.values():
+        identifiers |= {key for key, label in value_set.values.items() if key != label}
+    assert not values & identifiers, sorted(values & identifiers)
+    column = header.index("stufe")
+    assert {row[column] for row in body} <= {spec.label for spec in model.stages.values()}
 
 
 def test_courses_import_validates_and_round_trips(
@@ -342,7 +361,7 @@ def test_courses_import_validates_and_round_trips(
     assert import_courses(session=session, path=path, region=region, model=model, max_bytes=MAX).unchanged == 3
     alpha = session.exec(select(Course).where(Course.code == "BFZ-ALPHA-2602")).one()
     assert (alpha.course_type, alpha.format, alpha.capacity, alpha.min_size) == ("literacy", "childcare", 16, 10)
-    export_courses(session=session, region=region, path=tmp_path / "out.csv")
+    export_courses(session=session, region=region, model=load_model(), path=tmp_path / "out.csv")
     session.exec(Course.__table__.delete())  # type: ignore[call-overload, attr-defined]
     session.commit()
     session.expunge_all()
@@ -351,8 +370,11 @@ def test_courses_import_validates_and_round_trips(
         == 3
     )
     session.commit()
-    export_courses(session=session, region=region, path=tmp_path / "out2.csv")
+    export_courses(session=session, region=region, model=load_model(), path=tmp_path / "out2.csv")
     assert (tmp_path / "out.csv").read_bytes() == (tmp_path / "out2.csv").read_bytes()
+    exported = (tmp_path / "out.csv").read_text(encoding="utf-8-sig")
+    assert "Alphabetisierungskurs" in exported and "mit Kinderbetreuung" in exported and "Berufssprachkurs" in exported
+    assert ",literacy," not in exported and ",childcare," not in exported and ",bsk," not in exported
     bad = [header, good[1].replace("25;15", "30;15"), good[2].replace("BFZ-BA", "XYZ"), good[3].replace(";B2;", ";B3;")]
     with pytest.raises(ImportFailed) as info:
         import_courses(

@@ -306,9 +306,11 @@ def test_every_refused_pair_names_stage_event_and_alternatives(model: ProcessMod
     with pytest.raises(TransitionNotAllowed) as info:
         advance(state, Event(event, SAMPLE_PAYLOAD[event]), at=LATER, model=model)
     message = str(info.value)
-    assert f"({event})" in message
-    assert f"„{model.stage_label(stage)}“ ({stage})" in message
+    # German labels only, no identifiers (the English message keeps them for logs)
+    assert f"„{model.event_label(event)}“" in message and f"„{model.stage_label(stage)}“" in message
+    assert f"({event})" not in message and f"({stage})" not in message
     assert "Erlaubt:" in message
+    assert f"'{event}'" in info.value.message_en and f"'{stage}'" in info.value.message_en
     assert info.value.allowed == model.allowed_events(stage)
 
 
@@ -391,8 +393,8 @@ def test_event_dated_before_current_stage_is_refused(model: ProcessModel) -> Non
 @pytest.mark.parametrize(
     ("event", "payload", "message"),
     [
-        ("registered", {}, "Feld 'provider' (Kursträger (Kürzel)) fehlt"),
-        ("test_result", {"dtz_level": "C1"}, "Wert 'C1' ist unbekannt"),
+        ("registered", {}, "„Kursträger (Kürzel)“ fehlt"),
+        ("test_result", {"dtz_level": "C1"}, "Wert „C1“ ist nicht vorgesehen (möglich: B1, A2, unter A2)"),
         ("test_result", {"dtz_level": "B1", "lid_points": 34}, "höchstens 33"),
         ("test_result", {"dtz_level": "B1", "lid_points": "viele"}, "keine ganze Zahl"),
         ("registered", {"provider": "X", "expected_start": "31.02.2026"}, "kein Datum"),

@@ -80,7 +80,7 @@ def rule_bamf_assignment_restarts_the_six_weeks(model: ProcessModel) -> None:
     step = steps(model, assigned.state, date(2026, 4, 6))["course_start"]
     assert step.due == date(2026, 5, 18)
     assert who(step)[0] == "KT:BFZ-BA"
-    with pytest.raises(TransitionNotAllowed, match="nur BAMF dürfen"):
+    with pytest.raises(TransitionNotAllowed, match="erfassen nur BAMF, nicht KOM"):
         advance(registered, Event("assigned", {"provider": "BFZ-BA"}, by="KOM"), at=date(2026, 4, 6), model=model)
 
 

@@ -212,6 +212,7 @@ PACKAGES = ("checklists", "notifications", "pipeline", "flows", "foerderkette/we
 OTHER_VOCABULARIES = {
     # the status of a Jour-fixe action item (open/closed), stored in action_item.status
     ("checklists/queries.py", "closed"),
+    ("checklists/labels.py", "closed"),
     ("checklists/repository.py", "closed"),
     ("foerderkette/cli/jourfixe_cmd.py", "closed"),
 }

@@ -95,7 +95,7 @@ def export(suffix: str, request: Request, viewer: Viewer = Depends(current_viewe
     region = get_region(session=session, code=viewer.region_code)
     folder = Path(tempfile.mkdtemp(prefix="kursliste-"))
     path = folder / f"kursliste-{region.code}.{suffix}"
-    export_courses(session=session, region=region, path=path)
+    export_courses(session=session, region=region, model=get_app(request).model(region), path=path)
     media = (
         "text/csv; charset=utf-8"
         if suffix == "csv"

@@ -163,7 +163,7 @@ def _render(
             model.facts[name].label if name in model.facts else name,
             agency_names.get(value, str(value))
             if name in model.facts and model.facts[name].type == "provider"
-            else _fact_text(model, name, value),
+            else model.fact_text(name, value, agency_names=True),
         )
         for name, value in facts.items()
         if name != "birth_year"
@@ -206,25 +206,6 @@ def _render(
         },
         status_code=status_code,
     )
-
-
-def _fact_text(model: ProcessModel, name: str, value: Any) -> str:
-    spec = model.facts.get(name)
-    if spec is None or value is None:
-        return str(value)
-    if spec.type == "date" and hasattr(value, "strftime"):
-        return str(value.strftime("%d.%m.%Y"))
-    if spec.type == "bool":
-        return "ja" if value else "nein"
-    if spec.type == "course_type" and value in model.course_types:
-        return model.course_types[value].label
-    if spec.type == "agency" and value in model.agencies:
-        return model.agencies[value].label
-    if spec.type == "agencies" and isinstance(value, list):
-        return ", ".join(model.agencies[code].label if code in model.agencies else str(code) for code in value)
-    if spec.type.startswith("enum:"):
-        return model.value_sets[spec.type[5:]].values.get(value, str(value))
-    return str(value)
 
 
 @router.get("/teilnehmende/{ref}", response_class=HTMLResponse)
@@ -271,9 +252,11 @@ async def record(
     payload = {
         key[2:]: str(value).strip() for key, value in form.items() if key.startswith("f_") and str(value).strip()
     }
+    # what the viewer may choose (a Kursträger only itself and its own courses); whether a value
+    # exists at all is checked for every way in by record_event (pipeline.validation)
     local = _local_choices(session, participant, viewer, day)
     for field in spec.payload:
-        options = _options(model, field, local)
+        options = local.get(field.name)
         if field.name in payload and options and payload[field.name] not in dict(options):
             return _render(
                 request,
