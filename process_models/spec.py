@@ -361,7 +361,8 @@ class ProcessModel:
         if kind.startswith("enum:") and kind[5:] in self.value_sets:
             return self.value_sets[kind[5:]].values.get(value, str(value))
         if isinstance(value, list | tuple):
-            return ", ".join(self.value_text(kind.removesuffix("s"), item, agency_names=agency_names) for item in value)
+            item_kind = "agency" if kind == "agencies" else kind
+            return ", ".join(self.value_text(item_kind, item, agency_names=agency_names) for item in value)
         return str(value)
 
     def fact_text(self, name: str, value: Any, *, agency_names: bool = False) -> str:

@@ -200,6 +200,8 @@ def _show(args: argparse.Namespace) -> int:
     out.write(f"Bedarfe: {', '.join(labels) or 'keine'}\n")
     out.write("\nAngaben:\n")
     for name, value in detail.facts.items():
+        if name == "birth_year":  # shown above with the personal data
+            continue
         label = model.facts[name].label if name in model.facts else name
         out.write(f"  {label}: {model.fact_text(name, value, agency_names=True)}\n")
     out.write(f"\nOffene Schritte (Stichtag {as_of:%d.%m.%Y}):\n")
