@@ -87,11 +87,11 @@ def test_show_and_advance(demo: CliRunner) -> None:
     one_per_stage = {
         item["stage"]: item["ref"] for item in json.loads(demo("participants", "list", "--format", "json").stdout)
     }
-    for ref in sorted(one_per_stage.values())[:10]:
-        text = demo("participants", "show", ref, "--as-of", AS_OF).stdout
+    for other in sorted(one_per_stage.values())[:10]:
+        text = demo("participants", "show", other, "--as-of", AS_OF).stdout
         # German for users: labels, ja/nein and dates, never identifiers or Python values
         for leak in ("True", "False", "None", ": good", ": general", "aufenthg_", "KT:", "_on:", "-20"):
-            assert leak not in text, (ref, leak, text)
+            assert leak not in text, (other, leak, text)
     refused = demo("advance", ref, "test_result", "--set", "dtz_level=B1", "--on", AS_OF, "--as-of", AS_OF)
     assert refused.returncode == 1
     assert "„Prüfungsergebnis“ ist in der Stufe „Angemeldet“ nicht erlaubt. Erlaubt: „" in refused.stderr
