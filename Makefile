@@ -39,7 +39,7 @@ system-deps:
 	  else echo "missing$$missing (not root): the tests that need it are skipped"; fi; \
 	fi
 
-DEMO_PARTICIPANTS ?= 3000
+DEMO_PARTICIPANTS ?= 6000
 DEMO_REGIONS ?= 5
 DEMO_PASSWORD ?= demo-foerderkette
 

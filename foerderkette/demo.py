@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from typing import Any
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, func, select
 from sqlmodel import Session, col
 from sqlmodel import select as model_select
 
@@ -28,13 +28,31 @@ from checklists.repository import (
     save_series,
 )
 from checklists.tables import MeetingSeries
-from foerderkette.demo_data import CONTACT_FIRST, CONTACT_LAST, FIRST_NAMES, LAST_NAMES, PROVIDERS, REGIONS
+from foerderkette.demo_data import (
+    CONTACT_FIRST,
+    CONTACT_LAST,
+    COURSE_SITES,
+    FIRST_NAMES,
+    LAST_NAMES,
+    MUNICIPALITIES,
+    PROVIDERS,
+    REGIONS,
+)
 from foerderkette.users import MIN_PASSWORD
 from pipeline.bulk import bulk_insert
 from pipeline.database import table_of, utcnow
 from pipeline.steps_cache import steps_columns
 from pipeline.tables import Agency, Contact, Course, Enrollment, Participant, Region, StageChange
-from process_models import Event, ModelCatalog, ParticipantState, ProcessModel, advance, new_state, open_steps
+from process_models import (
+    Event,
+    ModelCatalog,
+    ParticipantState,
+    ProcessModel,
+    advance,
+    enrolment_effect,
+    new_state,
+    open_steps,
+)
 from process_models.durations import add_months
 
 Progress = Callable[[int, int], None]
@@ -125,6 +143,8 @@ class DemoSummary:
     seconds: float = 0.0
     users: list[str] = field(default_factory=list)
     by_stage: dict[str, int] = field(default_factory=dict)
+    #: the figures that show the data looks like a real Landkreis: (label, value, what is expected)
+    figures: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -132,18 +152,67 @@ class _RegionContext:
     region_id: int
     code: str
     seat: str
-    postcode_prefix: str
     providers: list[str]
     bsk_providers: list[str]
+    #: where people live: (municipality, postcode or None, weight)
+    places: list[tuple[str, str | None, int]] = field(default_factory=list)
+    #: each provider's course sites (municipality, postcode or None) and the course types it offers
+    sites: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)
+    offers: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass
 class _Case:
-    """One simulated participant: events in order, and what they chose along the way."""
+    """One simulated participant: what they chose along the way, and their course."""
 
-    events: list[tuple[date, Event]] = field(default_factory=list)
     provider: str = ""
     course_type: str = "general"
+    #: the provider registered with first, when the course is with another (change, assignment)
+    first_provider: str = ""
+    obliged: str | None = None
+    level: str | None = None
+    benefit: str | None = None
+    absence: bool = False
+    repeat: bool = False
+    #: the course of the participant's cohort: start, code, and how many days earlier the whole
+    #: history runs so that it meets that start
+    start: date | None = None
+    course_code: str = ""
+    shift: int = 0
+    #: the type of the course attended when the placement's special format did not come about
+    attends: str = ""
+
+    @property
+    def kind(self) -> str:
+        return self.attends or self.course_type
+
+
+@dataclass
+class _Played:
+    """A participant's plan and the history played from it."""
+
+    ref: str
+    target: str
+    birth_year: int
+    steps: list[Step]
+    state: ParticipantState
+    history: list[tuple[date, Event, str]]
+    case: _Case
+    days: int
+
+
+#: Event plan rows: (event, payload, recording agency, days after the previous event).
+Step = tuple[str, dict[str, Any], str | None, int]
+#: Placeholders in a plan's payload: the provider of the participant's course, and the one first
+#: registered with.
+COURSE, FIRST = "$course", "$first"
+#: Obliged share (BAMF statistics: about two thirds of new participants are obliged).
+OBLIGED_SHARE = 0.67
+#: DTZ results of those who take the test (BAMF Integrationskursgeschäftsstatistik: about 49 % B1,
+#: 41 % A2, 10 % below A2), and the share who leave without taking it.
+DTZ_RESULTS = (("B1", 49), ("A2", 41), ("below_A2", 10))
+NOT_TESTED = 0.15
+EMPLOYERS = ("Brose Fahrzeugteile", "Bosch", "Klinikum", "Schaeffler", "Pflegedienst Sonnenhof", "Bäckerei Seidl")
 
 
 def _weighted(rng: random.Random, options: tuple[tuple[str, int], ...]) -> str:
@@ -183,98 +252,193 @@ class _Simulator:
         self.ctx = ctx
         self.as_of = as_of
 
-    def plan(self, target: str) -> tuple[list[tuple[str, dict[str, Any], str | None, int]], _Case]:
-        """Events as (name, payload, actor, days after the previous event)."""
+    def _entry(self, target: str) -> list[Step]:
+        """Entitlement and obligation: about two thirds are obliged (Jobcenter, Ausländerbehörde,
+        Sozialamt), the Jobcenter also records the benefit status."""
         rng = self.rng
-        case = _Case(provider=rng.choice(self.ctx.providers), course_type=_weighted(rng, COURSE_TYPE_WEIGHTS))
-        steps: list[tuple[str, dict[str, Any], str | None, int]] = []
         entry = rng.random()
         if target in ("entitled", "lapsed"):
             # entitled without obligation: an obligation does not lapse (§ 44a Abs. 1a AufenthG)
-            entry = 0.5 + entry * 0.5
+            entry = OBLIGED_SHARE + entry * (1 - OBLIGED_SHARE)
         elif target == "obliged":
-            entry = entry * 0.5  # obliged by the Jobcenter or the ABH
-        if entry < 0.35:
+            entry = entry * OBLIGED_SHARE
+        steps: list[Step] = []
+        if entry < 0.40:
             steps += [
-                ("entitlement_confirmed", {"issued_by": "JC"}, "JC", 0),
+                ("entitlement_confirmed", {"issued_by": "JC", "valid_until": "+1y"}, "JC", 0),
                 ("obligation_imposed", {"obliged_by": "JC", "basis": "aufenthg_44a_1_2"}, "JC", rng.randint(0, 3)),
+                ("benefit_status_recorded", {"status": "sgb2"}, "JC", rng.randint(0, 5)),
             ]
-        elif entry < 0.5:
+            if rng.random() < 0.12:  # the Ausländerbehörde obliges as well; both lists are reconciled
+                steps.append(
+                    (
+                        "obligation_imposed",
+                        {"obliged_by": "ABH", "basis": "aufenthg_44a_1_1"},
+                        "ABH",
+                        rng.randint(3, 20),
+                    )
+                )
+                if rng.random() < 0.6:
+                    steps.append(("obligations_reconciled", {}, "JC", rng.randint(2, 12)))
+        elif entry < 0.60:
             steps += [
                 ("obligation_imposed", {"obliged_by": "ABH", "basis": "aufenthg_44a_1_1"}, "ABH", 0),
                 ("entitlement_confirmed", {"issued_by": "ABH"}, "ABH", rng.randint(0, 2)),
             ]
-        elif entry < 0.85:
+            status = _weighted(rng, (("sgb2", 45), ("sgb3", 10), ("none", 45)))
+            steps.append(
+                (
+                    "benefit_status_recorded",
+                    {"status": status},
+                    "JC" if status == "sgb2" else "AA" if status == "sgb3" else "MBE",
+                    rng.randint(3, 30),
+                )
+            )
+        elif entry < OBLIGED_SHARE:
+            steps += [
+                ("entitlement_confirmed", {"issued_by": "SOZ", "valid_until": "+1y"}, "SOZ", 0),
+                ("obligation_imposed", {"obliged_by": "SOZ", "basis": "aufenthg_44a_1_4"}, "SOZ", rng.randint(0, 5)),
+                ("benefit_status_recorded", {"status": "asylblg"}, "SOZ", rng.randint(0, 5)),
+            ]
+        elif entry < 0.90:
             steps.append(("entitlement_confirmed", {"issued_by": "ABH"}, "ABH", 0))
+            if rng.random() < 0.6:
+                status = _weighted(rng, (("sgb2", 40), ("sgb3", 15), ("none", 45)))
+                steps.append(("benefit_status_recorded", {"status": status}, "MBE", rng.randint(5, 40)))
         else:
             steps.append(("admission_granted", {"asylum": rng.random() < 0.3}, "BAMF", 0))
-        if target in ("recorded",):
-            return [], case
-        if target in ("entitled", "obliged"):
-            return steps, case
-        if target == "lapsed":
-            return [*steps, ("lapsed", {"reason": "entitlement_expired"}, "ABH", rng.randint(330, 380))], case
-        steps.append(
+            if rng.random() < 0.5:
+                steps.append(("benefit_status_recorded", {"status": "asylblg"}, "SOZ", rng.randint(5, 40)))
+        if target in ("entitled", "recorded") and rng.random() < 0.08:
+            # an obligation taken back (§ 44a Abs. 1a AufenthG): the person stays entitled
+            steps = [
+                ("entitlement_confirmed", {"issued_by": "ABH"}, "ABH", 0),
+                ("obligation_imposed", {"obliged_by": "ABH", "basis": "aufenthg_44a_1_1"}, "ABH", rng.randint(0, 5)),
+                ("obligation_revoked", {}, "ABH", rng.randint(14, 60)),
+            ]
+        return steps
+
+    def _course(self, case: _Case, target: str) -> list[Step]:
+        """Placement test, registration (sometimes a provider change or a BAMF assignment before the
+        start), the course with its sections, absence reports and the test."""
+        rng = self.rng
+        steps: list[Step] = [
             (
                 "placement_tested",
                 {"course_type": case.course_type, "start_module": 1 if rng.random() < 0.8 else rng.randint(2, 4)},
                 "KT",
                 rng.randint(5, 35),
             )
-        )
+        ]
         if target == "placement_tested":
-            return steps, case
-        steps.append(("registered", {"provider": case.provider}, "KT", rng.randint(0, 21)))
+            return steps
+        switch = rng.random() if len(self.ctx.providers) > 1 and target != "registered" else 1.0
+        if switch < 0.06:
+            # waited past the six weeks: the BAMF assigns another provider (§ 7 Abs. 4-5 IntV)
+            steps += [
+                ("registered", {"provider": FIRST}, "KT", rng.randint(0, 21)),
+                ("assigned", {"provider": COURSE}, "BAMF", rng.randint(43, 60)),
+            ]
+        elif switch < 0.11:
+            reason = _weighted(rng, (("moved", 40), ("schedule", 25), ("childcare", 20), ("work", 15)))
+            steps += [
+                ("registered", {"provider": FIRST}, "KT", rng.randint(0, 21)),
+                ("provider_changed", {"provider": COURSE, "reason": reason}, "KT", rng.randint(5, 25)),
+            ]
+        else:
+            steps.append(("registered", {"provider": COURSE}, "KT", rng.randint(0, 21)))
         if target == "registered":
-            return steps, case
+            return steps
         if target == "dropped_out" and rng.random() < 0.3:
             return [
                 *steps,
                 ("dropped_out", {"reason": rng.choice(["moved", "no_contact", "work"])}, "KT", rng.randint(10, 60)),
-            ], case
+            ]
         weeks = COURSE_WEEKS[case.course_type]
-        steps.append(("course_started", {}, "KT", rng.randint(10, 75)))
+        steps.append(("course_started", {}, "KT", rng.randint(10, 40)))
         if target == "in_course":
-            return steps, case
+            return steps
         if target == "interrupted":
-            return [
-                *steps,
-                (
-                    "interrupted",
-                    {"reason": rng.choice(["pregnancy", "illness", "work", "care"])},
-                    "KT",
-                    rng.randint(20, weeks * 5),
-                ),
-            ], case
+            reason = rng.choice(["pregnancy", "illness", "work", "care"])
+            return [*steps, ("interrupted", {"reason": reason}, "KT", rng.randint(20, weeks * 5))]
         if target == "dropped_out":
-            return [
-                *steps,
-                (
-                    "dropped_out",
-                    {"reason": rng.choice(["moved", "no_contact", "work", "illness"])},
-                    "KT",
-                    rng.randint(20, weeks * 5),
-                ),
-            ], case
+            reason = rng.choice(["moved", "no_contact", "work", "illness"])
+            return [*steps, ("dropped_out", {"reason": reason}, "KT", rng.randint(20, weeks * 5))]
         third = weeks * 7 // 3
+        second = third
+        steps.append(("module_completed", {"module": 2, "hours": 200}, "KT", third))
+        if case.obliged and rng.random() < 0.25:
+            # unexcused absence reported to the obliging agency, which follows it up (§ 8 Abs. 3 IntV)
+            reported = rng.randint(5, third // 2)
+            handled = rng.randint(3, 14)
+            measure = _weighted(rng, (("conversation", 50), ("warning", 35), ("fee_notice", 10), ("none", 5)))
+            steps += [
+                ("absence_reported", {"days": rng.randint(3, 15)}, "KT", reported),
+                ("absence_followed_up", {"measure": measure}, case.obliged, handled),
+            ]
+            second = max(1, third - reported - handled)
+        proper = target == "repeat" or rng.random() < 0.9
         steps += [
-            ("module_completed", {"module": 2, "hours": 200}, "KT", third),
-            ("module_completed", {"module": 4, "hours": 200}, "KT", third),
-            ("module_completed", {"module": 6, "hours": 200, "final": True}, "KT", weeks * 7 - 2 * third),
+            ("module_completed", {"module": 4, "hours": 200}, "KT", second),
+            (
+                "module_completed",
+                {"module": 6, "hours": 200, "final": True, "proper": proper},
+                "KT",
+                weeks * 7 - 2 * third,
+            ),
         ]
         if target == "in_exam":
+            return steps
+        if target == "repeat":
+            case.level = _weighted(rng, (("A2", 70), ("below_A2", 30)))
+            lid = rng.randint(6, 30)
+            return [*steps, ("test_result", {"dtz_level": case.level, "lid_points": lid}, "KT", rng.randint(7, 30))]
+        if target != "completed" and rng.random() < NOT_TESTED:
+            case.level = None  # left the course without taking the test
+            return steps
+        case.level = _weighted(rng, DTZ_RESULTS)
+        if target == "completed" and case.level == "below_A2":
+            case.level = "A2"
+        lid = rng.randint(15, 33) if case.level == "B1" else rng.randint(6, 30)
+        steps.append(("test_result", {"dtz_level": case.level, "lid_points": lid}, "KT", rng.randint(7, 30)))
+        return steps
+
+    def plan(self, target: str) -> tuple[list[Step], _Case]:
+        """Events as (name, payload, actor, days after the previous event)."""
+        rng = self.rng
+        case = _Case(provider=rng.choice(self.ctx.providers), course_type=_weighted(rng, COURSE_TYPE_WEIGHTS))
+        case.first_provider = rng.choice([p for p in self.ctx.providers if p != case.provider] or self.ctx.providers)
+        entry = self._entry(target)
+        case.obliged = next((p["obliged_by"] for n, p, *_ in entry if n == "obligation_imposed"), None)
+        if any(name == "obligation_revoked" for name, *_ in entry):
+            case.obliged = None
+        if target == "recorded":
+            return [], case
+        if target in ("entitled", "obliged"):
+            return entry, case
+        if target == "lapsed":
+            return [*entry, ("lapsed", {"reason": "entitlement_expired"}, "ABH", rng.randint(330, 380))], case
+        steps = entry + self._course(case, target)
+        if target in ("placement_tested", "registered", "in_exam", "interrupted", "dropped_out", "completed"):
             return steps, case
-        level = _weighted(rng, (("B1", 60), ("A2", 40)))
-        steps.append(
-            (
-                "test_result",
-                {"dtz_level": level, "lid_points": rng.randint(15, 33) if level == "B1" else rng.randint(6, 30)},
-                "KT",
-                rng.randint(7, 30),
-            )
-        )
-        if target == "completed":
+        if target == "in_course" and rng.random() < 0.05:
+            # a repetition (up to 300 UE) after proper participation and a missed B1 (§§ 5 Abs. 5,
+            # 14 Abs. 6 IntV)
+            case.repeat = True
+            steps = [
+                *entry,
+                *self._course(case, "repeat"),
+                ("course_started", {"repetition": True, "hours": 300}, "KT", rng.randint(20, 60)),
+            ]
             return steps, case
+        if target == "in_course" and case.obliged is not None and rng.random() < 0.15:
+            case.absence = True
+        if target == "in_course":
+            return steps, case
+        return steps + self._after(case, target), case
+
+    def _after(self, case: _Case, target: str) -> list[Step]:
+        rng = self.rng
         path = {
             "employed": "work",
             "in_training": "training",
@@ -282,105 +446,86 @@ class _Simulator:
             "measure_completed": "measure",
             "closed": "other",
         }.get(target, "bsk")
-        steps.append(("followup_planned", {"path": path}, "JC", rng.randint(7, 50)))
+        planner = {"sgb2": "JC", "sgb3": "AA"}.get(case.benefit or "", "MBE")
+        steps: list[Step] = [("followup_planned", {"path": path}, planner, rng.randint(7, 50))]
         if target in ("followup_planned", "closed"):
             if target == "closed":
-                steps.append(
-                    (
-                        "case_closed",
-                        {"reason": rng.choice(["moved_away", "no_contact", "no_need"])},
-                        "KOM",
-                        rng.randint(30, 200),
-                    )
-                )
-            return steps, case
+                reason = rng.choice(["moved_away", "no_contact", "no_need"])
+                steps.append(("case_closed", {"reason": reason}, "KOM", rng.randint(30, 200)))
+            return steps
         if target in ("bsk_registered", "in_bsk", "bsk_completed"):
             issuer = rng.choice(["JC", "AA"])
-            bsk_level = "B2" if level == "B1" else "special_A2_B1"
+            bsk_level = "B2" if case.level == "B1" else "special_A2_B1" if case.level == "A2" else "special_A2"
+            provider = rng.choice(self.ctx.bsk_providers)
             steps.append(
                 (
                     "bsk_registered",
-                    {"level": bsk_level, "issued_by": issuer, "provider": rng.choice(self.ctx.bsk_providers)},
+                    {"level": bsk_level, "issued_by": issuer, "provider": provider},
                     issuer,
                     rng.randint(5, 40),
                 )
             )
             if target == "bsk_registered":
-                return steps, case
+                return steps
             steps.append(("bsk_started", {}, "KT", rng.randint(10, 45)))
             if target == "in_bsk":
-                return steps, case
-            return [
-                *steps,
-                (
-                    "bsk_completed",
-                    {"result": _weighted(rng, (("passed", 70), ("failed", 20), ("no_test", 10)))},
-                    "KT",
-                    rng.randint(150, 200),
-                ),
-            ], case
+                return steps
+            result = _weighted(rng, (("passed", 70), ("failed", 20), ("no_test", 10)))
+            return [*steps, ("bsk_completed", {"result": result}, "KT", rng.randint(150, 200))]
         if target in ("in_measure", "measure_completed"):
             agency = rng.choice(["JC", "AA"])
             kind = _weighted(rng, (("activation", 70), ("eq", 30)))
             steps.append(("measure_started", {"type": kind, "agency": agency}, agency, rng.randint(10, 60)))
             if target == "in_measure":
-                return steps, case
-            return [
-                *steps,
-                ("measure_completed", {"result": "completed"}, agency, rng.randint(42, 300 if kind == "eq" else 90)),
-            ], case
+                return steps
+            gap = rng.randint(42, 300 if kind == "eq" else 90)
+            return [*steps, ("measure_completed", {"result": "completed"}, agency, gap)]
         event = "training_started" if target == "in_training" else "employment_started"
-        return [
-            *steps,
-            (
-                event,
-                {
-                    "employer": rng.choice(
-                        [
-                            "Brose Fahrzeugteile",
-                            "Bosch",
-                            "Klinikum",
-                            "Schaeffler",
-                            "Pflegedienst Sonnenhof",
-                            "Bäckerei Seidl",
-                        ]
-                    )
-                },
-                "JC",
-                rng.randint(14, 90),
-            ),
-        ], case
+        return [*steps, (event, {"employer": rng.choice(EMPLOYERS)}, "JC", rng.randint(14, 90))]
 
-    def run(self, target: str, birth_year: int) -> tuple[ParticipantState, list[tuple[date, Event, str]], _Case]:
-        steps, case = self.plan(target)
-        low, high = ELAPSED.get(target, (0, 30))
-        if target == "in_course":
-            low, high = 0, COURSE_WEEKS[case.course_type] * 7 - 5
-        elapsed = self.rng.randint(low, high)
-        total = (
-            sum(gap for *_, gap in steps) + elapsed + (7 if any(name == "course_started" for name, *_ in steps) else 0)
-        )
-        day = self.as_of - timedelta(days=total)
+    def run(
+        self, target: str, birth_year: int, plan: tuple[list[Step], _Case] | None = None, *, days: int | None = None
+    ) -> tuple[ParticipantState, list[tuple[date, Event, str]], _Case, int]:
+        """Play the plan; `days` (the total length, kept when a case is played again in its course's
+        cohort) ends it on the as-of date. Returns the state, the history, the case and `days`."""
+        steps, case = plan or self.plan(target)
+        if days is None:
+            low, high = ELAPSED.get(target, (0, 30))
+            if target == "in_course":
+                low, high = 0, (80 if case.repeat else COURSE_WEEKS[case.course_type] * 7 - 5)
+            elapsed = self.rng.randint(low, high)
+            days = sum(gap for *_, gap in steps) + elapsed + (7 if any(s[0] == "course_started" for s in steps) else 0)
+        day = self.as_of - timedelta(days=days + case.shift)
         state = new_state(self.model, on=day, facts={"birth_year": birth_year})
         history: list[tuple[date, Event, str]] = []
-        for name, payload, actor, gap in steps:
+        for name, raw, actor, gap in steps:
             day = day + timedelta(days=gap)
-            payload = dict(payload)
-            if name == "course_started":
-                day = _course_start(day, case.course_type)
-                end = day + timedelta(weeks=COURSE_WEEKS[case.course_type])
-                payload.update(
-                    course_id=f"{case.provider}-{case.course_type[:3].upper()}-{day:%y%m%d}", planned_end=end
-                )
+            payload = {
+                key: (case.provider if value == COURSE else case.first_provider if value == FIRST else value)
+                for key, value in raw.items()
+            }
+            if name == "course_started" and payload.get("repetition"):
+                day = _course_start(day, "general")
+                payload["planned_end"] = day + timedelta(weeks=12)
+            elif name == "course_started":
+                day = case.start or _course_start(day, case.kind)
+                payload["planned_end"] = day + timedelta(weeks=COURSE_WEEKS[case.kind])
+                if case.course_code:
+                    payload["course_id"] = case.course_code
             elif name == "bsk_started":
-                day = _monday(day)
+                day = _course_start(day, "general")  # the provider's monthly start
                 payload["planned_end"] = day + timedelta(weeks=26)
-            elif name == "registered":
-                payload["expected_start"] = _course_start(
-                    day + timedelta(days=self.rng.randint(7, 40)), case.course_type
+            elif name in ("registered", "assigned", "provider_changed"):
+                payload["expected_start"] = case.start or _course_start(
+                    day + timedelta(days=self.rng.randint(7, 40)), case.kind
                 )
-            elif name == "entitlement_confirmed" and "title_issued_on" not in payload and self.rng.random() < 0.5:
-                payload["title_issued_on"] = day - timedelta(days=self.rng.randint(0, 60))
+                if name != "registered":
+                    payload.pop("expected_start")
+            elif name == "entitlement_confirmed":
+                if payload.get("valid_until") == "+1y":
+                    payload["valid_until"] = day + timedelta(days=365)
+                if "title_issued_on" not in payload and payload["issued_by"] == "ABH" and self.rng.random() < 0.5:
+                    payload["title_issued_on"] = day - timedelta(days=self.rng.randint(0, 60))
             elif name == "measure_started":
                 months = 9 if payload["type"] == "eq" else 3
                 payload["planned_end"] = day + timedelta(days=30 * months)
@@ -388,26 +533,54 @@ class _Simulator:
             event = Event(name, payload, by=actor)
             state = advance(state, event, at=day, model=self.model).state
             history.append((day, event, state.stage))
-        return state, history, case
+        if state.stage == "in_course" and case.absence:
+            day, state = self._open_absence(state, history, day)
+        case.benefit = state.facts.get("benefit_status")
+        return state, history, case, days
+
+    def _open_absence(
+        self, state: ParticipantState, history: list[tuple[date, Event, str]], day: date
+    ) -> tuple[date, ParticipantState]:
+        """An absence report about someone now in the course, not yet followed up."""
+        left = (self.as_of - day).days
+        if left <= 20:
+            return day, state
+        day = min(day + timedelta(days=self.rng.randint(10, left - 5)), self.as_of)
+        event = Event("absence_reported", {"days": self.rng.randint(3, 12)}, by="KT")
+        state = advance(state, event, at=day, model=self.model).state
+        history.append((day, event, state.stage))
+        return day, state
 
 
 def _region_contexts(rng: random.Random, regions: list[Region], seats: dict[str, str]) -> list[_RegionContext]:
     contexts = []
+    special = [kind for kind, _ in COURSE_TYPE_WEIGHTS if kind != "general"]
     for region in regions:
         assert region.id is not None
         providers = [
             f"{prefix}-{region.code.removeprefix('BY-')}" for prefix, _ in rng.sample(PROVIDERS, rng.randint(2, 4))
         ]
-        contexts.append(
-            _RegionContext(
-                region_id=region.id,
-                code=region.code,
-                seat=seats[region.code],
-                postcode_prefix=str(rng.randint(83, 97)),
-                providers=providers,
-                bsk_providers=providers[:2],
-            )
+        seat = seats[region.code]
+        places = list(MUNICIPALITIES.get(region.code, ((seat, None, 1),)))
+        sites = list(COURSE_SITES.get(region.code, ((seat, None),)))
+        ctx = _RegionContext(
+            region_id=region.id,
+            code=region.code,
+            seat=seat,
+            providers=providers,
+            bsk_providers=providers[:2],
+            places=places,
         )
+        for number, provider in enumerate(providers):
+            # the first provider runs every course type; the others general courses and a few
+            # special formats; each teaches at one or two sites of the region
+            offers = special if number == 0 else rng.sample(special, rng.randint(1, 3))
+            ctx.offers[provider] = ("general", *offers)
+            own = [sites[number % len(sites)]]
+            if len(sites) > 1 and rng.random() < 0.5:
+                own.append(sites[(number + 1) % len(sites)])
+            ctx.sites[provider] = own
+        contexts.append(ctx)
     return contexts
 
 
@@ -500,7 +673,7 @@ def generate_demo(
         counts[0] += participants - sum(counts)
         model_of = {ctx.code: catalog.current(ctx.code, land="BY") for ctx in contexts}
         cohorts: dict[str, dict[str, Any]] = {}
-        enrollments: list[tuple[int, int, str, date]] = []
+        enrollments: list[tuple[int, int, str, date, date | None]] = []
         now = utcnow()
         done = 0
         stage_names = [name for name, _ in TARGET_STAGES]
@@ -510,19 +683,34 @@ def generate_demo(
         for ctx, count in zip(contexts, counts, strict=True):
             model = model_of[ctx.code]
             simulator = _Simulator(rng, model, ctx, as_of)
-            for chunk_start in range(1, count + 1, _CHUNK):
-                rows: list[dict[str, Any]] = []
-                histories: list[tuple[str, list[tuple[date, Event, str]]]] = []
-                pending: list[tuple[str, str, date]] = []
-                for number in range(chunk_start, min(count, chunk_start + _CHUNK - 1) + 1):
-                    ref = f"{ctx.code}-{number:05d}"
-                    target = rng.choices(stage_names, weights=stage_weights)[0]
-                    birth_year = as_of.year - rng.randint(18, 62)
-                    state, history, case = simulator.run(target, birth_year)
-                    rows.append(_participant_row(rng, ref, ctx, state, model, as_of, birth_year, now))
-                    histories.append((ref, history))
-                    _collect_courses(ctx, case, state, cohorts, pending, ref, as_of)
-                    summary.by_stage[state.stage] = summary.by_stage.get(state.stage, 0) + 1
+            # 1. every history as the participant alone would have it
+            played: list[_Played] = []
+            for number in range(1, count + 1):
+                target = rng.choices(stage_names, weights=stage_weights)[0]
+                birth_year = as_of.year - rng.randint(18, 62)
+                plan = simulator.plan(target)
+                state, history, case, days = simulator.run(target, birth_year, plan)
+                played.append(
+                    _Played(f"{ctx.code}-{number:05d}", target, birth_year, plan[0], state, history, case, days)
+                )
+            # 2. courses as providers run them: those wanting to start about the same time form a
+            # cohort; 3. the cohort's members play their history again to meet its start
+            for index, (provider, start, code, first, kind) in _form_cohorts(rng, ctx, played, as_of, cohorts).items():
+                entry = played[index]
+                case = entry.case
+                case.provider, case.start, case.course_code, case.first_provider = provider, start, code, first
+                case.attends = kind if kind != case.course_type else ""
+                wanted = entry.state.facts.get("first_course_started_on")
+                case.shift = max(0, (wanted - start).days) if wanted else 0
+                entry.state, entry.history, entry.case, _ = simulator.run(
+                    entry.target, entry.birth_year, (entry.steps, case), days=entry.days
+                )
+            for chunk_start in range(0, count, _CHUNK):
+                chunk = played[chunk_start : chunk_start + _CHUNK]
+                rows = [
+                    _participant_row(rng, entry.ref, ctx, entry.state, model, as_of, entry.birth_year, now)
+                    for entry in chunk
+                ]
                 bulk_insert(connection, participants_t, rows)
                 refs = [row["ref"] for row in rows]
                 ids: dict[str, int] = dict(
@@ -530,9 +718,15 @@ def generate_demo(
                         select(participants_t.c.ref, participants_t.c.id).where(participants_t.c.ref.in_(refs))
                     ).all()
                 )
+                histories = [(entry.ref, entry.history) for entry in chunk]
                 history_rows = _history_rows(histories, ids, model.version, now)
                 bulk_insert(connection, history_t, history_rows)
-                enrollments.extend((ctx.region_id, ids[ref], code, day) for ref, code, day in pending)
+                for entry in chunk:
+                    summary.by_stage[entry.state.stage] = summary.by_stage.get(entry.state.stage, 0) + 1
+                    enrolment = _enrolment(model, entry.case, entry.state, entry.history)
+                    if enrolment is not None:
+                        enrollments.append((ctx.region_id, ids[entry.ref], *enrolment))
+                    _collect_bsk(ctx, entry.state, cohorts)
                 summary.participants += len(rows)
                 summary.stage_changes += len(history_rows)
                 done += len(rows)
@@ -564,9 +758,9 @@ def generate_demo(
                 "course_id": course_ids[(region_id, code)],
                 "participant_id": participant_id,
                 "enrolled_on": day,
-                "left_on": None,
+                "left_on": left,
             }
-            for region_id, participant_id, code, day in enrollments
+            for region_id, participant_id, code, day, left in enrollments
             if (region_id, code) in course_ids
         ]
         if enrollment_rows:
@@ -577,6 +771,7 @@ def generate_demo(
             summary.meetings += _meetings(session, rng, region, ctx, model_of[ctx.code], as_of)
         if login_password:
             summary.users = _demo_users(session, region_rows[0], login_password)
+        summary.figures = demo_figures(session.connection(), region_ids, as_of)
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -654,6 +849,7 @@ def _participant_row(
 ) -> dict[str, Any]:
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     age = as_of.year - birth_year
+    place = rng.choices(ctx.places, weights=[weight for *_, weight in ctx.places])[0]
     row = {
         "region_id": ctx.region_id,
         "ref": ref,
@@ -662,8 +858,8 @@ def _participant_row(
         "birth_year": birth_year,
         "email": f"{_slug(first)}.{_slug(last)}{rng.randint(1, 99)}@mail.example" if rng.random() < 0.7 else None,
         "phone": f"0151 {rng.randint(1000000, 9999999)}" if rng.random() < 0.8 else None,
-        "postcode": f"{ctx.postcode_prefix}{rng.randint(100, 999)}",
-        "location": ctx.seat,
+        "postcode": place[1],
+        "location": place[0],
         "childcare": state.facts.get("course_type") == "parents_women" or rng.random() < 0.2,
         "part_time": rng.random() < 0.2,
         "literacy": state.facts.get("course_type") == "literacy" or rng.random() < 0.05,
@@ -681,44 +877,127 @@ def _participant_row(
     return row
 
 
-def _collect_courses(
+#: Days within which those wanting a course of a type join one cohort: the six weeks of § 7 Abs. 3
+#: IntV for general courses; special formats gather their people over a quarter.
+COHORT_WINDOW = {"general": 42}
+COHORT_WINDOW_OTHER = 91
+
+
+def _capacity(course_type: str) -> tuple[int, int]:
+    """(places, minimum size) of a course of the type."""
+    return (16, 10) if course_type == "literacy" else (25, 15)
+
+
+def _form_cohorts(
+    rng: random.Random,
     ctx: _RegionContext,
-    case: _Case,
-    state: ParticipantState,
-    cohorts: dict[str, dict[str, Any]],
-    enrollments: list[tuple[str, str, date]],
-    ref: str,
+    played: list[_Played],
     as_of: date,
-) -> None:
-    """Courses come from the participants' own course starts (cohorts); registered people join upcoming ones."""
+    courses: dict[str, dict[str, Any]],
+) -> dict[int, tuple[str, date, str, str, str]]:
+    """Courses the way providers fill them: participants who want to start a course of one type
+    about the same time form a cohort (up to its size, within a window of weeks), run by one of
+    the providers offering the type, at most one start per provider and day. A special format
+    that would not reach its minimum size does not come about: its people join general courses
+    (literacy courses start even when small). Returns for each member: the provider, the course
+    start, the course code, the provider first registered with and the type of the course."""
+    wanted: dict[tuple[bool, str], list[tuple[date, int]]] = {}
+    for index, entry in enumerate(played):
+        facts, case = entry.state.facts, entry.case
+        started = facts.get("first_course_started_on")
+        if started:
+            wanted.setdefault((False, case.course_type), []).append((started, index))
+        elif facts.get("expected_start") and facts["expected_start"] > as_of and facts.get("registered_on"):
+            wanted.setdefault((True, case.course_type), []).append((facts["expected_start"], index))
+    used: set[tuple[str, date]] = set()
+    turn: dict[str, int] = {}
+    members: dict[int, tuple[str, date, str, str, str]] = {}
+
+    def open_course(kind: str, future: bool, first_day: date, group: list[int]) -> None:
+        if kind not in ("general", "literacy") and len(group) < _capacity(kind)[1]:
+            general = wanted.setdefault((future, "general"), [])
+            general.extend((_wanted_start(played[index]), index) for index in group)
+            return
+        offering = [p for p in ctx.providers if kind in ctx.offers[p]] or ctx.providers
+        provider = offering[turn.get(kind, 0) % len(offering)]
+        turn[kind] = turn.get(kind, 0) + 1
+        start = max(_monday(first_day), _monday(as_of + timedelta(days=1))) if future else first_day
+        while (provider, start) in used:  # a provider starts one course a day
+            start += timedelta(days=7 if future else -7)
+        used.add((provider, start))
+        code = f"{provider}-{kind[:3].upper()}-{start:%y%m%d}"
+        site, postcode = ctx.sites[provider][turn[kind] % len(ctx.sites[provider])]
+        course = _course(ctx, code, provider, "ik", kind, start, None if future else start)
+        course.update(site=site, postcode=postcode)
+        if kind != "parents_women":
+            course["format"] = _weighted(rng, (("full_time", 65), ("part_time", 20), ("evening", 10), ("online", 5)))
+        courses[code] = course
+        other = next((p for p in ctx.providers if p != provider), provider)
+        for index in group:
+            first = played[index].case.first_provider
+            members[index] = (provider, start, code, first if first != provider else other, kind)
+
+    # special formats first: who does not get one joins the general courses
+    keys = [*sorted(key for key in wanted if key[1] != "general"), (False, "general"), (True, "general")]
+    for future, kind in keys:
+        items = sorted(wanted.get((future, kind), []))
+        window = COHORT_WINDOW.get(kind, COHORT_WINDOW_OTHER)
+        places, minimum = _capacity(kind)
+        group: list[int] = []
+        first_day, size = as_of, 0
+        for day, index in items:
+            if group and (day - first_day).days <= window and len(group) < size:
+                group.append(index)
+                continue
+            if group:
+                open_course(kind, future, first_day, group)
+            # how many the provider takes: some courses are full, most between minimum and full
+            group, first_day = [index], day
+            size = places if rng.random() < 0.2 else rng.randint(minimum + 2, places)
+        if group:
+            open_course(kind, future, first_day, group)
+    return members
+
+
+def _wanted_start(entry: _Played) -> date:
+    """When the participant, alone, would have started the course (or expects to start it)."""
+    facts = entry.state.facts
+    started = facts.get("first_course_started_on")
+    return started if isinstance(started, date) else facts["expected_start"]
+
+
+def _enrolment(
+    model: ProcessModel, case: _Case, state: ParticipantState, history: list[tuple[date, Event, str]]
+) -> tuple[str, date, date | None] | None:
+    """The participant's enrolment in the cohort's course: from the course start (or, before it,
+    from the registration) until the event the model says ends it."""
+    if not case.course_code or case.start is None:
+        return None
+    effects = [(day, enrolment_effect(model, event.name, event.payload)) for day, event, _ in history]
+    first = next((index for index, (_, effect) in enumerate(effects) if effect == "start"), None)
+    if first is None:
+        registered_on = state.facts.get("registered_on")
+        return (case.course_code, registered_on, None) if registered_on else None
+    left = next((day for day, effect in effects[first + 1 :] if effect is not None), None)
+    return case.course_code, effects[first][0], left
+
+
+def _collect_bsk(ctx: _RegionContext, state: ParticipantState, cohorts: dict[str, dict[str, Any]]) -> None:
+    """Berufssprachkurse from the participants' own starts."""
     facts = state.facts
-    course_id = facts.get("course_id")
-    if course_id and facts.get("course_started_on"):
-        start = facts["course_started_on"]
-        cohort = cohorts.setdefault(
-            course_id, _course(ctx, course_id, case.provider, "ik", case.course_type, start, start)
-        )
-        cohort["end_date"] = facts.get("course_end_planned") or cohort["end_date"]
-        if state.stage in ("in_course",):
-            enrollments.append((ref, course_id, start))
-    elif state.stage == "registered" and facts.get("expected_start") and facts["expected_start"] >= as_of:
-        start = facts["expected_start"]
-        code = f"{case.provider}-{case.course_type[:3].upper()}-{start:%y%m%d}"
-        cohorts.setdefault(code, _course(ctx, code, case.provider, "ik", case.course_type, start, None))
-        enrollments.append((ref, code, facts["registered_on"]))
     if facts.get("bsk_started_on") and facts.get("bsk_provider"):
         start = facts["bsk_started_on"]
-        code = f"{facts['bsk_provider']}-BSK-{facts.get('bsk_level', 'B2')}-{start:%y%m%d}"
-        cohorts.setdefault(
-            code, _course(ctx, code, facts["bsk_provider"], "bsk", facts.get("bsk_level", "B2"), start, start)
-        )
+        level = facts.get("bsk_level", "B2")
+        code = f"{facts['bsk_provider']}-BSK-{level}-{start:%y%m%d}"
+        cohorts.setdefault(code, _course(ctx, code, facts["bsk_provider"], "bsk", level, start, start))
 
 
 def _course(
     ctx: _RegionContext, code: str, provider: str, kind: str, course_type: str, planned: date, actual: date | None
 ) -> dict[str, Any]:
     weeks = COURSE_WEEKS.get(course_type, 26)
-    capacity = 16 if course_type == "literacy" else 25
+    capacity, minimum = _capacity(course_type)
+    site, postcode = ctx.sites.get(provider, [(ctx.seat, None)])[0]
     return {
         "region_id": ctx.region_id,
         "code": code,
@@ -726,13 +1005,13 @@ def _course(
         "kind": kind,
         "course_type": course_type,
         "format": "childcare" if course_type == "parents_women" else "full_time",
-        "site": ctx.seat,
-        "postcode": f"{ctx.postcode_prefix}001",
+        "site": site,
+        "postcode": postcode,
         "planned_start": planned,
         "actual_start": actual,
         "end_date": planned + timedelta(weeks=weeks),
         "capacity": capacity,
-        "min_size": 10 if course_type == "literacy" else 15,
+        "min_size": minimum,
         "cancelled": False,
     }
 
@@ -878,14 +1157,148 @@ def _meetings(
 def _add_planned_courses(
     rng: random.Random, contexts: list[_RegionContext], cohorts: dict[str, dict[str, Any]], as_of: date
 ) -> None:
-    """Upcoming courses without registrations yet: the overall course list has free places."""
+    """One special format per region announced for the next quarter, before anyone registered
+    (the Jour fixe asks whether it can reach its minimum size)."""
     for ctx in contexts:
-        for provider in ctx.providers:
-            for _ in range(rng.randint(1, 3)):
-                course_type = _weighted(rng, COURSE_TYPE_WEIGHTS)
-                start = _course_start(as_of + timedelta(days=rng.randint(7, 100)), course_type)
-                code = f"{provider}-{course_type[:3].upper()}-{start:%y%m%d}"
-                course = cohorts.setdefault(code, _course(ctx, code, provider, "ik", course_type, start, None))
-                course["format"] = _weighted(
-                    rng, (("full_time", 55), ("part_time", 25), ("evening", 10), ("childcare", 10))
-                )
+        provider = ctx.providers[0]
+        course_type = rng.choice([kind for kind in ctx.offers[provider] if kind != "general"])
+        start = _monday(as_of + timedelta(days=rng.randint(45, 90)))
+        taken = {c["planned_start"] for c in cohorts.values() if c["provider"] == provider}
+        while start in taken:  # one start per provider and day
+            start += timedelta(days=7)
+        code = f"{provider}-{course_type[:3].upper()}-{start:%y%m%d}"
+        course = cohorts.setdefault(code, _course(ctx, code, provider, "ik", course_type, start, None))
+        course["format"] = rng.choice(("evening", "childcare", "part_time"))
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f} %" if whole else "–"
+
+
+def demo_figures(connection: Any, region_ids: list[int], as_of: date) -> list[tuple[str, str, str]]:
+    """Read back from the database what makes the demo look like a real Landkreis, with the value
+    each figure should be near (BAMF statistics and practice)."""
+    history_t, participants_t = table_of(StageChange), table_of(Participant)
+    courses_t, enrollments_t, agencies_t = table_of(Course), table_of(Enrollment), table_of(Agency)
+    in_regions = participants_t.c.region_id.in_(region_ids)
+    events: dict[str, list[tuple[int, date, dict[str, Any]]]] = {}
+    for participant_id, name, day, payload in connection.execute(
+        select(history_t.c.participant_id, history_t.c.event, history_t.c.occurred_on, history_t.c.payload)
+        .join(participants_t, participants_t.c.id == history_t.c.participant_id)
+        .where(in_regions)
+    ):
+        events.setdefault(name, []).append((participant_id, day, payload or {}))
+
+    def who(*names: str) -> set[int]:
+        return {pid for name in names for pid, _, _ in events.get(name, [])}
+
+    known = who("entitlement_confirmed", "admission_granted", "obligation_imposed")
+    obliged = who("obligation_imposed")
+    results = [payload.get("dtz_level") for _, _, payload in events.get("test_result", [])]
+    tested = who("test_result")
+    finished = {
+        pid
+        for pid, day, payload in events.get("module_completed", [])
+        if payload.get("final") and day <= as_of - timedelta(days=60)
+    }
+    figures = [
+        (
+            "Verpflichtete unter den Berechtigten und Verpflichteten",
+            _percent(len(obliged & known), len(known)),
+            "etwa 2/3",
+        ),
+        ("DTZ-Ergebnis B1", _percent(results.count("B1"), len(results)), "etwa 49 %"),
+        ("DTZ-Ergebnis A2", _percent(results.count("A2"), len(results)), "etwa 41 %"),
+        ("DTZ-Ergebnis unter A2", _percent(results.count("below_A2"), len(results)), "etwa 10 %"),
+        (
+            "Kursende ohne Test (vor mehr als 60 Tagen beendet)",
+            _percent(len(finished - tested), len(finished)),
+            "etwa 15 %",
+        ),
+    ]
+    enrolled = dict(
+        connection.execute(select(enrollments_t.c.course_id, func.count()).group_by(enrollments_t.c.course_id)).all()
+    )
+    courses = connection.execute(
+        select(
+            courses_t.c.id,
+            courses_t.c.provider_id,
+            courses_t.c.planned_start,
+            courses_t.c.actual_start,
+            courses_t.c.capacity,
+            courses_t.c.min_size,
+            courses_t.c.site,
+        ).where(courses_t.c.region_id.in_(region_ids), courses_t.c.kind == "ik")
+    ).all()
+    started = [c for c in courses if c.actual_start is not None and c.actual_start <= as_of]
+    upcoming = [c for c in courses if c.actual_start is None and as_of < c.planned_start <= as_of + timedelta(days=92)]
+    sizes = [enrolled.get(c.id, 0) for c in started]
+    per_month: dict[tuple[int, str], int] = {}
+    per_day: dict[tuple[int, date], int] = {}
+    for course in courses:
+        per_month[(course.provider_id, f"{course.planned_start:%Y-%m}")] = (
+            per_month.get((course.provider_id, f"{course.planned_start:%Y-%m}"), 0) + 1
+        )
+        per_day[(course.provider_id, course.planned_start)] = (
+            per_day.get((course.provider_id, course.planned_start), 0) + 1
+        )
+    figures += [
+        ("Begonnene Integrationskurse", str(len(started)), ""),
+        (
+            "Teilnehmende je begonnenem Kurs (Durchschnitt)",
+            f"{sum(sizes) / len(sizes):.1f}".replace(".", ",") if sizes else "–",
+            "etwa 15",
+        ),
+        (
+            "Begonnene Kurse voll belegt",
+            str(sum(size >= c.capacity for size, c in zip(sizes, started, strict=True))),
+            "einige",
+        ),
+        (
+            "Begonnene Kurse unter der Mindestgröße",
+            str(sum(size < c.min_size for size, c in zip(sizes, started, strict=True))),
+            "wenige",
+        ),
+        ("Kurse der nächsten drei Monate", str(len(upcoming)), ""),
+        (
+            "davon bisher unter der Mindestgröße",
+            str(sum(enrolled.get(c.id, 0) < c.min_size for c in upcoming)),
+            "die später beginnenden",
+        ),
+        (
+            "Kursbeginne je Kursträger und Monat (Durchschnitt / höchstens)",
+            f"{sum(per_month.values()) / len(per_month):.1f} / {max(per_month.values())}".replace(".", ",")
+            if per_month
+            else "–",
+            "wenige",
+        ),
+        ("Kursbeginne eines Kursträgers am selben Tag (höchstens)", str(max(per_day.values(), default=0)), "1"),
+        ("Kursorte", str(len({c.site for c in courses})), "mehrere je Region"),
+        (
+            "Wohnorte",
+            str(
+                connection.execute(
+                    select(func.count(func.distinct(participants_t.c.location))).where(in_regions)
+                ).scalar_one()
+            ),
+            "die Gemeinden der Region",
+        ),
+    ]
+    providers = connection.execute(
+        select(func.count())
+        .select_from(agencies_t)
+        .where(agencies_t.c.region_id.in_(region_ids), agencies_t.c.type == "KT")
+    ).scalar_one()
+    figures.append(("Kursträger", str(providers), ""))
+    repetitions = sum(1 for _, _, payload in events.get("course_started", []) if payload.get("repetition"))
+    soz = sum(1 for _, _, payload in events.get("obligation_imposed", []) if payload.get("obliged_by") == "SOZ")
+    for label, value in (
+        ("Fehlzeitenmeldungen", len(events.get("absence_reported", []))),
+        ("Trägerwechsel", len(events.get("provider_changed", []))),
+        ("Zuweisungen durch das BAMF", len(events.get("assigned", []))),
+        ("Wiederholungen", repetitions),
+        ("Verpflichtungen durch das Sozialamt", soz),
+        ("Widerrufene Verpflichtungen", len(events.get("obligation_revoked", []))),
+    ):
+        figures.append((label, str(value), "mehr als 0"))
+    return figures

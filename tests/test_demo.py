@@ -9,6 +9,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from foerderkette.demo import generate_demo
+from foerderkette.demo_data import MUNICIPALITIES
 from pipeline.tables import Agency, Contact, Course, Enrollment, Participant, Region, StageChange
 from process_models import ModelCatalog, load_model
 
@@ -48,9 +49,15 @@ def test_demo_is_deterministic_and_realistic(engine: Engine) -> None:
             "@" in contact.email and contact.email.endswith(".example")
             for contact in session.exec(select(Contact)).all()
         )
-        assert {c.course_type for c in session.exec(select(Course).where(Course.kind == "ik")).all()} == set(
-            model.course_types
-        )
+        # every course type is wanted; the rare formats only come about where enough people want them
+        wanted = {p.state["facts"].get("course_type") for p in session.exec(select(Participant)).all()}
+        assert wanted - {None} == set(model.course_types)
+        run = {c.course_type for c in session.exec(select(Course).where(Course.kind == "ik")).all()}
+        assert {"general", "literacy"} <= run and len(run) >= 4
+        # real municipalities with their own postcodes (public facts), no made-up ones
+        places = {(name, code) for region in MUNICIPALITIES.values() for name, code, _ in region}
+        homes = {(p.location, p.postcode) for p in session.exec(select(Participant)).all()}
+        assert homes <= places and len(homes) > 30
         assert session.exec(select(func.count()).select_from(Course).where(Course.kind == "bsk")).one() > 0
         assert session.exec(select(func.count()).select_from(Enrollment)).one() > 0
         upcoming = session.exec(
@@ -80,6 +87,40 @@ def test_demo_is_deterministic_and_realistic(engine: Engine) -> None:
         assert not [p for p in participants if p.youth and p.birth_year and AS_OF.year - p.birth_year >= 27]
         # § 44a Abs. 1a AufenthG: an obligation does not lapse
         assert not [p for p in participants if p.stage == "lapsed" and p.state["facts"].get("obliged_on")]
+
+
+def _figure(figures: list[tuple[str, str, str]], label: str) -> float:
+    value = next(value for name, value, _ in figures if name == label)
+    return float(value.split(" ")[0].replace(",", "."))
+
+
+def test_demo_figures_look_like_a_real_landkreis(engine: Engine) -> None:
+    """The figures `foerderkette demo` prints, read back from the database, near the published ones."""
+    summary = generate_demo(
+        engine=engine, catalog=ModelCatalog(None), participants=6000, regions=5, seed=1, as_of=AS_OF
+    )
+    figures = summary.figures
+    assert 58 <= _figure(figures, "Verpflichtete unter den Berechtigten und Verpflichteten") <= 75
+    assert 42 <= _figure(figures, "DTZ-Ergebnis B1") <= 56
+    assert 34 <= _figure(figures, "DTZ-Ergebnis A2") <= 48
+    assert 5 <= _figure(figures, "DTZ-Ergebnis unter A2") <= 15
+    assert 9 <= _figure(figures, "Kursende ohne Test (vor mehr als 60 Tagen beendet)") <= 21
+    started = _figure(figures, "Begonnene Integrationskurse")
+    assert 13 <= _figure(figures, "Teilnehmende je begonnenem Kurs (Durchschnitt)") <= 20
+    assert 0 < _figure(figures, "Begonnene Kurse voll belegt") < started / 2
+    assert 0 < _figure(figures, "Begonnene Kurse unter der Mindestgröße") <= started * 0.15
+    assert _figure(figures, "davon bisher unter der Mindestgröße") < _figure(figures, "Kurse der nächsten drei Monate")
+    assert _figure(figures, "Kursbeginne eines Kursträgers am selben Tag (höchstens)") == 1
+    assert _figure(figures, "Kursorte") >= 10 and _figure(figures, "Wohnorte") >= 60
+    for label in (
+        "Fehlzeitenmeldungen",
+        "Trägerwechsel",
+        "Zuweisungen durch das BAMF",
+        "Wiederholungen",
+        "Verpflichtungen durch das Sozialamt",
+        "Widerrufene Verpflichtungen",
+    ):
+        assert _figure(figures, label) > 0, label
 
 
 def test_demo_creates_web_accounts_and_replaces_them(engine: Engine) -> None:

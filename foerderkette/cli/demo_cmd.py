@@ -87,4 +87,9 @@ def _demo(args: argparse.Namespace) -> int:
     )
     if summary.users:
         print(f"Demo-Konten für die Weboberfläche: {', '.join(summary.users)}")
+    if summary.figures:
+        print("\nKennzahlen der Demo (aus der Datenbank gelesen; erwartet laut BAMF-Statistik und Praxis):")
+        width = max(len(label) for label, *_ in summary.figures)
+        for label, value, expected in summary.figures:
+            print(f"  {label:<{width}}  {value:>9}" + (f"   ({expected})" if expected else ""))
     return 0

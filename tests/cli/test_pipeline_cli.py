@@ -20,6 +20,8 @@ def demo(run_cli: CliRunner) -> CliRunner:
     result = run_cli("demo", "--participants", "400", "--regions", "2", "--seed", "3", "--as-of", AS_OF)
     assert result.returncode == 0, result.stderr
     assert "400 Teilnehmende" in result.stdout
+    # the figures that show the demo looks like a real Landkreis, read back from the database
+    assert "Kennzahlen der Demo" in result.stdout and "Teilnehmende je begonnenem Kurs" in result.stdout
     return run_cli
 
 
