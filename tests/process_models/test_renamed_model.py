@@ -102,7 +102,9 @@ def _run(engine: Engine, catalog: ModelCatalog, stage: dict[str, str], event: di
                 start_time="09:30",
                 duration_minutes=120,
                 location="Landratsamt Bamberg",
-                invited_agencies=["ABH", "JC", "AA", "BAMF", "KT", "MBE"],
+                invited_agencies=[
+                    agency.id for agency in session.exec(select(Agency).where(Agency.region_id == region.id)).all()
+                ],
             )  # type: ignore[arg-type]
         )
         session.commit()
