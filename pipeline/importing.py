@@ -36,7 +36,6 @@ from pipeline.validation import RegionValues, check_region_values, region_values
 from process_models import Interruption, ParticipantState, ProcessModel, coerce_value, open_steps
 from process_models.spec import EventSpec
 
-#: Stages in which `kursbeginn` means the expected start (the course has not begun yet).
 MAX_ERRORS_SHOWN = 50
 _FAILED = "__failed_columns__"
 

@@ -79,6 +79,14 @@ def iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"'{text}' ist kein Datum (JJJJ-MM-TT oder TT.MM.JJJJ)") from None
 
 
+def german_date(value: date | str | None) -> str:
+    """A date (or an ISO date text) as TT.MM.JJJJ; empty for none."""
+    if not value:
+        return ""
+    iso = value.isoformat() if isinstance(value, date) else value
+    return f"{iso[8:10]}.{iso[5:7]}.{iso[:4]}"
+
+
 def month(text: str) -> tuple[int, int]:
     match = re.match(r"^(\d{4})-(\d{2})$", text.strip())
     if not match or not 1 <= int(match[2]) <= 12:

@@ -18,6 +18,7 @@ from foerderkette.cli.base import (
     CliError,
     add_command,
     current_date,
+    german_date,
     iso_date,
     month,
     print_json,
@@ -247,16 +248,12 @@ def _series_show(args: argparse.Namespace) -> int:
                     r["time"],
                     r["location"],
                     r["invited_agencies"],
-                    ", ".join(_german_date(day) for day in r["next"]),
+                    ", ".join(german_date(day) for day in r["next"]),
                 ]
                 for r in rows
             ),
         )
     return 0
-
-
-def _german_date(iso: str) -> str:
-    return f"{iso[8:10]}.{iso[5:7]}.{iso[:4]}"
 
 
 def _split(text: str | None) -> list[str]:
@@ -476,7 +473,7 @@ def _minutes_show(args: argparse.Namespace) -> int:
         item = titles.get(decision["item"], "Sonstiges")
         print(f"Beschluss zu TOP {item}: {decision['text']}")
     for action in data["actions"]:
-        due = _german_date(action["due"])
+        due = german_date(action["due"])
         print(
             f"Aufgabe Nr. {action['id']}: {action['title']} – fällig {due} – "
             f"{ACTION_STATUSES.get(action['status'], action['status'])}"

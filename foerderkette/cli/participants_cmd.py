@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -17,6 +16,7 @@ from foerderkette.cli.base import (
     CliError,
     add_command,
     current_date,
+    german_date,
     iso_date,
     print_csv,
     print_json,
@@ -150,7 +150,7 @@ def _list(args: argparse.Namespace) -> int:
                 if item.next_step and item.next_step in model.steps
                 else (item.next_step or "–"),
                 responsible_text(item.responsible),
-                _german(item.due) or "–",
+                german_date(item.due) or "–",
                 f"{item.days_overdue} Tage" if item.overdue else "",
             ]
             for item in items
@@ -160,14 +160,6 @@ def _list(args: argparse.Namespace) -> int:
         f"\n{len(items)} Teilnehmende, davon {sum(item.overdue for item in items)} überfällig (Stichtag {as_of:%d.%m.%Y})"
     )
     return 0
-
-
-def _german(value: date | str | None) -> str:
-    """A date (or an ISO date text) as TT.MM.JJJJ; empty for none."""
-    if not value:
-        return ""
-    iso = value.isoformat() if isinstance(value, date) else value
-    return f"{iso[8:10]}.{iso[5:7]}.{iso[:4]}"
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -188,7 +180,7 @@ def _show(args: argparse.Namespace) -> int:
         f"{detail.ref} · {detail.first_name} {detail.last_name} · Region {detail.region} ({detail.region_name})\n"
     )
     out.write(
-        f"Stufe: {model.stage_label(detail.stage)} seit {_german(detail.stage_since)} · Prozessversion {detail.model_version}\n"
+        f"Stufe: {model.stage_label(detail.stage)} seit {german_date(detail.stage_since)} · Prozessversion {detail.model_version}\n"
     )
     contact = ", ".join(
         filter(None, [detail.email, detail.phone, " ".join(filter(None, [detail.postcode, detail.location]))])
@@ -211,7 +203,7 @@ def _show(args: argparse.Namespace) -> int:
         late = f"ÜBERFÄLLIG seit {step.days_overdue} Tagen" if step.overdue else "offen"
         note = f" ({step.due_note})" if step.due_note else ""
         out.write(
-            f"  {_german(step.due)}  {late:<26} {step.label} – zuständig: {responsible_text(step.responsible)}{note}\n"
+            f"  {german_date(step.due)}  {late:<26} {step.label} – zuständig: {responsible_text(step.responsible)}{note}\n"
         )
     out.write("\nVerlauf:\n")
     for entry in detail.timeline:
@@ -223,7 +215,7 @@ def _show(args: argparse.Namespace) -> int:
         who = " · ".join(filter(None, [entry.by_agency, entry.by_user]))
         note = f" · „{entry.note}“" if entry.note else ""
         event = "Import" if entry.event == "import" else model.event_label(entry.event)
-        out.write(f"  {_german(entry.on)}  {event:<32} {change}{(' · ' + who) if who else ''}{note}\n")
+        out.write(f"  {german_date(entry.on)}  {event:<32} {change}{(' · ' + who) if who else ''}{note}\n")
     return 0
 
 
@@ -295,6 +287,6 @@ def _advance(args: argparse.Namespace) -> int:
     )
     for step in steps:
         print(
-            f"  offen: {step['label']} – zuständig: {responsible_text(step['responsible'])}, fällig {_german(step['due'])}"
+            f"  offen: {step['label']} – zuständig: {responsible_text(step['responsible'])}, fällig {german_date(step['due'])}"
         )
     return 0
