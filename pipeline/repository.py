@@ -13,7 +13,7 @@ from pipeline.database import utcnow
 from pipeline.reads import NotFound, unknown_region_message
 from pipeline.steps_cache import steps_columns
 from pipeline.tables import Agency, AuditEntry, Contact, Course, Enrollment, Participant, Region, StageChange
-from pipeline.validation import check_region_values, region_values
+from pipeline.validation import check_region_values, naming_region_values, region_values
 from process_models import (
     Event,
     InvalidPayload,
@@ -145,8 +145,14 @@ def record_event(
     before = state_of(participant, model)
     transition = advance(before, event, at=on, model=model)
     changed = [name for name, value in transition.state.facts.items() if before.facts.get(name) != value]
-    problems = check_region_values(
-        model, transition.state.facts, region_values(session.connection(), participant.region_id), only=changed
+    # the region's providers and courses are read only when the event names one
+    named = naming_region_values(model, changed)
+    problems = (
+        check_region_values(
+            model, transition.state.facts, region_values(session.connection(), participant.region_id), only=named
+        )
+        if named
+        else []
     )
     if problems:
         spec = model.events[event.name]

@@ -39,6 +39,15 @@ class FactProblem:
     message: str
 
 
+#: Fact types whose values name something of the region (checked by check_region_values).
+REGION_FACT_TYPES = frozenset({"provider", "course"})
+
+
+def naming_region_values(model: ProcessModel, names: Iterable[str]) -> list[str]:
+    """Those of `names` that are facts naming a Kursträger or a course of the region."""
+    return [name for name in names if name in model.facts and model.facts[name].type in REGION_FACT_TYPES]
+
+
 def check_region_values(
     model: ProcessModel, facts: Mapping[str, Any], region: RegionValues, *, only: Iterable[str] | None = None
 ) -> list[FactProblem]:
