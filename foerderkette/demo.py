@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -410,6 +411,7 @@ class _Simulator:
         case.first_provider = rng.choice([p for p in self.ctx.providers if p != case.provider] or self.ctx.providers)
         entry = self._entry(target)
         case.obliged = next((p["obliged_by"] for n, p, *_ in entry if n == "obligation_imposed"), None)
+        case.benefit = next((p["status"] for n, p, *_ in entry if n == "benefit_status_recorded"), None)
         if any(name == "obligation_revoked" for name, *_ in entry):
             case.obliged = None
         if target == "recorded":
@@ -515,12 +517,10 @@ class _Simulator:
             elif name == "bsk_started":
                 day = _course_start(day, "general")  # the provider's monthly start
                 payload["planned_end"] = day + timedelta(weeks=26)
-            elif name in ("registered", "assigned", "provider_changed"):
+            elif name == "registered":
                 payload["expected_start"] = case.start or _course_start(
                     day + timedelta(days=self.rng.randint(7, 40)), case.kind
                 )
-                if name != "registered":
-                    payload.pop("expected_start")
             elif name == "entitlement_confirmed":
                 if payload.get("valid_until") == "+1y":
                     payload["valid_until"] = day + timedelta(days=365)
@@ -535,7 +535,6 @@ class _Simulator:
             history.append((day, event, state.stage))
         if state.stage == "in_course" and case.absence:
             day, state = self._open_absence(state, history, day)
-        case.benefit = state.facts.get("benefit_status")
         return state, history, case, days
 
     def _open_absence(
@@ -946,7 +945,9 @@ def _form_cohorts(
         group: list[int] = []
         first_day, size = as_of, 0
         for day, index in items:
-            if group and (day - first_day).days <= window and len(group) < size:
+            waited = (day - first_day).days
+            # a provider does not start below the minimum: it waits up to twice the window
+            if group and len(group) < size and (waited <= window or (len(group) < minimum and waited <= 2 * window)):
                 group.append(index)
                 continue
             if group:
@@ -1233,15 +1234,8 @@ def demo_figures(connection: Any, region_ids: list[int], as_of: date) -> list[tu
     started = [c for c in courses if c.actual_start is not None and c.actual_start <= as_of]
     upcoming = [c for c in courses if c.actual_start is None and as_of < c.planned_start <= as_of + timedelta(days=92)]
     sizes = [enrolled.get(c.id, 0) for c in started]
-    per_month: dict[tuple[int, str], int] = {}
-    per_day: dict[tuple[int, date], int] = {}
-    for course in courses:
-        per_month[(course.provider_id, f"{course.planned_start:%Y-%m}")] = (
-            per_month.get((course.provider_id, f"{course.planned_start:%Y-%m}"), 0) + 1
-        )
-        per_day[(course.provider_id, course.planned_start)] = (
-            per_day.get((course.provider_id, course.planned_start), 0) + 1
-        )
+    per_month = Counter((c.provider_id, f"{c.planned_start:%Y-%m}") for c in courses)
+    per_day = Counter((c.provider_id, c.planned_start) for c in courses)
     figures += [
         ("Begonnene Integrationskurse", str(len(started)), ""),
         (
