@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from pipeline.repository import store_state
-from pipeline.tables import Agency, Contact, Participant, Region
+from pipeline.tables import Agency, Contact, Course, Participant, Region
 from process_models import ProcessModel, new_state
 
 AGENCIES = (
@@ -55,6 +55,23 @@ def make_region(
                 )  # type: ignore[arg-type]
     session.commit()
     return region
+
+
+def make_course(session: Session, region: Region, *, code: str, provider: str, start: date) -> Course:
+    """A general integration course of `provider` (an agency code of the region) in Bamberg."""
+    agency = session.exec(select(Agency).where(Agency.region_id == region.id, Agency.code == provider)).one()
+    course = Course(
+        region_id=region.id,
+        code=code,
+        provider_id=agency.id,
+        course_type="general",
+        site="Bamberg",
+        planned_start=start,
+        capacity=25,
+    )  # type: ignore[arg-type]
+    session.add(course)
+    session.commit()
+    return course
 
 
 def make_participant(

@@ -9,7 +9,7 @@ from pipeline.reads import NotFound, participant_detail
 from pipeline.repository import get_participant, get_region, record_event, state_of
 from pipeline.tables import Course, Enrollment, Participant
 from process_models import Event, ProcessModel, TransitionNotAllowed, load_model
-from tests.factories import make_participant, make_region
+from tests.factories import make_course, make_participant, make_region
 
 
 @pytest.fixture(scope="module")
@@ -78,23 +78,8 @@ def test_refused_event_changes_nothing(session: Session, model: ProcessModel) ->
 
 def test_course_start_enrols_and_drop_out_leaves(session: Session, model: ProcessModel) -> None:
     region = make_region(session)
-    provider = session.exec(select(Course)).first()
-    assert provider is None
-    from pipeline.tables import Agency
-
-    vhs = session.exec(select(Agency).where(Agency.code == "VHS-BA")).one()
-    session.add(
-        Course(
-            region_id=region.id,
-            code="VHS-GEN-1",
-            provider_id=vhs.id,
-            course_type="general",
-            site="Bamberg",
-            planned_start=date(2026, 5, 4),
-            capacity=25,
-        )
-    )  # type: ignore[arg-type]
-    session.commit()
+    assert session.exec(select(Course)).first() is None
+    make_course(session, region, code="VHS-GEN-1", provider="VHS-BA", start=date(2026, 5, 4))
     person = make_participant(
         session,
         region,

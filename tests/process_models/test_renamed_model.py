@@ -24,10 +24,10 @@ from notifications.jourfixe import agenda_for_month
 from notifications.tables import OutboxContent, OutboxMessage, ReminderItem
 from pipeline.importing import import_participants
 from pipeline.repository import get_participant, get_region, record_event
-from pipeline.tables import Agency, Course, Enrollment, Participant, StageChange
+from pipeline.tables import Agency, Enrollment, Participant, StageChange
 from process_models import Event, ModelCatalog, ProcessModel
 from process_models.loading.catalog import DEFINITIONS_DIR
-from tests.factories import make_participant, make_region
+from tests.factories import make_course, make_participant, make_region
 from tests.notifications.scenario import PARTICIPANTS
 
 TODAY = date(2026, 5, 21)
@@ -80,18 +80,7 @@ def _run(engine: Engine, catalog: ModelCatalog, stage: dict[str, str], event: di
     with Session(engine, expire_on_commit=False) as session:
         region = make_region(session)
         model: ProcessModel = catalog.current(region.code, land=region.land)
-        vhs = session.exec(select(Agency).where(Agency.code == "VHS-BA")).one()
-        session.add(
-            Course(
-                region_id=region.id,
-                code="VHS-GEN-1",
-                provider_id=vhs.id,
-                course_type="general",
-                site="Bamberg",
-                planned_start=date(2026, 6, 1),
-                capacity=25,
-            )  # type: ignore[arg-type]
-        )
+        make_course(session, region, code="VHS-GEN-1", provider="VHS-BA", start=date(2026, 6, 1))
         session.add(
             MeetingSeries(
                 region_id=region.id,
