@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -380,21 +380,18 @@ class ProcessModel:
 
     def find_stage(self, text: str) -> str | None:
         """A stage by identifier or German label (case-insensitive)."""
-        wanted = text.strip().casefold()
-        for stage in self.stages.values():
-            if wanted in (stage.id.casefold(), stage.label.casefold()):
-                return stage.id
-        return None
+        return _find(self.stages.values(), text)
 
     def find_event(self, text: str) -> str | None:
         """An event by identifier or German label (case-insensitive)."""
-        wanted = text.strip().casefold()
-        for event in self.events.values():
-            if wanted in (event.id.casefold(), event.label.casefold()):
-                return event.id
-        return None
+        return _find(self.events.values(), text)
 
     @property
     def label(self) -> str:
         suffix = f" · Region {self.region}" if self.region else ""
         return f"{self.title} (Version {self.version}){suffix}"
+
+
+def _find(specs: Iterable[StageSpec | EventSpec], text: str) -> str | None:
+    wanted = text.strip().casefold()
+    return next((spec.id for spec in specs if wanted in (spec.id.casefold(), spec.label.casefold())), None)
