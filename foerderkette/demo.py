@@ -989,7 +989,9 @@ def _collect_bsk(ctx: _RegionContext, state: ParticipantState, cohorts: dict[str
     if facts.get("bsk_started_on") and facts.get("bsk_provider"):
         start = facts["bsk_started_on"]
         level = facts.get("bsk_level", "B2")
-        code = f"{facts['bsk_provider']}-BSK-{level}-{start:%y%m%d}"
+        # a course number as providers write it (BSK-B2, BSK-SA2B1), not the level's identifier
+        short = level.replace("special_", "S").replace("_", "")
+        code = f"{facts['bsk_provider']}-BSK-{short}-{start:%y%m%d}"
         cohorts.setdefault(code, _course(ctx, code, facts["bsk_provider"], "bsk", level, start, start))
 
 
