@@ -23,6 +23,7 @@ from notifications.jourfixe import (
 )
 from notifications.mailers import Mailer
 from notifications.outbox import SendReport, send_due
+from notifications.revision import DigestReviser
 from notifications.sweep import SweepResult, sweep_region
 from pipeline.database import session_scope
 from pipeline.repository import get_region
@@ -73,6 +74,7 @@ def send_outbox(
         max_attempts=settings.send_max_attempts,
         dry_run=dry_run,
         regions=regions,
+        base_url=settings.base_url,
     )
 
 
@@ -122,9 +124,11 @@ def run_send(
     max_attempts: int = 8,
     dry_run: bool = False,
     regions: Sequence[str] | None = None,
+    base_url: str = "",
 ) -> tuple[SendReport, list[str]]:
     """Dispatch the outbox for every region that works today (or only `regions`); returns the
-    report and the regions that are quiet today."""
+    report and the regions that are quiet today. Reminder digests are revised as they are
+    claimed (`notifications.revision`): what goes out is true when it is sent."""
     opened, quiet = open_regions(engine, catalog, today, regions)
     report = send_due(
         engine=engine,
@@ -135,6 +139,7 @@ def run_send(
         batch_size=batch_size,
         max_attempts=max_attempts,
         dry_run=dry_run,
+        revise=DigestReviser(catalog, today=today, base_url=base_url),
     )
     return report, quiet
 

@@ -28,6 +28,10 @@ from notifications.tables import OutboxContent, OutboxMessage
 from pipeline.database import table_of, utcnow
 from pipeline.validation import validate_email_address
 
+#: Brings claimed rows up to date before they are sent (`notifications.revision.DigestReviser`):
+#: returns the rows to send, content revised; rows it cancels it marks in the database itself.
+Revise = Callable[[Connection, list[dict[str, Any]]], list[dict[str, Any]]]
+
 LEASE = timedelta(minutes=15)
 #: outcomes waiting to be written while the next message is sent (see _Recorder)
 _QUEUED = 2
@@ -93,6 +97,7 @@ def enqueue(
         "attempts": 0,
         "next_attempt_at": now,
         "last_error": error,
+        "rendered_at": now,
         "created_at": now,
         "updated_at": now,
     }
@@ -138,11 +143,16 @@ class SendReport:
     sent: int = 0
     retry: int = 0
     failed: int = 0
+    #: digests not sent because nothing in them was still true (cancelled, with the reason)
+    dropped: int = 0
     would_send: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return f"{self.sent} gesendet, {self.retry} zum erneuten Versuch, {self.failed} fehlgeschlagen"
+        text = f"{self.sent} gesendet, {self.retry} zum erneuten Versuch, {self.failed} fehlgeschlagen"
+        if self.dropped:
+            text += f", {self.dropped} entfallen (nichts mehr offen)"
+        return text
 
 
 def _sendable(today: date, now: datetime, open_regions: set[int] | None) -> Any:
@@ -160,9 +170,16 @@ def _sendable(today: date, now: datetime, open_regions: set[int] | None) -> Any:
 
 
 def claim(
-    engine: Engine, *, today: date, now: datetime, open_regions: set[int] | None, batch_size: int
-) -> list[dict[str, Any]]:
-    """Mark up to `batch_size` due rows as being sent by this worker and return them."""
+    engine: Engine,
+    *,
+    today: date,
+    now: datetime,
+    open_regions: set[int] | None,
+    batch_size: int,
+    revise: Revise | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """Mark up to `batch_size` due rows as being sent by this worker; the rows to send (revised
+    by `revise` in the same transaction) and how many were claimed."""
     outbox = table_of(OutboxMessage)
     token = uuid.uuid4().hex
     condition = _sendable(today, now, open_regions)
@@ -172,13 +189,13 @@ def claim(
             query = query.with_for_update(skip_locked=True)
         ids: list[int] = list(connection.execute(query).scalars())
         if not ids:
-            return []
+            return [], 0
         connection.execute(
             update(outbox)
             .where(outbox.c.id.in_(ids), condition)
             .values(status="sending", claimed_at=now, claim_token=token, updated_at=now)
         )
-        return [
+        rows = [
             row._asdict()
             for row in connection.execute(
                 with_content(select(outbox))
@@ -186,6 +203,8 @@ def claim(
                 .order_by(outbox.c.id)
             )
         ]
+        claimed = len(rows)
+        return (revise(connection, rows) if revise is not None else rows), claimed
 
 
 #: Marks one claimed row as finished; built once (it runs after every message).
@@ -309,26 +328,38 @@ def send_due(
     max_attempts: int = 8,
     dry_run: bool = False,
     clock: Callable[[], datetime] = utcnow,
+    revise: Revise | None = None,
 ) -> SendReport:
     """Send every due outbox row whose region has a business day `today`.
 
-    `open_regions` are the regions for which `today` is a business day (None: all).
+    `open_regions` are the regions for which `today` is a business day (None: all). `revise`
+    brings claimed rows up to date first (a dry run revises too, and rolls the revision back).
     """
     report = SendReport()
     if dry_run:
         outbox = table_of(OutboxMessage)
-        with engine.connect() as connection:
-            due = connection.execute(
-                with_content(select(outbox)).where(_sendable(today, clock(), open_regions)).order_by(outbox.c.id)
-            )
-            report.would_send = [dict(item._mapping) for item in due]
+        with engine.connect() as connection, connection.begin() as transaction:
+            due = [
+                item._asdict()
+                for item in connection.execute(
+                    with_content(select(outbox)).where(_sendable(today, clock(), open_regions)).order_by(outbox.c.id)
+                )
+            ]
+            report.would_send = revise(connection, due) if revise is not None else due
+            report.dropped = len(due) - len(report.would_send)
+            transaction.rollback()
         return report
     while True:
         now = clock()
-        rows = claim(engine, today=today, now=now, open_regions=open_regions, batch_size=batch_size)
-        if not rows:
+        rows, claimed = claim(
+            engine, today=today, now=now, open_regions=open_regions, batch_size=batch_size, revise=revise
+        )
+        if not claimed:
             return report
-        report.claimed += len(rows)
+        report.claimed += claimed
+        report.dropped += claimed - len(rows)
+        if not rows:
+            continue
         recorder = _Recorder(engine)
         try:
             connected = _send_batch(recorder, rows, mailer, mail_from, clock, max_attempts, report)
@@ -380,13 +411,15 @@ def _send_batch(
 
 
 def resend(engine: Engine, message_id: int) -> bool:
-    """Put a failed (or cancelled) message back into the queue; True if it was."""
+    """Put a failed message back into the queue (revised before it goes out); True if it was."""
     outbox = table_of(OutboxMessage)
     now = utcnow()
     with engine.begin() as connection:
         result = connection.execute(
             update(outbox)
-            .where(outbox.c.id == message_id, outbox.c.status.in_(("failed", "cancelled")))
+            # not a cancelled one: a digest is cancelled because its items are done or moved into
+            # a newer digest, and sending it again would repeat them
+            .where(outbox.c.id == message_id, outbox.c.status == "failed")
             .values(
                 status="pending", attempts=0, next_attempt_at=now, last_error=None, claim_token=None, updated_at=now
             )

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from pipeline.steps_cache import steps_columns
+from pipeline.steps_cache import hold_pauses, steps_columns
 from process_models import AgencyRef, BusinessCalendar, ParticipantState, ProcessModel, open_steps
 from process_models.reminders import reminder_level, send_day
 
@@ -24,6 +24,7 @@ __all__ = [
     "plan_region",
     "reminder_level",
     "send_day",
+    "still_remindable",
 ]
 
 REGULAR_ROLES = ("case_worker", "coordinator")
@@ -56,6 +57,7 @@ class Directory:
     _by_type: dict[str, list[AgencyInfo]] = field(init=False)
     _contacts: dict[int, list[ContactInfo]] = field(init=False)
     _contact_by_id: dict[int, ContactInfo] = field(init=False)
+    _recipient_ids: dict[tuple[tuple[str, ...], str], frozenset[int]] = field(init=False)
 
     def __post_init__(self) -> None:
         self._by_code = {agency.code: agency for agency in self.agencies}
@@ -66,6 +68,7 @@ class Directory:
         for contact in self.contacts:
             self._contacts.setdefault(contact.agency_id, []).append(contact)
         self._contact_by_id = {contact.id: contact for contact in self.contacts}
+        self._recipient_ids = {}
 
     def agency(self, agency_id: int) -> AgencyInfo | None:
         return next((agency for agency in self.agencies if agency.id == agency_id), None)
@@ -93,6 +96,17 @@ class Directory:
     def _people(self, agency: AgencyInfo, roles: Iterable[str]) -> list[ContactInfo]:
         wanted = set(roles)
         return [contact for contact in self._contacts.get(agency.id, ()) if contact.role in wanted]
+
+    def recipient_ids(self, refs: Sequence[str], level: str) -> frozenset[int]:
+        """The contacts reminded at `level` of a step with these responsibility refs ("KT:VHS-BA",
+        "JC"), as cached in a participant's open steps; memoised (thousands of steps share refs)."""
+        key = (tuple(refs), level)
+        found = self._recipient_ids.get(key)
+        if found is None:
+            parsed = [AgencyRef(kind, code or None) for kind, _, code in (ref.partition(":") for ref in refs)]
+            found = frozenset(contact.id for contact, _agency in self.recipients(parsed, level))
+            self._recipient_ids[key] = found
+        return found
 
     def recipients(self, refs: Sequence[AgencyRef], level: str) -> list[tuple[ContactInfo, AgencyInfo | None]]:
         """Who is reminded of a step at `level`.
@@ -128,6 +142,7 @@ class SweepRow:
     next_remind: date | None
     steps_valid_until: date | None
     steps_fingerprint: str
+    step_holds: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,9 +166,11 @@ class Plan:
     #: cached step columns that changed, per participant id
     refreshed: dict[int, dict[str, Any]] = field(default_factory=dict)
     items: list[PlannedItem] = field(default_factory=list)
-    #: the participants evaluated, and every (participant, step, due) still open among them
+    #: the participants evaluated, every (participant, step, due) still open among them with
+    #: who is responsible for it, and their Wiedervorlagen
     evaluated_ids: set[int] = field(default_factory=set)
-    open_keys: set[tuple[int, str, date]] = field(default_factory=set)
+    open_keys: dict[tuple[int, str, date], list[str]] = field(default_factory=dict)
+    holds: dict[int, Mapping[str, Any]] = field(default_factory=dict)
     #: who is responsible for each step that has a reminder (for the digests' "also with")
     responsible: dict[tuple[int, str], list[str]] = field(default_factory=dict)
 
@@ -176,7 +193,11 @@ def plan_region(
         steps = open_steps(state, today=today, model=model)
         plan.evaluated += 1
         plan.evaluated_ids.add(row.id)
-        columns = steps_columns(steps, state=state, today=today, model=model, reminders_planned=True)
+        columns = steps_columns(
+            steps, state=state, today=today, model=model, reminders_planned=True, holds=row.step_holds
+        )
+        if row.step_holds:
+            plan.holds[row.id] = row.step_holds
         if (row.open_steps, row.next_remind, row.steps_valid_until, row.steps_fingerprint) != (
             columns["open_steps"],
             columns["next_remind"],
@@ -186,13 +207,33 @@ def plan_region(
             plan.refreshed[row.id] = columns
         for step in steps:
             plan.overdue += step.overdue
-            plan.open_keys.add((row.id, step.step, step.due))
+            refs = [str(ref) for ref in step.responsible]
+            plan.open_keys[(row.id, step.step, step.due)] = refs
             level = reminder_level(step, today, calendar)
-            if level is None:
+            if level is None or hold_pauses(row.step_holds, step.step, level, today):
                 continue
-            plan.responsible[(row.id, step.step)] = [str(ref) for ref in step.responsible]
+            plan.responsible[(row.id, step.step)] = refs
             for contact, agency in directory.recipients(step.responsible, level):
                 plan.items.append(
                     PlannedItem(row.id, step.step, step.due, level, contact.id, agency.id if agency else None)
                 )
     return plan
+
+
+def still_remindable(
+    *,
+    step_refs: Sequence[str] | None,
+    level: str,
+    contact_id: int,
+    holds: Mapping[str, Any] | None,
+    step: str,
+    directory: Directory,
+    today: date,
+) -> bool:
+    """Whether an unsent reminder item is still true: its step is open with the same due date
+    (`step_refs`, its responsibilities, None when not), the contact is still among those reminded
+    of it at its level (a new Kursträger, a different Jobcenter) and no Wiedervorlage pauses it.
+    The one judgement of the sweep and of the revision before sending."""
+    if step_refs is None or hold_pauses(holds, step, level, today):
+        return False
+    return contact_id in directory.recipient_ids(step_refs, level)

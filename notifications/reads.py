@@ -30,6 +30,8 @@ class OutboxRow:
     last_error: str | None
     sent_at: datetime | None
     message_id: str | None
+    #: why a message was dropped or superseded (German), None otherwise
+    reason: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -47,6 +49,7 @@ class OutboxRow:
             "last_error": self.last_error,
             "sent_at": self.sent_at.isoformat(sep=" ")[:19] if self.sent_at else None,
             "message_id": self.message_id,
+            "reason": self.reason,
         }
 
 
@@ -72,7 +75,7 @@ def list_outbox(
         params["kind"] = kind
     sql = (
         "SELECT o.id, r.code, o.kind, o.period, o.send_on, o.recipient, o.recipient_name, o.subject, o.item_count, "
-        "o.status, o.attempts, o.last_error, o.sent_at, o.message_id FROM outbox o LEFT JOIN region r ON r.id = o.region_id"
+        "o.status, o.attempts, o.last_error, o.sent_at, o.message_id, o.reason FROM outbox o LEFT JOIN region r ON r.id = o.region_id"
         + (" WHERE " + " AND ".join(where) if where else "")
         + " ORDER BY o.send_on DESC, o.id DESC LIMIT :limit"
     )

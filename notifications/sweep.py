@@ -22,6 +22,7 @@ from notifications.planning import (
     SweepRow,
     plan_region,
     send_day,
+    still_remindable,
 )
 from notifications.rendering import render_email
 from notifications.tables import LEVEL_LABELS, LEVELS, OutboxContent, OutboxMessage, ReminderItem
@@ -166,6 +167,28 @@ class SweepContext:
         return self.day.isoformat()
 
 
+def region_context(
+    connection: Connection, region: Any, *, model: ProcessModel, today: date, base_url: str, day: date | None = None
+) -> SweepContext:
+    """A region's sweep context as of `today` (`region`: a Region or a row with its columns); the
+    send day is `today`'s unless `day` names it (the revision re-renders a digest for its day)."""
+    calendar = calendar_for(model)
+    day = day or send_day(today, calendar)
+    return SweepContext(
+        region.id,
+        region.code,
+        region.name,
+        region.full_names_in_email,
+        model,
+        load_directory(connection, region.id),
+        today,
+        day,
+        calendar.next_business_day(day + timedelta(days=1)),
+        base_url,
+        utcnow(),
+    )
+
+
 def sweep_region(
     *,
     session: Session,
@@ -182,24 +205,12 @@ def sweep_region(
     """
     assert region.id is not None
     connection = session.connection()
-    calendar = calendar_for(current)
-    day = send_day(today, calendar)
-    context = SweepContext(
-        region.id,
-        region.code,
-        region.name,
-        region.full_names_in_email,
-        current,
-        load_directory(connection, region.id),
-        today,
-        day,
-        calendar.next_business_day(day + timedelta(days=1)),
-        base_url,
-        utcnow(),
-    )
-    result = SweepResult(region.code, today, day)
+    context = region_context(connection, region, model=current, today=today, base_url=base_url)
+    result = SweepResult(region.code, today, context.day)
     rows = _rows_to_evaluate(connection, context, model_for, result)
-    plan = plan_region(rows, directory=context.directory, model_for=model_for, calendar=calendar, today=today)
+    plan = plan_region(
+        rows, directory=context.directory, model_for=model_for, calendar=calendar_for(current), today=today
+    )
     write_plan(connection, plan, context, result)
     return result
 
@@ -244,6 +255,7 @@ def _rows_to_evaluate(
             participants.c.next_remind,
             participants.c.steps_valid_until,
             participants.c.steps_fingerprint,
+            participants.c.step_holds,
         )
         .where(
             open_in_region,
@@ -261,6 +273,7 @@ def write_plan(connection: Connection, plan: Plan, context: SweepContext, result
     unsent items of closed steps dropped, and the digests for the send day (re)rendered."""
     result.evaluated += plan.evaluated
     result.overdue += plan.overdue
+    lock_unsent_digests(connection, context.region_id)
     slots = _DigestSlots(connection, context)
     for start in range(0, len(plan.items), _BATCH):
         batch = [
@@ -278,11 +291,13 @@ def write_plan(connection: Connection, plan: Plan, context: SweepContext, result
         ]
         slots.assign(batch)
         result.items_planned += insert_items(connection, batch)
-    updates = [{"_id": pid, **columns, "updated_at": context.now} for pid, columns in plan.refreshed.items()]
+    # the cache follows time, not a change of the case: `updated_at` stays (digests rendered
+    # below would otherwise look stale to the revision before sending)
+    updates = [{"_id": pid, **columns} for pid, columns in plan.refreshed.items()]
     for start in range(0, len(updates), _BATCH):
         _refresh_steps(connection, updates[start : start + _BATCH])
     result.refreshed += len(updates)
-    result.items_dropped = _drop_obsolete(connection, context.region_id, plan)
+    result.items_dropped = _drop_obsolete(connection, context, plan)
     _build_digests(connection, context, plan.responsible, result, slots.reserved)
     for level, count in _planned_levels(connection, context.region_id, context.day).items():
         result.by_level[level] = count
@@ -357,11 +372,29 @@ def _refresh_steps(connection: Connection, updates: list[dict[str, Any]]) -> Non
     )
 
 
+#: a digest in these states has not gone out: its items may still change, move or be dropped
+UNSENT = ("pending", "retry")
+
+
+def lock_unsent_digests(connection: Connection, region_id: int) -> None:
+    """PostgreSQL: hold the region's unsent digests until this transaction ends, so that no sender
+    claims one while its items are moved into another (the senders skip locked rows; a digest
+    claimed a moment earlier is `sending` and no longer counts as unsent)."""
+    if connection.dialect.name != "postgresql":
+        return  # SQLite has one writer, and claiming re-checks the status it read
+    outbox = table_of(OutboxMessage)
+    connection.execute(
+        select(outbox.c.id)
+        .where(outbox.c.region_id == region_id, outbox.c.kind == KIND, outbox.c.status.in_(UNSENT))
+        .with_for_update()
+    ).all()
+
+
 def _unsent_items_query(region_id: int) -> Any:
     items = table_of(ReminderItem)
     outbox = table_of(OutboxMessage)
-    pending = select(outbox.c.id).where(outbox.c.status == "pending")
-    return items.c.region_id == region_id, (items.c.outbox_id.is_(None) | items.c.outbox_id.in_(pending))
+    unsent = select(outbox.c.id).where(outbox.c.status.in_(UNSENT))
+    return items.c.region_id == region_id, (items.c.outbox_id.is_(None) | items.c.outbox_id.in_(unsent))
 
 
 def _chunks(ids: list[Any], size: int = 900) -> Iterator[list[Any]]:
@@ -370,42 +403,78 @@ def _chunks(ids: list[Any], size: int = 900) -> Iterator[list[Any]]:
         yield ids[start : start + size]
 
 
-def _drop_obsolete(connection: Connection, region_id: int, plan: Plan) -> int:
-    """Delete unsent items whose step is no longer open (or has a new due date): judged by the
+def _drop_obsolete(connection: Connection, context: SweepContext, plan: Plan) -> int:
+    """Delete unsent items that are no longer true (`planning.still_remindable`): judged by the
     plan for the participants it evaluated, by the cached open steps for the others (exact for
     them: an event since the item was planned has rewritten the cache)."""
     items = table_of(ReminderItem)
-    in_region, unsent = _unsent_items_query(region_id)
+    in_region, unsent = _unsent_items_query(context.region_id)
     rows: Any = connection.execute(
-        select(items.c.id, items.c.participant_id, items.c.step, items.c.due).where(in_region, unsent)
+        select(items.c.id, items.c.participant_id, items.c.step, items.c.due, items.c.level, items.c.contact_id).where(
+            in_region, unsent
+        )
     )
-    obsolete, others = [], []
-    for item_id, pid, step, due in rows:
+    obsolete: list[int] = []
+    others = []
+    directory, today = context.directory, context.today
+    for item_id, pid, step, due, level, contact_id in rows:
         if pid in plan.evaluated_ids:
-            if (pid, step, due) not in plan.open_keys:
+            true = still_remindable(
+                step_refs=plan.open_keys.get((pid, step, due)),
+                level=level,
+                contact_id=contact_id,
+                holds=plan.holds.get(pid),
+                step=step,
+                directory=directory,
+                today=today,
+            )
+            if not true:
                 obsolete.append(item_id)
         else:
-            others.append((item_id, pid, step, due))
-    cached = _cached_steps(connection, {pid for _item, pid, _step, _due in others})
-    obsolete.extend(
-        item_id
-        for item_id, pid, step, due in others
-        if not any(entry["step"] == step and entry["due"] == due.isoformat() for entry in cached.get(pid, ()))
-    )
+            others.append((item_id, pid, step, due, level, contact_id))
+    cached = cached_steps(connection, {other[1] for other in others})
+    for item_id, pid, step, due, level, contact_id in others:
+        steps, holds = cached.get(pid, ([], {}))
+        true = still_remindable(
+            step_refs=step_refs(steps, step, due),
+            level=level,
+            contact_id=contact_id,
+            holds=holds,
+            step=step,
+            directory=directory,
+            today=today,
+        )
+        if not true:
+            obsolete.append(item_id)
     for chunk in _chunks(obsolete):
         connection.execute(delete(items).where(items.c.id.in_(chunk)))
     return len(obsolete)
 
 
-def _cached_steps(connection: Connection, participant_ids: set[int]) -> dict[int, list[dict[str, Any]]]:
-    """The cached open steps of these participants."""
+def step_refs(steps: Iterable[dict[str, Any]], step: str, due: date) -> list[str] | None:
+    """Who is responsible for `step` due on `due` among a participant's cached open steps
+    (None when no such step is open)."""
+    wanted = due.isoformat()
+    for entry in steps:
+        if entry["step"] == step and entry["due"] == wanted:
+            responsible: list[str] = entry.get("responsible", [])
+            return responsible
+    return None
+
+
+def cached_steps(
+    connection: Connection, participant_ids: set[int]
+) -> dict[int, tuple[list[dict[str, Any]], dict[str, Any]]]:
+    """The cached open steps and the Wiedervorlagen of these participants."""
     participants = table_of(Participant)
-    found: dict[int, list[dict[str, Any]]] = {}
+    found: dict[int, tuple[list[dict[str, Any]], dict[str, Any]]] = {}
     for chunk in _chunks(sorted(participant_ids)):
         rows: Any = connection.execute(
-            select(participants.c.id, participants.c.open_steps).where(participants.c.id.in_(chunk))
+            select(participants.c.id, participants.c.open_steps, participants.c.step_holds).where(
+                participants.c.id.in_(chunk)
+            )
         )
-        found.update((pid, steps or []) for pid, steps in rows)
+        found.update((pid, (steps or [], holds or {})) for pid, steps, holds in rows)
     return found
 
 
@@ -427,8 +496,9 @@ def _build_digests(
     reserved: set[int],
 ) -> None:
     """One digest per contact for the send day: new items join a still-unsent digest; once a
-    contact's digest for the day is out, later items wait for the next business day. `reserved`:
-    contacts whose outbox row `_DigestSlots` created empty in this transaction, to be filled here."""
+    contact's digest for the day is out, later items wait for the next business day. An unsent
+    digest of an earlier day is superseded: its still-true items move into the day's digest.
+    `reserved`: contacts whose outbox row `_DigestSlots` created empty in this transaction."""
     items_t, outbox_t, participants_t = table_of(ReminderItem), table_of(OutboxMessage), table_of(Participant)
     day, period, directory = context.day, context.period, context.directory
     existing = {
@@ -439,6 +509,17 @@ def _build_digests(
             )
         )
     }
+    earlier: list[tuple[int, int]] = [
+        (row.id, row.contact_id)
+        for row in connection.execute(
+            select(outbox_t.c.id, outbox_t.c.contact_id).where(
+                outbox_t.c.region_id == context.region_id,
+                outbox_t.c.kind == KIND,
+                outbox_t.c.status.in_(UNSENT),
+                outbox_t.c.send_on < day,
+            )
+        )
+    ]
     in_region, unsent = _unsent_items_query(context.region_id)
     rows = connection.execute(
         select(
@@ -457,9 +538,7 @@ def _build_digests(
     # participants this sweep did not evaluate from their cached steps
     responsible = dict(planned_responsible)
     missing = {row.participant_id for row in rows if (row.participant_id, row.step) not in responsible}
-    for pid, steps in _cached_steps(connection, missing).items():
-        for entry in steps:
-            responsible.setdefault((pid, entry["step"]), entry.get("responsible", []))
+    add_cached_responsible(responsible, cached_steps(connection, missing))
     coordinator = next(iter(directory.coordinators()), None)
     late: list[int] = []
     dropped: list[int] = []
@@ -468,44 +547,33 @@ def _build_digests(
     contents: dict[int, dict[str, Any]] = {}
     #: (contact, item) pairs whose item is not yet in the contact's digest
     relink: list[tuple[int, int]] = []
+    #: why each contact's earlier unsent digests are superseded (default: nothing left to send)
+    superseded_because: dict[int, str] = {}
     for contact_id, contact_rows in by_contact.items():
         message = existing.get(contact_id)
         if message is not None and message.status != "pending":
-            late.extend(row.id for row in contact_rows if row.outbox_id is None)
+            # the day's digest is out: what is not in it follows on the next business day
+            late.extend(row.id for row in contact_rows if row.outbox_id != message.id)
+            superseded_because[contact_id] = f"Die Punkte folgen mit der Sammelmail vom {context.next_day:%d.%m.%Y}"
             continue
         kept, superseded = _highest_level_per_step(contact_rows)
         dropped.extend(superseded)
         contact = directory.contact(contact_id)
         if contact is None:  # deactivated since the item was planned: it will never be sent
             dropped.extend(row.id for row in kept)
+            superseded_because[contact_id] = "Empfänger nicht mehr aktiv"
             continue
+        superseded_because[contact_id] = f"Ersetzt durch die Sammelmail vom {day:%d.%m.%Y}"
         key = idempotency_key(contact_id, KIND, period, (row.id for row in kept))
         if message is not None and message.idempotency_key == key:
             continue  # the pending digest already lists exactly these items
-        agency = directory.agency(contact.agency_id)
-        rendered = render_email(KIND, _digest_context(context, contact, agency, coordinator, kept, responsible))
-        status, error = "pending", None
-        try:
-            recipient = validate_email_address(contact.email)
-        except ValueError as exc:
-            recipient, status, error = contact.email, "failed", f"Ungültige E-Mail-Adresse '{contact.email}': {exc}"
+        values, content = render_digest(context, contact, kept, responsible, coordinator)
+        if values["status"] == "failed":
             result.digests_invalid += 1
-        now = utcnow()
-        values = {
-            "idempotency_key": key,
-            "recipient": recipient,
-            "recipient_name": contact.name,
-            "send_on": day,
-            "subject": rendered.subject,
-            "item_count": len(kept),
-            "status": status,
-            "last_error": error,
-            "updated_at": now,
-        }
-        contents[contact_id] = {"body_text": rendered.text, "body_html": rendered.html, "attachments": []}
+        contents[contact_id] = content
         relink.extend((contact_id, row.id) for row in kept if message is None or row.outbox_id != message.id)
         if message is None:
-            created.append(_new_digest(context.region_id, contact_id, period, now, values))
+            created.append(_new_digest(context.region_id, contact_id, period, values["updated_at"], values))
         else:
             changed.append({**values, "_id": message.id, "_contact_id": contact_id})
     _write_digests(
@@ -525,14 +593,87 @@ def _build_digests(
     unused = [existing[contact_id].id for contact_id in reserved - by_contact.keys()]
     if unused:  # reserved for items that turned out to be planned already
         connection.execute(delete(outbox_t).where(outbox_t.c.id.in_(unused)))
-    for contact_id, message in existing.items():
-        if message.status == "pending" and contact_id not in by_contact and contact_id not in reserved:
+    cancel = [
+        (message.id, NOTHING_LEFT)
+        for contact_id, message in existing.items()
+        if message.status == "pending" and contact_id not in by_contact and contact_id not in reserved
+    ]
+    cancel.extend((message_id, superseded_because.get(contact_id, NOTHING_LEFT)) for message_id, contact_id in earlier)
+    result.digests_cancelled += cancel_digests(connection, cancel)
+
+
+#: why a digest left with no items is not sent
+NOTHING_LEFT = "Alle Punkte sind inzwischen erledigt oder nicht mehr aktuell"
+
+
+def cancel_digests(connection: Connection, cancel: Sequence[tuple[int, str]]) -> int:
+    """Mark unsent digests as not to be sent, each with its reason; the number cancelled."""
+    if not cancel:
+        return 0
+    outbox_t = table_of(OutboxMessage)
+    unsent: set[int] = set()
+    for chunk in _chunks([message_id for message_id, _reason in cancel]):
+        unsent.update(
             connection.execute(
-                update(outbox_t)
-                .where(and_(outbox_t.c.id == message.id, outbox_t.c.status == "pending"))
-                .values(status="cancelled", updated_at=utcnow())
-            )
-            result.digests_cancelled += 1
+                select(outbox_t.c.id).where(outbox_t.c.id.in_(chunk), outbox_t.c.status.in_(UNSENT))
+            ).scalars()
+        )
+    rows = [
+        {"_id": message_id, "_reason": reason, "_now": utcnow()}
+        for message_id, reason in cancel
+        if message_id in unsent
+    ]
+    if rows:
+        connection.execute(
+            update(outbox_t)
+            .where(outbox_t.c.id == bindparam("_id"))
+            .values(status="cancelled", reason=bindparam("_reason"), updated_at=bindparam("_now")),
+            rows,
+        )
+    return len(rows)
+
+
+def add_cached_responsible(
+    responsible: dict[tuple[int, str], list[str]], cached: dict[int, tuple[list[dict[str, Any]], dict[str, Any]]]
+) -> None:
+    """Fill in who is responsible for each (participant, step) from cached open steps."""
+    for pid, (steps, _holds) in cached.items():
+        for entry in steps:
+            responsible.setdefault((pid, entry["step"]), entry.get("responsible", []))
+
+
+def render_digest(
+    context: SweepContext,
+    contact: ContactInfo,
+    rows: Sequence[Any],
+    responsible: dict[tuple[int, str], list[str]],
+    coordinator: ContactInfo | None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A contact's digest of `rows` (reminder items joined with ref and names): the outbox
+    columns its content decides and its bodies. Shared by the sweep and the revision before
+    sending, so a digest reads the same whoever renders it."""
+    agency = context.directory.agency(contact.agency_id)
+    rendered = render_email(KIND, _digest_context(context, contact, agency, coordinator, rows, responsible))
+    status, error = "pending", None
+    try:
+        recipient = validate_email_address(contact.email)
+    except ValueError as exc:
+        recipient, status, error = contact.email, "failed", f"Ungültige E-Mail-Adresse '{contact.email}': {exc}"
+    now = utcnow()
+    values = {
+        "idempotency_key": idempotency_key(contact.id, KIND, context.period, (row.id for row in rows)),
+        "recipient": recipient,
+        "recipient_name": contact.name,
+        "send_on": context.day,
+        "subject": rendered.subject,
+        "item_count": len(rows),
+        "status": status,
+        "last_error": error,
+        "reason": None,
+        "rendered_at": now,
+        "updated_at": now,
+    }
+    return values, {"body_text": rendered.text, "body_html": rendered.html, "attachments": []}
 
 
 def _new_digest(region_id: int, contact_id: int, period: str, now: Any, values: dict[str, Any]) -> dict[str, Any]:
@@ -566,7 +707,7 @@ def _write_digests(
     and table cost more than rendering them on PostgreSQL)."""
     items_t, outbox_t, content_t = table_of(ReminderItem), table_of(OutboxMessage), table_of(OutboxContent)
     for chunk in _chunks(late):
-        connection.execute(update(items_t).where(items_t.c.id.in_(chunk)).values(planned_for=next_day))
+        connection.execute(update(items_t).where(items_t.c.id.in_(chunk)).values(planned_for=next_day, outbox_id=None))
     for chunk in _chunks(dropped):
         connection.execute(delete(items_t).where(items_t.c.id.in_(chunk)))
     message_ids: dict[int, int] = {}

@@ -8,20 +8,20 @@ from typing import Any
 from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from notifications.labels import KINDS, STATUSES
 from pipeline.database import JSONType, UTCDateTime, utcnow
 from process_models.reminders import LEVEL_LABELS, LEVELS
 
-__all__ = ["LEVELS", "LEVEL_LABELS", "STATUSES", "OutboxContent", "OutboxMessage", "ReminderItem"]
-
-#: Outbox states: pending → sending → sent; temporary failures go to retry, permanent ones to failed.
-STATUSES: dict[str, str] = {
-    "pending": "geplant",
-    "sending": "wird gesendet",
-    "retry": "erneuter Versuch geplant",
-    "sent": "gesendet",
-    "failed": "fehlgeschlagen",
-    "cancelled": "entfallen",
-}
+__all__ = [
+    "KINDS",
+    "LEVELS",
+    "LEVEL_LABELS",
+    "STATUSES",
+    "AnswerTokenUse",
+    "OutboxContent",
+    "OutboxMessage",
+    "ReminderItem",
+]
 
 
 class ReminderItem(SQLModel, table=True):
@@ -78,6 +78,10 @@ class OutboxMessage(SQLModel, table=True):
     claim_token: str | None = Field(default=None, max_length=40)
     message_id: str | None = Field(default=None, max_length=200)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: when the content was last rendered (a reminder digest is revised when a participant in it
+    #: changed after that) and, for a dropped or superseded message, why (German)
+    rendered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reason: str | None = Field(default=None, max_length=300)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -91,3 +95,16 @@ class OutboxContent(SQLModel, table=True):
     body_text: str
     body_html: str
     attachments: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+
+
+class AnswerTokenUse(SQLModel, table=True):
+    """A one-click answer link that was used: each link records its step once."""
+
+    __tablename__ = "answer_token_use"
+
+    token_id: str = Field(max_length=64, primary_key=True)
+    used_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", ondelete="SET NULL")
+    participant_id: int | None = Field(default=None, foreign_key="participant.id", ondelete="CASCADE")
+    step: str = Field(max_length=60)
+    outcome: str = Field(max_length=300)

@@ -122,7 +122,12 @@ def store_state(participant: Participant, state: ParticipantState, *, model: Pro
     participant.stage_since = state.stage_since
     participant.state = state.to_json()
     steps = open_steps(state, today=today, model=model)
-    for key, value in steps_columns(steps, state=state, today=today, model=model).items():
+    still_open = {step.step for step in steps}
+    # a Wiedervorlage ends with its step
+    holds = {step: hold for step, hold in (participant.step_holds or {}).items() if step in still_open}
+    if holds != (participant.step_holds or {}):
+        participant.step_holds = holds
+    for key, value in steps_columns(steps, state=state, today=today, model=model, holds=holds).items():
         setattr(participant, key, value)
     participant.updated_at = utcnow()
 

@@ -75,6 +75,8 @@ class Participant(SQLModel, table=True):
     __table_args__ = (
         Index("ix_participant_region_stage", "region_id", "stage"),
         Index("ix_participant_region_next_due", "region_id", "next_due"),
+        # the revision before sending looks for participants changed since digests were rendered
+        Index("ix_participant_updated_at", "updated_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -110,7 +112,13 @@ class Participant(SQLModel, table=True):
     # with time alone (migration 0007; notifications/sweep.py reads only rows where one has come)
     next_remind: date | None = None
     steps_valid_until: date | None = None
+    # steps marked "in Bearbeitung" with a follow-up date (migration 0011): step id →
+    # {"until": ISO date, "by": who, "note": text, "since": ISO date}; reminders pause until then
+    step_holds: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSONType, nullable=False, server_default="{}")
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # every change to the row sets it: a reminder digest rendered before it is revised when sent
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
     @property

@@ -14,6 +14,7 @@ from foerderkette.cli.base import (
     CliError,
     add_command,
     current_date,
+    german_date,
     iso_date,
     print_json,
     print_table,
@@ -95,6 +96,8 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from notifications.labels import KINDS  # noqa: PLC0415
+    from notifications.labels import STATUSES as STATUS_LABELS  # noqa: PLC0415
     from notifications.reads import list_outbox  # noqa: PLC0415
 
     with read_connection() as conn:
@@ -103,18 +106,18 @@ def _list(args: argparse.Namespace) -> int:
         print_json([row.to_json() for row in rows])
         return 0
     print_table(
-        ["Nr.", "Region", "Art", "Versand", "An", "Einträge", "Status", "Versuche", "Betreff / Fehler"],
+        ["Nr.", "Region", "Art", "Versand", "An", "Einträge", "Status", "Versuche", "Betreff / Fehler / Grund"],
         (
             [
                 r.id,
                 r.region or "",
-                r.kind,
-                r.send_on.isoformat(),
+                KINDS.get(r.kind, r.kind),
+                german_date(r.send_on),
                 r.recipient,
                 r.items,
-                r.status,
+                STATUS_LABELS.get(r.status, r.status),
                 r.attempts,
-                r.last_error or r.subject,
+                r.last_error or (f"{r.reason}: {r.subject}" if r.reason else r.subject),
             ]
             for r in rows
         ),

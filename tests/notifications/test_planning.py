@@ -198,4 +198,4 @@ def test_plan_region_of_no_rows_is_empty() -> None:
         calendar=calendar_for(model),
         today=date(2026, 5, 4),
     )
-    assert (plan.evaluated, plan.items, plan.refreshed, plan.open_keys) == (0, [], {}, set())
+    assert (plan.evaluated, plan.items, plan.refreshed, plan.open_keys) == (0, [], {}, {})

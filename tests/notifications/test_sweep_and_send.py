@@ -30,6 +30,9 @@ def catalog() -> ModelCatalog:
     return ModelCatalog(None)
 
 
+BASE_URL = "https://foerderkette.bamberg.example"
+
+
 def body(session: Session, message: OutboxMessage) -> str:
     content = session.get(OutboxContent, message.id)
     assert content is not None
@@ -41,9 +44,7 @@ def cw(agency: str) -> str:
 
 
 def sweep(engine: Engine, catalog: ModelCatalog, day: date) -> None:
-    run_sweep(
-        engine=engine, catalog=catalog, region="BY-BA", today=day, base_url="https://foerderkette.bamberg.example"
-    )
+    run_sweep(engine=engine, catalog=catalog, region="BY-BA", today=day, base_url=BASE_URL)
 
 
 def send(engine: Engine, catalog: ModelCatalog, day: date, port: int) -> tuple[int, list[str]]:
@@ -53,6 +54,7 @@ def send(engine: Engine, catalog: ModelCatalog, day: date, port: int) -> tuple[i
         mailer=SmtpMailer(SmtpConfig(host="127.0.0.1", port=port, timeout=5)),
         mail_from=FROM,
         today=day,
+        base_url=BASE_URL,
     )
     return report.sent, quiet
 

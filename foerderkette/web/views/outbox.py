@@ -10,17 +10,10 @@ from foerderkette.web.deps import DB, audit, check_csrf, get_app, require_coordi
 from foerderkette.web.rendering import document, page
 from notifications.outbox import resend
 from notifications.reads import list_outbox, status_counts
-from notifications.tables import STATUSES, OutboxContent, OutboxMessage
+from notifications.tables import KINDS, STATUSES, OutboxContent, OutboxMessage
 from pipeline.access import Viewer
 
 router = APIRouter()
-KINDS = {
-    "reminder_digest": "Erinnerung (Sammelmail)",
-    "jourfixe_invitation": "Einladung Jour fixe",
-    "jourfixe_cancellation": "Absage Jour fixe",
-    "action_items": "Aufgaben aus dem Jour fixe",
-    "import_report": "Importfehler",
-}
 
 
 def _message(session: Session, viewer: Viewer, message_id: int) -> OutboxMessage:
