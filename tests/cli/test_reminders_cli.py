@@ -60,3 +60,75 @@ def test_sweep_of_an_unknown_region(run_cli: CliRunner) -> None:
     run_cli("db", "upgrade")
     result = run_cli("sweep", "--region", "BY-XX")
     assert result.returncode == 1 and "Region 'BY-XX' gibt es nicht" in result.stderr
+
+
+TUESDAY = "2026-11-24"
+
+
+def _smtp_env(port: int) -> dict[str, str]:
+    return {"FOERDERKETTE_MAILER": "smtp", "FOERDERKETTE_SMTP_HOST": "127.0.0.1", "FOERDERKETTE_SMTP_PORT": str(port)}
+
+
+def _demo(run_cli: CliRunner) -> None:
+    made = run_cli("demo", "--participants", "300", "--regions", "2", "--seed", "11", "--as-of", "2026-11-20")
+    assert made.returncode == 0, made.stderr
+
+
+def test_a_participant_advanced_after_the_sweep_is_in_no_email(run_cli: CliRunner) -> None:
+    """Issue 19: the course has started, so nobody is told to make sure it starts."""
+    _demo(run_cli)
+    assert run_cli("sweep", "--as-of", MONDAY).returncode == 0
+    registered = json.loads(run_cli("participants", "list", "--stage", "registered", "--format", "json").stdout)
+    preview = run_cli("reminders", "preview", "--as-of", MONDAY).stdout
+    ref = next(row["ref"] for row in registered if row["next_step"] == "course_start" and f"* {row['ref']} " in preview)
+    assert preview.count(f"* {ref} ") >= 2  # the provider and the BAMF, at least
+    advanced = run_cli("advance", ref, "course_started", "--on", "2026-11-22", "--by", "KT", "--as-of", MONDAY)
+    assert advanced.returncode == 0, advanced.stderr
+    assert f"* {ref} " not in run_cli("reminders", "preview", "--as-of", MONDAY).stdout
+    with smtp_server() as (sink, port):
+        sent = run_cli("reminders", "send", "--as-of", MONDAY, env=_smtp_env(port))
+        assert sent.returncode == 0, sent.stderr
+        assert sink.messages
+        for message in sink.messages:
+            for part in ("plain", "html"):
+                body = message.get_body((part,))
+                assert body is not None and ref not in body.get_content()
+    listed = json.loads(run_cli("reminders", "list", "--format", "json").stdout)
+    assert {row["status"] for row in listed} <= {"sent", "cancelled"}
+    for row in listed:
+        assert (row["status"] == "cancelled") == (row["reason"] is not None)
+    table = run_cli("reminders", "list").stdout
+    assert "Erinnerung (Sammelmail)" in table and "gesendet" in table and "reminder_digest" not in table
+
+
+def test_two_swept_days_without_sending_give_one_current_digest_per_contact(run_cli: CliRunner) -> None:
+    """Issue 19: yesterday's unsent digest is superseded by today's, which carries its still-open items."""
+    _demo(run_cli)
+    assert run_cli("sweep", "--as-of", MONDAY).returncode == 0
+    monday = json.loads(run_cli("reminders", "list", "--format", "json").stdout)
+    refs_monday: dict[str, set[str]] = {}
+    for block in run_cli("reminders", "preview", "--as-of", MONDAY).stdout.split("=== Nr. ")[1:]:
+        recipient = block.split("An: ", 1)[1].split(" · ", 1)[0]
+        refs_monday[recipient] = {line.split()[1] for line in block.splitlines() if line.startswith("  * ")}
+    assert run_cli("sweep", "--as-of", TUESDAY).returncode == 0
+    listed = json.loads(run_cli("reminders", "list", "--format", "json").stdout)
+    superseded = [row for row in listed if row["send_on"] == MONDAY]
+    assert len(superseded) == len(monday)
+    assert {row["status"] for row in superseded} == {"cancelled"}
+    assert all(row["reason"] == "Ersetzt durch die Sammelmail vom 24.11.2026" for row in superseded)
+    dry = run_cli("reminders", "send", "--dry-run", "--as-of", TUESDAY)
+    pending = [row for row in listed if row["status"] == "pending"]
+    assert f"{len(pending)} E-Mail(s) würden gesendet" in dry.stdout
+    assert len({row["recipient"] for row in pending}) == len(pending)
+    # nothing happened to anyone between the two days: every Monday item is still open on Tuesday
+    with smtp_server() as (sink, port):
+        sent = run_cli("reminders", "send", "--as-of", TUESDAY, env=_smtp_env(port))
+        assert sent.returncode == 0, sent.stderr
+        recipients = sink.recipients()
+        assert len(recipients) == len(set(recipients)) == len(pending)
+        for recipient, refs in refs_monday.items():
+            (message,) = sink.to(recipient)
+            body = message.get_body(("plain",))
+            assert body is not None
+            text = body.get_content()
+            assert all(f"* {ref} " in text for ref in refs), recipient
