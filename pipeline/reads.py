@@ -319,6 +319,10 @@ class OpenStepView:
     due_note: str | None
     legal_basis: str | None
     days_overdue: int
+    #: "in Bearbeitung": reminders pause until this follow-up date (Wiedervorlage), set by whom
+    hold_until: date | None = None
+    hold_by: str | None = None
+    hold_note: str | None = None
 
     @property
     def overdue(self) -> bool:
@@ -334,13 +338,23 @@ class OpenStepView:
             "legal_basis": self.legal_basis,
             "overdue": self.overdue,
             "days_overdue": self.days_overdue,
+            "hold": {"until": iso(self.hold_until), "by": self.hold_by, "note": self.hold_note}
+            if self.hold_until
+            else None,
         }
 
 
-def open_step_views(steps: Sequence[Mapping[str, Any]], as_of: date) -> tuple[OpenStepView, ...]:
-    """The cached open steps (JSON of `OpenStep.to_json`) as views judged against `as_of`."""
+def open_step_views(
+    steps: Sequence[Mapping[str, Any]], as_of: date, holds: Mapping[str, Any] | None = None
+) -> tuple[OpenStepView, ...]:
+    """The cached open steps (JSON of `OpenStep.to_json`) as views judged against `as_of`, with
+    the Wiedervorlagen (`participant.step_holds`) still ahead of it."""
     views = []
     for step in steps:
+        hold = (holds or {}).get(step["step"])
+        hold_until = date.fromisoformat(hold["until"]) if hold else None
+        if hold_until is not None and hold_until <= as_of:
+            hold, hold_until = None, None
         due = date.fromisoformat(step["due"])
         views.append(
             OpenStepView(
@@ -351,6 +365,9 @@ def open_step_views(steps: Sequence[Mapping[str, Any]], as_of: date) -> tuple[Op
                 step.get("due_note"),
                 step.get("legal_basis"),
                 (as_of - due).days if due < as_of else 0,
+                hold_until,
+                hold.get("by") if hold else None,
+                hold.get("note") if hold else None,
             )
         )
     return tuple(views)
@@ -450,6 +467,7 @@ _DETAIL_COLUMNS: dict[str, Any] = {
     "stage_since": Date(),
     "state": JSONType,
     "open_steps": JSONType,
+    "step_holds": JSONType,
 }
 _TIMELINE = typed(
     "SELECT occurred_on, event, from_stage, to_stage, by_agency, by_user, note, payload, recorded_at "
@@ -471,19 +489,24 @@ def participant_detail(
         typed(
             "SELECT p.id, p.ref, p.region_id, r.code, r.name, p.last_name, p.first_name, p.birth_year, p.email, "
             "p.phone, p.postcode, p.location, p.childcare, p.part_time, p.literacy, p.youth, p.transport_reach, "
-            f"p.model_version, p.stage, p.stage_since, p.state, p.open_steps{_FROM} WHERE {where}",
+            f"p.model_version, p.stage, p.stage_since, p.state, p.open_steps, p.step_holds{_FROM} WHERE {where}",
             columns=_DETAIL_COLUMNS,
         ),
         params,
     )
     if row is None:
         return None
-    state, steps = row[-2], row[-1]
+    state, steps, holds = row[-3], row[-2], row[-1]
     timeline = tuple(
         TimelineEntry(on, event, source, target, agency, user, note, payload or {}, recorded)
         for on, event, source, target, agency, user, note, payload, recorded in fetch(conn, _TIMELINE, {"pid": row[0]})
     )
-    values: tuple[Any, ...] = (*row[:-2], (state or {}).get("facts", {}), open_step_views(steps or [], as_of), timeline)
+    values: tuple[Any, ...] = (
+        *row[:-3],
+        (state or {}).get("facts", {}),
+        open_step_views(steps or [], as_of, holds),
+        timeline,
+    )
     return ParticipantDetail(*values)
 
 

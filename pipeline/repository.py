@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -130,6 +130,57 @@ def store_state(participant: Participant, state: ParticipantState, *, model: Pro
     for key, value in steps_columns(steps, state=state, today=today, model=model, holds=holds).items():
         setattr(participant, key, value)
     participant.updated_at = utcnow()
+
+
+def hold_step(
+    *,
+    session: Session,
+    participant: Participant,
+    step: str,
+    until: date | None,
+    by: str,
+    note: str | None,
+    model: ProcessModel,
+    today: date,
+) -> None:
+    """Mark an open step "in Bearbeitung" until `until` (Wiedervorlage), or end that (`until`
+    None): its reminders pause until then, its escalation does not. Raises InvalidHold."""
+    steps = {entry["step"]: entry for entry in participant.open_steps or []}
+    label = model.steps[step].label if step in model.steps else step
+    if step not in steps:
+        raise InvalidHold(f"„{label}“ ist für {participant.ref} kein offener Schritt")
+    holds = dict(participant.step_holds or {})
+    if until is None:
+        if step not in holds:
+            raise InvalidHold(f"„{label}“ ist für {participant.ref} nicht in Bearbeitung")
+        del holds[step]
+    else:
+        if until <= today:
+            raise InvalidHold(
+                f"Die Wiedervorlage am {until:%d.%m.%Y} muss nach dem heutigen Tag ({today:%d.%m.%Y}) liegen"
+            )
+        if until > today + MAX_HOLD:
+            raise InvalidHold(
+                f"Die Wiedervorlage am {until:%d.%m.%Y} liegt mehr als {MAX_HOLD.days} Tage in der Zukunft"
+            )
+        holds[step] = {
+            "until": until.isoformat(),
+            "by": by,
+            "note": (note or "").strip() or None,
+            "since": today.isoformat(),
+        }
+    participant.step_holds = holds
+    store_state(participant, state_of(participant, model), model=model, today=today)
+    session.add(participant)
+    session.flush()
+
+
+#: the longest a step's reminders can be paused in one go
+MAX_HOLD = timedelta(days=92)
+
+
+class InvalidHold(ValueError):
+    """A Wiedervorlage that cannot be set (German message)."""
 
 
 def record_event(

@@ -386,12 +386,16 @@ class ProcessModel:
         """An event by identifier or German label (case-insensitive)."""
         return _find(self.events.values(), text)
 
+    def find_step(self, text: str) -> str | None:
+        """A step by identifier or German label (case-insensitive)."""
+        return _find(self.steps.values(), text)
+
     @property
     def label(self) -> str:
         suffix = f" · Region {self.region}" if self.region else ""
         return f"{self.title} (Version {self.version}){suffix}"
 
 
-def _find(specs: Iterable[StageSpec | EventSpec], text: str) -> str | None:
+def _find(specs: Iterable[StageSpec | EventSpec | StepSpec], text: str) -> str | None:
     wanted = text.strip().casefold()
     return next((spec.id for spec in specs if wanted in (spec.id.casefold(), spec.label.casefold())), None)

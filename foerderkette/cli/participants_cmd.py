@@ -53,6 +53,23 @@ def register(sub: Any) -> None:
     show.add_argument("--as-of", type=iso_date, help="Stichtag für „überfällig“ (Standard: heute)")
     show.add_argument("--format", choices=("text", "json"), default="text")
 
+    hold = add_command(
+        actions,
+        "hold",
+        "einen offenen Schritt „in Bearbeitung“ setzen (Wiedervorlage): Erinnerungen ruhen bis dahin",
+        _hold,
+        description="Setzt einen offenen Schritt bis zum Tag der Wiedervorlage „in Bearbeitung“: bis dahin gehen keine "
+        "Erinnerungen dazu hinaus. Die Eskalation bleibt beim gesetzlichen Termin.",
+    )
+    hold.add_argument("ref", help="Referenz")
+    hold.add_argument("step", help="Schritt: Bezeichnung oder Kennung (siehe 'participants show')")
+    when = hold.add_mutually_exclusive_group(required=True)
+    when.add_argument("--until", type=iso_date, help="Tag der Wiedervorlage (JJJJ-MM-TT)")
+    when.add_argument("--release", action="store_true", help="„in Bearbeitung“ beenden")
+    hold.add_argument("--note", help="Notiz (z. B. was erwartet wird)")
+    hold.add_argument("--by", help="wer den Schritt bearbeitet (Standard: Benutzername)")
+    hold.add_argument("--as-of", type=iso_date, help="heutiges Datum (Standard: heute)")
+
     advance = add_command(
         sub,
         "advance",
@@ -202,6 +219,8 @@ def _show(args: argparse.Namespace) -> int:
     for step in detail.open_steps:
         late = f"ÜBERFÄLLIG seit {step.days_overdue} Tagen" if step.overdue else "offen"
         note = f" ({step.due_note})" if step.due_note else ""
+        if step.hold_until:
+            note += f" · in Bearbeitung bis {german_date(step.hold_until)} ({step.hold_by})"
         out.write(
             f"  {german_date(step.due)}  {late:<26} {step.label} – zuständig: {responsible_text(step.responsible)}{note}\n"
         )
@@ -216,6 +235,63 @@ def _show(args: argparse.Namespace) -> int:
         note = f" · „{entry.note}“" if entry.note else ""
         event = "Import" if entry.event == "import" else model.event_label(entry.event)
         out.write(f"  {german_date(entry.on)}  {event:<32} {change}{(' · ' + who) if who else ''}{note}\n")
+    return 0
+
+
+def _hold(args: argparse.Namespace) -> int:
+    import getpass  # noqa: PLC0415
+
+    from foerderkette.app import App  # noqa: PLC0415
+    from foerderkette.settings import Settings  # noqa: PLC0415
+    from pipeline.reads import NotFound  # noqa: PLC0415
+    from pipeline.repository import InvalidHold, get_participant, hold_step, record_audit  # noqa: PLC0415
+    from pipeline.tables import Region  # noqa: PLC0415
+
+    today = args.as_of or current_date()
+    by = args.by or f"cli:{getpass.getuser()}"
+    app = App(Settings.from_env())
+    try:
+        with app.session() as session:
+            participant = get_participant(session=session, ref=args.ref)
+            region = session.get(Region, participant.region_id)
+            assert region is not None
+            model = app.model(region, participant.model_version)
+            step = model.find_step(args.step)
+            if step is None:
+                open_labels = ", ".join(f"„{entry['label']}“" for entry in participant.open_steps) or "keine"
+                raise CliError(f"Unbekannter Schritt '{args.step}' (offen für {args.ref}: {open_labels})")
+            hold_step(
+                session=session,
+                participant=participant,
+                step=step,
+                until=None if args.release else args.until,
+                by=by,
+                note=args.note,
+                model=model,
+                today=today,
+            )
+            record_audit(
+                session=session,
+                actor=by,
+                action="hold_released" if args.release else "hold",
+                region_id=participant.region_id,
+                participant_id=participant.id,
+                detail=f"{model.steps[step].label}: "
+                + ("in Bearbeitung beendet" if args.release else f"Wiedervorlage am {args.until:%d.%m.%Y}"),
+                source="cli",
+            )
+    except (NotFound, InvalidHold) as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        app.dispose()
+    label = model.steps[step].label
+    if args.release:
+        print(f"{args.ref}: „{label}“ ist nicht mehr in Bearbeitung; Erinnerungen gehen wieder hinaus.")
+    else:
+        print(
+            f"{args.ref}: „{label}“ in Bearbeitung bis {args.until:%d.%m.%Y} – bis dahin keine Erinnerungen, "
+            "die Eskalation bleibt beim gesetzlichen Termin."
+        )
     return 0
 
 
