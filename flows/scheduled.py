@@ -62,7 +62,15 @@ def _is_business_day(region: str, day: date) -> bool:
 @task(retries=2, retry_delay_seconds=10, retry_condition_fn=_transient)
 def sweep_region_task(region: str, day: date) -> dict[str, Any]:
     app = runtime.app()
-    result = run_sweep(engine=app.engine, catalog=app.catalog, region=region, today=day, base_url=app.settings.base_url)
+    result = run_sweep(
+        engine=app.engine,
+        catalog=app.catalog,
+        region=region,
+        today=day,
+        base_url=app.settings.base_url,
+        answer_secret=app.settings.secret_key,
+        answer_days=app.settings.answer_link_days,
+    )
     return {key: value for key, value in vars(result).items() if not isinstance(value, date)}
 
 

@@ -48,6 +48,8 @@ class Settings:
     send_batch_size: int = 200
     send_max_attempts: int = 8
     scheduler: bool = True
+    #: how many days a one-click answer link in a reminder works
+    answer_link_days: int = 14
 
     def __post_init__(self) -> None:
         if self.mailer not in MAILERS:
@@ -55,6 +57,10 @@ class Settings:
         if self.smtp_security not in SMTP_SECURITY:
             raise SettingsError(
                 f"{PREFIX}SMTP_SECURITY muss einer von {', '.join(SMTP_SECURITY)} sein, nicht '{self.smtp_security}'"
+            )
+        if not (1 <= self.answer_link_days <= 60):
+            raise SettingsError(
+                f"{PREFIX}ANSWER_LINK_DAYS muss zwischen 1 und 60 liegen, nicht {self.answer_link_days}"
             )
         if not (0 < self.smtp_port < 65536):
             raise SettingsError(f"{PREFIX}SMTP_PORT muss zwischen 1 und 65535 liegen, nicht {self.smtp_port}")

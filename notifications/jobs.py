@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from checklists.repository import meeting_for_month, recurrence
 from checklists.tables import MeetingSeries
+from notifications.answers import DEFAULT_LIFETIME_DAYS
 from notifications.jourfixe import (
     FollowupResult,
     InvitationResult,
@@ -38,6 +39,10 @@ class JobSettings(Protocol):
     def mail_from(self) -> str: ...
     @property
     def base_url(self) -> str: ...
+    @property
+    def secret_key(self) -> str: ...
+    @property
+    def answer_link_days(self) -> int: ...
     @property
     def overrides_dir(self) -> Path: ...
     @property
@@ -75,11 +80,23 @@ def send_outbox(
         dry_run=dry_run,
         regions=regions,
         base_url=settings.base_url,
+        answer_secret=settings.secret_key,
+        answer_days=settings.answer_link_days,
     )
 
 
-def run_sweep(*, engine: Engine, catalog: ModelCatalog, region: str, today: date, base_url: str = "") -> SweepResult:
-    """The daily sweep of one region, committed on success."""
+def run_sweep(
+    *,
+    engine: Engine,
+    catalog: ModelCatalog,
+    region: str,
+    today: date,
+    base_url: str = "",
+    answer_secret: str = "",
+    answer_days: int = DEFAULT_LIFETIME_DAYS,
+) -> SweepResult:
+    """The daily sweep of one region, committed on success. With `base_url` the digests link to
+    each participant's page, with `answer_secret` as well to a one-click answer page."""
     with session_scope(engine) as session:
         found = get_region(session=session, code=region)
         current = catalog.current(found.code, land=found.land)
@@ -90,6 +107,8 @@ def run_sweep(*, engine: Engine, catalog: ModelCatalog, region: str, today: date
             current=current,
             today=today,
             base_url=base_url,
+            answer_secret=answer_secret,
+            answer_days=answer_days,
         )
     return result
 
@@ -125,6 +144,8 @@ def run_send(
     dry_run: bool = False,
     regions: Sequence[str] | None = None,
     base_url: str = "",
+    answer_secret: str = "",
+    answer_days: int = DEFAULT_LIFETIME_DAYS,
 ) -> tuple[SendReport, list[str]]:
     """Dispatch the outbox for every region that works today (or only `regions`); returns the
     report and the regions that are quiet today. Reminder digests are revised as they are
@@ -139,7 +160,9 @@ def run_send(
         batch_size=batch_size,
         max_attempts=max_attempts,
         dry_run=dry_run,
-        revise=DigestReviser(catalog, today=today, base_url=base_url),
+        revise=DigestReviser(
+            catalog, today=today, base_url=base_url, answer_secret=answer_secret, answer_days=answer_days
+        ),
     )
     return report, quiet
 

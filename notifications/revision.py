@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, select, update
 
+from notifications.answers import DEFAULT_LIFETIME_DAYS
 from notifications.outbox import with_content, write_content
 from notifications.planning import still_remindable
 from notifications.sweep import (
@@ -91,8 +92,17 @@ def _as_naive(moment: datetime) -> datetime:
 class DigestReviser:
     """Revises claimed reminder digests (the `revise` hook of `outbox.send_due`)."""
 
-    def __init__(self, catalog: ModelCatalog, *, today: date, base_url: str = "") -> None:
+    def __init__(
+        self,
+        catalog: ModelCatalog,
+        *,
+        today: date,
+        base_url: str = "",
+        answer_secret: str = "",
+        answer_days: int = DEFAULT_LIFETIME_DAYS,
+    ) -> None:
         self.catalog, self.today, self.base_url = catalog, today, base_url
+        self.answer_secret, self.answer_days = answer_secret, answer_days
 
     def __call__(self, connection: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """`rows` (claimed outbox rows with content) as they are to be sent: revised digests
@@ -113,7 +123,16 @@ class DigestReviser:
         regions = table_of(Region)
         region = connection.execute(select(regions).where(regions.c.id == region_id)).one()
         model = self.catalog.current(region.code, land=region.land)
-        return region_context(connection, region, model=model, today=self.today, base_url=self.base_url, day=day)
+        return region_context(
+            connection,
+            region,
+            model=model,
+            today=self.today,
+            base_url=self.base_url,
+            day=day,
+            answer_secret=self.answer_secret,
+            answer_days=self.answer_days,
+        )
 
 
 def _rows_by_id(connection: Connection, message_ids: set[int]) -> dict[int, dict[str, Any]]:

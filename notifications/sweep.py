@@ -13,6 +13,7 @@ from sqlalchemy import Connection, and_, bindparam, delete, false, func, not_, o
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
+from notifications.answers import DEFAULT_LIFETIME_DAYS, AnswerClaim, answer_url
 from notifications.outbox import idempotency_key
 from notifications.planning import (
     AgencyInfo,
@@ -161,14 +162,34 @@ class SweepContext:
     next_day: date
     base_url: str
     now: Any
+    #: the secret that signs the one-click answer links (none: no such links) and their lifetime
+    answer_secret: str = ""
+    answer_days: int = DEFAULT_LIFETIME_DAYS
 
     @property
     def period(self) -> str:
         return self.day.isoformat()
 
+    def answer_url(self, contact_id: int, participant_id: int, step: str, due: date) -> str:
+        """The one-click answer link of one digest entry ("" without a base URL or secret)."""
+        if not (self.base_url and self.answer_secret):
+            return ""
+        expires = self.day + timedelta(days=self.answer_days)
+        return answer_url(
+            self.base_url, self.answer_secret, AnswerClaim(contact_id, participant_id, step, due, expires)
+        )
+
 
 def region_context(
-    connection: Connection, region: Any, *, model: ProcessModel, today: date, base_url: str, day: date | None = None
+    connection: Connection,
+    region: Any,
+    *,
+    model: ProcessModel,
+    today: date,
+    base_url: str,
+    day: date | None = None,
+    answer_secret: str = "",
+    answer_days: int = DEFAULT_LIFETIME_DAYS,
 ) -> SweepContext:
     """A region's sweep context as of `today` (`region`: a Region or a row with its columns); the
     send day is `today`'s unless `day` names it (the revision re-renders a digest for its day)."""
@@ -186,6 +207,8 @@ def region_context(
         calendar.next_business_day(day + timedelta(days=1)),
         base_url,
         utcnow(),
+        answer_secret,
+        answer_days,
     )
 
 
@@ -197,6 +220,8 @@ def sweep_region(
     current: ProcessModel,
     today: date,
     base_url: str = "",
+    answer_secret: str = "",
+    answer_days: int = DEFAULT_LIFETIME_DAYS,
 ) -> SweepResult:
     """Evaluate every open participant of `region` as of `today` and plan its reminders.
 
@@ -205,7 +230,15 @@ def sweep_region(
     """
     assert region.id is not None
     connection = session.connection()
-    context = region_context(connection, region, model=current, today=today, base_url=base_url)
+    context = region_context(
+        connection,
+        region,
+        model=current,
+        today=today,
+        base_url=base_url,
+        answer_secret=answer_secret,
+        answer_days=answer_days,
+    )
     result = SweepResult(region.code, today, context.day)
     rows = _rows_to_evaluate(connection, context, model_for, result)
     plan = plan_region(
@@ -795,6 +828,9 @@ def _digest_context(
         listed = []
         for row in chosen[:MAX_ITEMS_PER_GROUP]:
             step_spec = model.steps.get(row.step)
+            answer_event = model.events.get(step_spec.answer) if step_spec and step_spec.answer else None
+            if answer_event is not None and not answer_event.recordable_by(agency.type if agency else "KOM"):
+                answer_event = None  # this contact's agency cannot confirm it: the link offers the Wiedervorlage
             others = [
                 name
                 for name in _agency_names(directory, responsible.get((row.participant_id, row.step), []))
@@ -815,6 +851,8 @@ def _digest_context(
                     agency=agency.name if agency else "Koordination",
                     others=", ".join(others),
                     url=f"{base_url.rstrip('/')}/teilnehmende/{row.ref}" if base_url else "",
+                    answer_url=context.answer_url(contact.id, row.participant_id, row.step, row.due),
+                    answer_label=answer_event.label if answer_event else "",
                 )
             )
         groups.append(
@@ -835,4 +873,6 @@ def _digest_context(
         "groups": groups,
         "total": len(rows),
         "counts": counts,
+        "has_answer_links": bool(context.base_url and context.answer_secret),
+        "answer_days": context.answer_days,
     }

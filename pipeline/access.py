@@ -9,6 +9,7 @@ record is the same query for that one reference (`pipeline.reads.participant_det
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +52,20 @@ class Viewer:
     def may_record(self, event: EventSpec) -> bool:
         if self.role == "coordinator":
             return True
-        return self.is_agency and (event.coordination_records(self.agency_type) or self.agency_type in event.actors)
+        return self.is_agency and event.recordable_by(self.agency_type)
+
+    def may_hold(self, responsible: Sequence[str]) -> bool:
+        """Whether the viewer may mark a step with these responsibility refs ("KT:VHS-BA", "JC")
+        "in Bearbeitung": the coordination, or a responsible agency (a Kursträger only its own)."""
+        if self.role == "coordinator":
+            return True
+        if not self.is_agency:
+            return False
+        for ref in responsible:
+            kind, _, code = ref.partition(":")
+            if kind == self.agency_type and (not code or code == self.agency_code):
+                return True
+        return False
 
     def recording_agency(self, chosen: str | None) -> str | None:
         """The agency an event is recorded for: an agency user's own, a coordinator's choice."""

@@ -166,6 +166,10 @@ class EventSpec:
         unless the event is `actors_only` (one rule for the engine and the web's viewer)."""
         return agency == "KOM" and not self.actors_only
 
+    def recordable_by(self, agency: str | None) -> bool:
+        """Whether an agency of this type may record the event (its actors, or the coordination)."""
+        return self.coordination_records(agency) or agency in self.actors
+
     def field(self, name: str) -> FieldSpec | None:
         for spec in self.payload:
             if spec.name == name:
@@ -259,6 +263,8 @@ class StepSpec:
     when: tuple[Condition, ...] = ()
     legal_basis: str = ""
     description: str = ""
+    #: the event a confirmation from the reminder e-mail records ("Anmeldung liegt vor"), if any
+    answer: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

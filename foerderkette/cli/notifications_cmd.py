@@ -78,7 +78,15 @@ def _sweep(args: argparse.Namespace) -> int:
     try:
         codes = region_codes(app.engine, args.region)
         results = [
-            run_sweep(engine=app.engine, catalog=app.catalog, region=code, today=today, base_url=app.settings.base_url)
+            run_sweep(
+                engine=app.engine,
+                catalog=app.catalog,
+                region=code,
+                today=today,
+                base_url=app.settings.base_url,
+                answer_secret=app.settings.secret_key,
+                answer_days=app.settings.answer_link_days,
+            )
             for code in codes
         ]
     except NotFound as exc:

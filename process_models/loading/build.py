@@ -349,6 +349,7 @@ def _build(doc: YamlDocument, override: YamlDocument | None, land: str | None = 
     region: str | None = None
     if override is not None:
         region, reminders, calendar = _region_override(b, top, override, params, reminders, calendar)
+    ctx["transitions"] = transitions
     steps = _steps(
         b,
         top["steps"],

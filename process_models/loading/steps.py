@@ -29,7 +29,17 @@ def _steps(
             spec,
             path,
             what=f"Schritt '{step_id}'",
-            allowed=("label", "description", "legal_basis", "stages", "when", "responsible", "due", "reminders"),
+            allowed=(
+                "label",
+                "description",
+                "legal_basis",
+                "stages",
+                "when",
+                "responsible",
+                "due",
+                "reminders",
+                "answer",
+            ),
             required=("label", "stages", "responsible", "due"),
         )
         if not {"label", "stages", "responsible", "due"} <= set(spec):
@@ -97,6 +107,7 @@ def _steps(
                 )
             )
         reminders = _reminders(b, spec.get("reminders"), (*path, "reminders"), ctx["params"], defaults) or defaults
+        answer = _answer(b, spec.get("answer"), (*path, "answer"), step_stages, ctx)
         steps[step_id] = StepSpec(
             id=step_id,
             label=b.text(spec.get("label"), (*path, "label"), what="label"),
@@ -116,8 +127,30 @@ def _steps(
             responsible=tuple(responsible),
             due=tuple(due_rules),
             reminders=reminders,
+            answer=answer,
         )
     return steps
+
+
+def _answer(b: _Builder, raw: Any, path: Path_, stages: list[str], ctx: dict[str, Any]) -> str | None:
+    """The event that a confirmation from the reminder e-mail records for a step: it must be
+    allowed in each of the step's stages."""
+    if raw is None:
+        return None
+    event = str(raw)
+    transitions = ctx.get("transitions") or ()
+    if not any(transition.event == event for transition in transitions):
+        b.error(path, f"Unbekanntes Ereignis '{event}'", f"unknown event '{event}'")
+        return None
+    for stage in stages:
+        if not any(transition.event == event and transition.source == stage for transition in transitions):
+            b.error(
+                path,
+                f"Ereignis '{event}' ist in der Stufe '{stage}' nicht erlaubt",
+                f"event '{event}' is not allowed in stage '{stage}'",
+            )
+            return None
+    return event
 
 
 def _pause_since(b: _Builder, raw: Any, path: Path_, facts: Mapping[str, FactSpec]) -> str:

@@ -33,6 +33,7 @@ def test_digest_matches_golden_files(engine: Engine, session: Session, recipient
         region="BY-BA",
         today=date(2026, 5, 26),
         base_url="https://foerderkette.bamberg.example",
+        answer_secret="golden-secret-" + "x" * 32,
     )
     message = session.exec(select(OutboxMessage).where(OutboxMessage.recipient == recipient)).one()
     content = session.get(OutboxContent, message.id)

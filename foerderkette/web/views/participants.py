@@ -14,7 +14,7 @@ from foerderkette.web.rendering import page
 from notifications.tables import LEVEL_LABELS, STATUSES
 from pipeline.access import Viewer, visible_participants
 from pipeline.reads import ParticipantDetail, find_region, participant_detail, reminders_about
-from pipeline.repository import course_overview, get_participant, record_event
+from pipeline.repository import InvalidHold, course_overview, get_participant, hold_step, record_event
 from pipeline.tables import TRANSPORT_REACH, Agency
 from process_models import (
     Event,
@@ -202,6 +202,7 @@ def _render(
             "transport": TRANSPORT_REACH.get(participant.transport_reach or "", "–"),
             "needs": participant.needs,
             "today": day,
+            "timedelta": timedelta,
             "error": error,
         },
         status_code=status_code,
@@ -296,3 +297,58 @@ async def record(
         request=request,
     )
     return RedirectResponse(f"/teilnehmende/{ref}?erfasst={event_id}", status_code=303)
+
+
+@router.post("/teilnehmende/{ref}/wiedervorlage", response_class=HTMLResponse)
+async def hold(ref: str, request: Request, viewer: Viewer = Depends(require_editor), session: Session = DB) -> Response:
+    """Mark an open step "in Bearbeitung" until a follow-up date, or end that."""
+    form = await check_csrf(request)
+    participant = _detail(request, session, viewer, ref)
+    app = get_app(request)
+    model = app.model(find_region(session.connection(), participant.region), participant.model_version)
+    step_id = str(form.get("step") or "")
+    step = next((step for step in participant.open_steps if step.step == step_id), None)
+    if step is None:
+        return _render(request, session, viewer, participant, error="Dieser Schritt ist nicht offen.", status_code=422)
+    if not viewer.may_hold(step.responsible):
+        raise HTTPException(status_code=403, detail=f"„{step.label}“ bearbeitet nicht Ihre Stelle.")
+    release = bool(form.get("release"))
+    until = None
+    if not release:
+        try:
+            until = parse_date(str(form.get("until") or ""))
+        except ValueError:
+            return _render(
+                request,
+                session,
+                viewer,
+                participant,
+                error=f"„{form.get('until')}“ ist kein Datum für die Wiedervorlage.",
+                status_code=422,
+            )
+    try:
+        hold_step(
+            session=session,
+            participant=get_participant(session=session, ref=ref),
+            step=step_id,
+            until=until,
+            by=viewer.label,
+            note=str(form.get("note") or "") or None,
+            model=model,
+            today=today(app),
+        )
+    except InvalidHold as exc:
+        session.rollback()
+        return _render(
+            request, session, viewer, _detail(request, session, viewer, ref), error=str(exc), status_code=422
+        )
+    audit(
+        session,
+        viewer,
+        "hold_released" if release else "hold",
+        participant_id=participant.id,
+        detail=f"{step.label}: "
+        + ("in Bearbeitung beendet" if until is None else f"Wiedervorlage am {until:%d.%m.%Y}"),
+        request=request,
+    )
+    return RedirectResponse(f"/teilnehmende/{ref}?wiedervorlage={'ende' if release else 'gesetzt'}", status_code=303)
