@@ -87,9 +87,18 @@ def create_app(settings: Settings, *, app: App | None = None, runner: Any = None
     def health() -> dict[str, Any]:
         return {"status": "ok", "scheduler": runner.describe() if runner is not None else None}
 
-    from foerderkette.web.views import auth, courses, jourfixe, outbox, participants, pipeline, process  # noqa: PLC0415
+    from foerderkette.web.views import (  # noqa: PLC0415
+        answers,
+        auth,
+        courses,
+        jourfixe,
+        outbox,
+        participants,
+        pipeline,
+        process,
+    )
 
-    for module in (auth, pipeline, participants, courses, jourfixe, outbox, process):
+    for module in (auth, pipeline, participants, courses, jourfixe, outbox, process, answers):
         web.include_router(module.router)
     web.mount("/static", StaticFiles(directory=STATIC), name="static")
     return web

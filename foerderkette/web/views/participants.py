@@ -20,6 +20,7 @@ from process_models import (
     Event,
     InvalidPayload,
     ProcessModel,
+    Transition,
     TransitionNotAllowed,
     VersionMigrationError,
     facts_from_json,
@@ -49,7 +50,7 @@ def _detail(request: Request, session: Session, viewer: Viewer, ref: str) -> Par
     return detail
 
 
-def _local_choices(session: Session, participant: ParticipantDetail, viewer: Viewer, day: date) -> Choices:
+def local_choices(session: Session, participant: ParticipantDetail, viewer: Viewer, day: date) -> Choices:
     """Choices that depend on the region: its course providers and its current courses."""
     providers = session.exec(
         select(Agency.code, Agency.name)
@@ -91,7 +92,7 @@ def _options(model: ProcessModel, field: FieldSpec, local: Choices) -> list[tupl
     return []
 
 
-def _event_forms(model: ProcessModel, stage: str, viewer: Viewer, local: Choices) -> list[dict[str, Any]]:
+def event_forms(model: ProcessModel, stage: str, viewer: Viewer, local: Choices) -> list[dict[str, Any]]:
     forms = []
     for event_id in model.allowed_events(stage):
         spec = model.events[event_id]
@@ -195,7 +196,7 @@ def _render(
             "history": history,
             "facts": shown_facts,
             "reminders": reminders,
-            "forms": _event_forms(model, participant.stage, viewer, _local_choices(session, participant, viewer, day))
+            "forms": event_forms(model, participant.stage, viewer, local_choices(session, participant, viewer, day))
             if viewer.can_edit
             else [],
             "agencies": list(model.agencies.items()),
@@ -234,45 +235,53 @@ async def record(
         raise HTTPException(
             status_code=403, detail=f"„{spec.label}“ erfassen nur {', '.join(spec.actors)} – nicht Ihre Stelle."
         )
+    result = record_from_form(session, app, viewer, participant, spec, form)
+    if isinstance(result, str):
+        session.rollback()
+        return _render(request, session, viewer, _detail(request, session, viewer, ref), error=result, status_code=422)
+    transition = result
+    audit(
+        session,
+        viewer,
+        "record_event",
+        participant_id=participant.id,
+        detail=f"{event_id}: {transition.source} → {transition.target} am {transition.on.isoformat()}",
+        request=request,
+    )
+    return RedirectResponse(f"/teilnehmende/{ref}?erfasst={event_id}", status_code=303)
+
+
+def record_from_form(
+    session: Session, app: Any, viewer: Viewer, participant: ParticipantDetail, spec: Any, form: dict[str, Any]
+) -> Transition | str:
+    """Record the event `spec` from a submitted form (fields `on`, `f_NAME`, `note`, `by`) as
+    `viewer`: the transition, or the German reason it was refused (nothing written then). The one
+    way the participant page and the one-click answer page record an event."""
+    event_id = spec.id
     day = today(app)
     try:
         on = parse_date(str(form.get("on"))) if form.get("on") else day
     except ValueError:
-        return _render(
-            request, session, viewer, participant, error=f"„{form.get('on')}“ ist kein Datum.", status_code=422
-        )
+        return f"„{form.get('on')}“ ist kein Datum."
     if on > day:
-        return _render(
-            request,
-            session,
-            viewer,
-            participant,
-            error=f"Das Datum {on:%d.%m.%Y} liegt in der Zukunft.",
-            status_code=422,
-        )
+        return f"Das Datum {on:%d.%m.%Y} liegt in der Zukunft."
     payload = {
         key[2:]: str(value).strip() for key, value in form.items() if key.startswith("f_") and str(value).strip()
     }
     # what the viewer may choose (a Kursträger only itself and its own courses); whether a value
     # exists at all is checked for every way in by record_event (pipeline.validation)
-    local = _local_choices(session, participant, viewer, day)
+    local = local_choices(session, participant, viewer, day)
     for field in spec.payload:
         options = local.get(field.name)
         if field.name in payload and options and payload[field.name] not in dict(options):
-            return _render(
-                request,
-                session,
-                viewer,
-                participant,
-                error=f"„{payload[field.name]}“ ist für „{field.label}“ nicht möglich.",
-                status_code=422,
-            )
+            return f"„{payload[field.name]}“ ist für „{field.label}“ nicht möglich."
     note = str(form.get("note") or "").strip() or None
     by = viewer.recording_agency(str(form.get("by") or "") or None)
+    model = app.model(find_region(session.connection(), participant.region), participant.model_version)
     try:
-        transition = record_event(
+        return record_event(
             session=session,
-            participant=get_participant(session=session, ref=ref),
+            participant=get_participant(session=session, ref=participant.ref),
             event=Event(event_id, payload, by=by, note=note),
             on=on,
             model=model,
@@ -280,23 +289,9 @@ async def record(
             user=viewer.username,
         )
     except (TransitionNotAllowed, InvalidPayload) as exc:
-        session.rollback()
-        fresh = _detail(request, session, viewer, ref)
-        return _render(request, session, viewer, fresh, error=exc.message_de, status_code=422)
+        return exc.message_de
     except VersionMigrationError as exc:
-        session.rollback()
-        return _render(
-            request, session, viewer, _detail(request, session, viewer, ref), error=str(exc), status_code=422
-        )
-    audit(
-        session,
-        viewer,
-        "record_event",
-        participant_id=participant.id,
-        detail=f"{event_id}: {transition.source} → {transition.target} am {on.isoformat()}",
-        request=request,
-    )
-    return RedirectResponse(f"/teilnehmende/{ref}?erfasst={event_id}", status_code=303)
+        return str(exc)
 
 
 @router.post("/teilnehmende/{ref}/wiedervorlage", response_class=HTMLResponse)
