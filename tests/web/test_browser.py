@@ -153,3 +153,81 @@ def test_coordinator_works_through_the_ui(server: str) -> None:
             context.close()
     assert not errors, f"browser console errors (CSP, missing assets, scripts): {errors}"
     assert len(list(shots.glob("*.png"))) >= 9
+
+
+def test_confirming_a_step_from_the_reminder_email(server: str, world: World) -> None:
+    """Issue 19 end to end: the sweep mails a Kursträger a digest (real aiosmtpd); its link opens
+    the answer page in Chromium; confirming records the course start; the link then refuses."""
+    import re
+    from datetime import timedelta
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from notifications.jobs import run_send, run_sweep
+    from notifications.mailers import SmtpConfig, SmtpMailer
+    from pipeline.repository import get_participant, get_region
+    from tests.factories import make_participant
+    from tests.smtp import smtp_server
+    from tests.web.conftest import SECRET
+
+    executable = _chromium()
+    shots: Path = screenshots_dir()
+    with world.app.session() as session:
+        region = get_region(session=session, code="BY-BA")
+        assigned = world.today - timedelta(days=44)
+        make_participant(
+            session,
+            region,
+            world.app.model(region),
+            ref="T-MAIL-1",
+            stage="registered",
+            since=assigned,
+            provider="CAR-BA",
+            registered_on=assigned,
+            assigned_on=assigned,
+        )
+    links = {"base_url": server, "answer_secret": SECRET}
+    run_sweep(engine=world.app.engine, catalog=world.app.catalog, region="BY-BA", today=world.today, **links)
+    with smtp_server() as (sink, port):
+        run_send(
+            engine=world.app.engine,
+            catalog=world.app.catalog,
+            mailer=SmtpMailer(SmtpConfig(host="127.0.0.1", port=port, timeout=5)),
+            mail_from="Förderkette <noreply@bamberg.example>",
+            today=world.today,
+            **links,
+        )
+    mails = [
+        m for m in sink.messages if "car-ba" in str(m["To"]) and "T-MAIL-1" in m.get_body(("plain",)).get_content()
+    ]  # type: ignore[union-attr]
+    assert mails, "the Kursträger got no digest naming T-MAIL-1"
+    text = mails[0].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    entry = text[text.index("* T-MAIL-1") :]
+    link = re.search(r"Erledigt \(„Kurs begonnen“\) oder in Bearbeitung: (\S+)", entry)
+    assert link, entry[:600]
+    url = link[1]
+    assert url.startswith(f"{server}/antwort/")
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=executable, headless=True, args=CHROMIUM_FLAGS, locale="de-DE"
+        )
+        try:
+            page = context.new_page()
+            page.goto(url)
+            expect(page.get_by_role("heading", level=1)).to_contain_text("T-MAIL-1")
+            expect(page.get_by_role("heading", name="Erledigt: „Kurs begonnen“ erfassen")).to_be_visible()
+            page.screenshot(path=shots / "20-antwort-aus-der-email.png", full_page=True)
+            with world.app.session() as session:
+                assert get_participant(session=session, ref="T-MAIL-1").stage == "registered"  # opening changed nothing
+            page.get_by_role("button", name="Bestätigen").click()
+            expect(page.get_by_role("status")).to_contain_text("„Kurs begonnen“ erfasst")
+            expect(page.get_by_role("status")).to_contain_text("Stufe jetzt: „Im Kurs“")
+            page.screenshot(path=shots / "21-antwort-erfasst.png", full_page=True)
+            page.goto(url)
+            expect(page.get_by_role("heading", level=1)).to_have_text("Link bereits verwendet")
+            expect(page.get_by_role("alert")).to_contain_text("gilt nur einmal")
+            page.screenshot(path=shots / "22-antwort-schon-verwendet.png", full_page=True)
+        finally:
+            context.close()
+    with world.app.session() as session:
+        assert get_participant(session=session, ref="T-MAIL-1").stage == "in_course"

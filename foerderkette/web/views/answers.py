@@ -11,7 +11,7 @@ no session CSRF token.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -78,6 +78,11 @@ def _link_viewer(contact: Contact, agency: Agency, region: Region) -> Viewer:
     )
 
 
+def _local(moment: datetime, app: Any) -> datetime:
+    """A stored UTC time on the installation's clock."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(app.settings.tz)
+
+
 def _answer(request: Request, session: Session, token: str) -> _Answer:
     app = get_app(request)
     day = today(app)
@@ -89,7 +94,8 @@ def _answer(request: Request, session: Session, token: str) -> _Answer:
     if used is not None:
         raise _Refused(
             "Link bereits verwendet",
-            f"Dieser Link wurde am {used.used_at:%d.%m.%Y um %H:%M} Uhr verwendet ({used.outcome}) und gilt nur einmal.",
+            f"Dieser Link wurde am {_local(used.used_at, app):%d.%m.%Y um %H:%M} Uhr verwendet ({used.outcome}) "
+            "und gilt nur einmal.",
             410,
         )
     contact = session.get(Contact, claim.contact_id)
