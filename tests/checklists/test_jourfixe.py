@@ -308,3 +308,36 @@ def test_open_action_items_are_reminded_like_due_steps(seeded: Engine) -> None:
             session=session, series=get_series(session=session, region=region), year=2026, month=12, model=model
         )
         assert meeting.uid.endswith("@foerderkette")
+
+
+def test_an_escalated_case_whose_step_closed_leaves_the_next_agenda(seeded: Engine) -> None:
+    """Issue 19: the agenda shows the same truth as the reminders."""
+    from pipeline.repository import get_participant, record_event
+    from process_models import Event
+
+    def escalations(session: Session) -> tuple[list[list[str]], str]:
+        _region, _model, _series, _meeting, agenda = _agenda(session)
+        item = next(item for item in agenda.to_json()["items"] if item["id"] == "action_items")
+        section = next(s for s in item["result"]["sections"] if s["title"] == "Eskalierte Fristen")
+        return section["rows"], item["result"]["summary"]
+
+    with Session(seeded) as session:
+        model = load_model()
+        rows, summary = escalations(session)
+        label = model.steps["exam_result"].label
+        row = next(row for row in rows if row[1] == label)
+        ref = row[0].split(" ")[0]
+        participant = get_participant(session=session, ref=ref)
+        record_event(
+            session=session,
+            participant=participant,
+            event=Event("test_result", {"dtz_level": "B1"}, by="KT"),
+            on=AS_OF,
+            model=model,
+            today=AS_OF,
+        )
+        session.commit()
+        after, summary_after = escalations(session)
+    assert all(not (r[0].startswith(f"{ref} ") and r[1] == label) for r in after)
+    count = int(summary.split(", ")[-1].split()[0])
+    assert summary_after.endswith(f"{count - 1} eskalierte Fristen") or summary_after.endswith("1 eskalierte Frist")
