@@ -67,6 +67,8 @@ def renamed_definition(target: Path) -> tuple[dict[str, str], dict[str, str]]:
         transition["event"] = _one_or_many(transition["event"], events)
     for step in doc["steps"].values():
         step["stages"] = [stages[stage] for stage in step["stages"]]
+        if "answer" in step:
+            step["answer"] = events[step["answer"]]
     # the cases of an older version are not part of this copy
     doc.pop("migrations", None)
     target.mkdir(parents=True, exist_ok=True)
