@@ -158,6 +158,10 @@ def working_copy(data: DataSet) -> Iterator[str]:
     if data.backend == "sqlite":
         source = Path(url.split(":///", 1)[1])
         copy = source.with_name(source.stem + "_work.db")
+        # a run that crashed leaves its write-ahead log behind, which SQLite would replay onto
+        # the fresh copy
+        for leftover in (copy.with_name(copy.name + "-wal"), copy.with_name(copy.name + "-shm")):
+            leftover.unlink(missing_ok=True)
         with sqlite3.connect(source) as connection:
             connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         shutil.copyfile(source, copy)

@@ -38,7 +38,7 @@ def small_plan() -> Plan:
         ("agenda, one region", lambda: agenda.one_region(ONE_REGION)),
         ("agenda, all regions", lambda: agenda.all_regions(SMALL)),
         ("web pipeline page", lambda: web.pipeline_page(ONE_REGION)),
-        ("dispatch", lambda: dispatch.dispatch(SMALL, messages=1000)),
+        ("dispatch", lambda: dispatch.dispatch(SMALL, messages=3000)),
     ]
 
 

@@ -350,3 +350,13 @@ def test_reserved_digest_rows_are_filled_or_removed(
         select(func.count()).select_from(ReminderItem).where(col(ReminderItem.outbox_id).is_(None))
     ).one()
     assert unsent == 0
+
+
+def test_no_links_without_a_base_url(
+    engine: Engine, session: Session, model: ProcessModel, catalog: ModelCatalog
+) -> None:
+    """Issue 19: without FOERDERKETTE_BASE_URL no links are written, even with a secret key."""
+    scenario.build(session, model)
+    run_sweep(engine=engine, catalog=catalog, region="BY-BA", today=THURSDAY, answer_secret="s" * 40)
+    contents = session.exec(select(OutboxContent)).all()
+    assert contents and not any("http" in c.body_text or "http" in c.body_html for c in contents)

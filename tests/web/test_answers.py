@@ -134,3 +134,43 @@ def test_a_link_to_a_step_done_meanwhile_says_so(world: World) -> None:
     )
     page = client.get(f"/antwort/{token}")
     assert page.status_code == 409 and "nicht mehr offen" in page.text
+
+
+def test_wiedervorlage_on_the_participant_page(world: World) -> None:
+    """The responsible agency sets and ends a Wiedervorlage; another agency may not."""
+    from tests.web.conftest import login, token_of
+
+    _participant(world, "T-ANS-6")
+    provider = login(world, "kurstraeger")  # CAR-BA, the participant's Kursträger
+    page = provider.get("/teilnehmende/T-ANS-6")
+    assert page.status_code == 200 and "In Bearbeitung</button>" in page.text
+    until = world.today + timedelta(days=8)
+    done = provider.post(
+        "/teilnehmende/T-ANS-6/wiedervorlage",
+        data={
+            "csrf_token": token_of(page.text),
+            "step": "course_start",
+            "until": until.isoformat(),
+            "note": "Platz im Februar",
+        },
+    )
+    assert done.status_code == 303
+    shown = provider.get(done.headers["location"]).text
+    assert f"Wiedervorlage {until:%d.%m.%Y}" in shown and "Platz im Februar" in shown and "Bearbeitung beenden" in shown
+    jobcenter = login(world, "jobcenter")
+    forbidden = jobcenter.post(
+        "/teilnehmende/T-ANS-6/wiedervorlage",
+        data={"csrf_token": token_of(jobcenter.get("/pipeline").text), "step": "course_start", "release": "1"},
+    )
+    assert forbidden.status_code in (403, 404)  # the Jobcenter does not even see this participant
+    ended = provider.post(
+        "/teilnehmende/T-ANS-6/wiedervorlage",
+        data={"csrf_token": token_of(shown), "step": "course_start", "release": "1"},
+    )
+    assert ended.status_code == 303
+    with world.app.session() as session:
+        assert get_participant(session=session, ref="T-ANS-6").step_holds == {}
+        actions = session.exec(
+            select(AuditEntry.action).where(AuditEntry.detail.contains("Kursbeginn"))  # type: ignore[attr-defined]
+        ).all()
+        assert "hold" in actions and "hold_released" in actions
