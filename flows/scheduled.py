@@ -13,7 +13,7 @@ from prefect.runtime import flow_run
 
 from flows import runtime
 from flows.import_drop import run_import_drop
-from notifications.jobs import run_jourfixe_followup, run_jourfixe_prepare, run_sweep, send_outbox
+from notifications.jobs import run_jourfixe_followup, run_jourfixe_prepare, send_outbox, sweep_outbox
 from pipeline.repository import get_region
 from process_models import calendar_for
 
@@ -62,15 +62,7 @@ def _is_business_day(region: str, day: date) -> bool:
 @task(retries=2, retry_delay_seconds=10, retry_condition_fn=_transient)
 def sweep_region_task(region: str, day: date) -> dict[str, Any]:
     app = runtime.app()
-    result = run_sweep(
-        engine=app.engine,
-        catalog=app.catalog,
-        region=region,
-        today=day,
-        base_url=app.settings.base_url,
-        answer_secret=app.settings.secret_key,
-        answer_days=app.settings.answer_link_days,
-    )
+    result = sweep_outbox(app, region=region, today=day)
     return {key: value for key, value in vars(result).items() if not isinstance(value, date)}
 
 

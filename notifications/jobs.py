@@ -85,6 +85,21 @@ def send_outbox(
     )
 
 
+def sweep_outbox(runtime: JobRuntime, *, region: str, today: date) -> SweepResult:
+    """`run_sweep` wired from the runtime's settings (links, their secret and lifetime), as the
+    sweep flow and `foerderkette sweep` run it."""
+    settings = runtime.settings
+    return run_sweep(
+        engine=runtime.engine,
+        catalog=runtime.catalog,
+        region=region,
+        today=today,
+        base_url=settings.base_url,
+        answer_secret=settings.secret_key,
+        answer_days=settings.answer_link_days,
+    )
+
+
 def run_sweep(
     *,
     engine: Engine,

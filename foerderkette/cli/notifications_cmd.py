@@ -70,25 +70,14 @@ def _app() -> Any:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from notifications.jobs import run_sweep  # noqa: PLC0415
+    from notifications.jobs import sweep_outbox  # noqa: PLC0415
     from pipeline.reads import NotFound, region_codes  # noqa: PLC0415
 
     app = _app()
     today = args.as_of or current_date()
     try:
         codes = region_codes(app.engine, args.region)
-        results = [
-            run_sweep(
-                engine=app.engine,
-                catalog=app.catalog,
-                region=code,
-                today=today,
-                base_url=app.settings.base_url,
-                answer_secret=app.settings.secret_key,
-                answer_days=app.settings.answer_link_days,
-            )
-            for code in codes
-        ]
+        results = [sweep_outbox(app, region=code, today=today) for code in codes]
     except NotFound as exc:
         raise CliError(str(exc)) from None
     finally:

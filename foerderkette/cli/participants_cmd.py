@@ -238,24 +238,31 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _participant_and_model(app: Any, session: Any, ref: str) -> tuple[Any, ProcessModel]:
+    """The participant row `ref` (NotFound otherwise) and the process model of its version."""
+    from pipeline.repository import get_participant  # noqa: PLC0415
+    from pipeline.tables import Region  # noqa: PLC0415
+
+    participant = get_participant(session=session, ref=ref)
+    region = session.get(Region, participant.region_id)
+    assert region is not None
+    return participant, app.model(region, participant.model_version)
+
+
 def _hold(args: argparse.Namespace) -> int:
     import getpass  # noqa: PLC0415
 
     from foerderkette.app import App  # noqa: PLC0415
     from foerderkette.settings import Settings  # noqa: PLC0415
     from pipeline.reads import NotFound  # noqa: PLC0415
-    from pipeline.repository import InvalidHold, get_participant, hold_step, record_audit  # noqa: PLC0415
-    from pipeline.tables import Region  # noqa: PLC0415
+    from pipeline.repository import InvalidHold, hold_step, record_audit  # noqa: PLC0415
 
     today = args.as_of or current_date()
     by = args.by or f"cli:{getpass.getuser()}"
     app = App(Settings.from_env())
     try:
         with app.session() as session:
-            participant = get_participant(session=session, ref=args.ref)
-            region = session.get(Region, participant.region_id)
-            assert region is not None
-            model = app.model(region, participant.model_version)
+            participant, model = _participant_and_model(app, session, args.ref)
             step = model.find_step(args.step)
             if step is None:
                 open_labels = ", ".join(f"„{entry['label']}“" for entry in participant.open_steps) or "keine"
@@ -302,8 +309,7 @@ def _advance(args: argparse.Namespace) -> int:
     from foerderkette.settings import Settings  # noqa: PLC0415
     from pipeline.importing import payload_field_name  # noqa: PLC0415
     from pipeline.reads import NotFound, responsible_text  # noqa: PLC0415
-    from pipeline.repository import get_participant, record_event  # noqa: PLC0415
-    from pipeline.tables import Region  # noqa: PLC0415
+    from pipeline.repository import record_event  # noqa: PLC0415
     from process_models import Event  # noqa: PLC0415
 
     today = args.as_of or current_date()
@@ -319,10 +325,7 @@ def _advance(args: argparse.Namespace) -> int:
     app = App(Settings.from_env())
     try:
         with app.session() as session:
-            participant = get_participant(session=session, ref=args.ref)
-            region = session.get(Region, participant.region_id)
-            assert region is not None
-            model = app.model(region, participant.model_version)
+            participant, model = _participant_and_model(app, session, args.ref)
             event_id = model.find_event(args.event)
             if event_id is None:
                 raise CliError(

@@ -132,3 +132,49 @@ def test_two_swept_days_without_sending_give_one_current_digest_per_contact(run_
             assert body is not None
             text = body.get_content()
             assert all(f"* {ref} " in text for ref in refs), recipient
+
+
+def test_a_wiedervorlage_pauses_reminders_but_not_the_escalation(run_cli: CliRunner) -> None:
+    """Issue 19: `participants hold` – reminders of the step wait, escalated ones still go out."""
+    _demo(run_cli)
+    assert run_cli("sweep", "--as-of", MONDAY).returncode == 0
+    preview = run_cli("reminders", "preview", "--as-of", MONDAY).stdout
+    blocks = preview.split("=== Nr. ")[1:]
+
+    def entries(level: str) -> list[str]:
+        found = []
+        for block in blocks:
+            for group in block.split("\n\n"):
+                if group.startswith(level):
+                    found += [line.split()[1] for line in group.splitlines() if line.startswith("  * ")]
+        return found
+
+    registered = json.loads(run_cli("participants", "list", "--stage", "registered", "--format", "json").stdout)
+    upcoming = set(entries("DEMNÄCHST FÄLLIG")) | set(entries("FÄLLIG"))
+    ref = next(row["ref"] for row in registered if row["next_step"] == "course_start" and row["ref"] in upcoming)
+    held = run_cli(
+        "participants",
+        "hold",
+        ref,
+        "Kursbeginn binnen sechs Wochen (Sollfrist) – sonst informiert der Kursträger Teilnehmende und BAMF",
+        "--until",
+        "2026-12-04",
+        "--note",
+        "Start am 03.12.",
+        "--as-of",
+        MONDAY,
+    )
+    assert held.returncode == 0, held.stderr
+    assert "in Bearbeitung bis 04.12.2026" in held.stdout and "Eskalation bleibt" in held.stdout
+    after = run_cli("reminders", "preview", "--as-of", MONDAY).stdout
+    assert not any(line.startswith(f"  * {ref} ") and "Kursbeginn" in line for line in after.splitlines()), (
+        "a paused step was still in the mail"
+    )
+    shown = run_cli("participants", "show", ref, "--as-of", MONDAY).stdout
+    assert "in Bearbeitung bis 04.12.2026" in shown
+    too_late = run_cli("participants", "hold", ref, "course_start", "--until", "2026-11-20", "--as-of", MONDAY)
+    assert too_late.returncode == 1 and "muss nach dem heutigen Tag (23.11.2026) liegen" in too_late.stderr
+    unknown = run_cli("participants", "hold", ref, "gibt-es-nicht", "--until", "2026-12-01", "--as-of", MONDAY)
+    assert unknown.returncode == 1 and "Unbekannter Schritt 'gibt-es-nicht'" in unknown.stderr
+    released = run_cli("participants", "hold", ref, "course_start", "--release", "--as-of", MONDAY)
+    assert released.returncode == 0 and "nicht mehr in Bearbeitung" in released.stdout

@@ -199,3 +199,49 @@ def test_plan_region_of_no_rows_is_empty() -> None:
         today=date(2026, 5, 4),
     )
     assert (plan.evaluated, plan.items, plan.refreshed, plan.open_keys) == (0, [], {}, {})
+
+
+def test_a_wiedervorlage_pauses_reminders_not_the_escalation() -> None:
+    """Issue 19: a step "in Bearbeitung" gets no reminder until its follow-up date – except its
+    escalation, whose date stays the law's; the row is looked at again on the follow-up day."""
+    from dataclasses import replace
+
+    from notifications.planning import still_remindable
+
+    model = load_model()
+    calendar = calendar_for(model)
+    since = date(2026, 3, 2)
+    state = new_state(model, on=since)
+    step = open_steps(state, today=since, model=model)[0]
+    day_of = {
+        level: next(
+            d for d in (since + timedelta(days=n) for n in range(400)) if reminder_level(step, d, calendar) == level
+        )
+        for level in ("due", "escalated")
+    }
+    directory = Directory(
+        [AgencyInfo(1, "ABH-X", "ABH", "Ausländerbehörde"), AgencyInfo(2, "KOM-X", "KOM", "Koordination")],
+        [
+            ContactInfo(10, 1, "Sachb.", "s@abh.example", "case_worker"),
+            ContactInfo(20, 2, "Koord.", "k@kom.example", "coordinator"),
+        ],
+    )
+    for level, today in day_of.items():
+        hold = {step.step: {"until": (today + timedelta(days=5)).isoformat(), "by": "Test"}}
+        row = replace(_plain_row(model, 1, since), step_holds=hold)
+        plan = plan_region([row], directory=directory, model_for=lambda _v: model, calendar=calendar, today=today)
+        planned = {(item.step, item.level) for item in plan.items}
+        if level == "escalated":
+            assert (step.step, "escalated") in planned
+        else:
+            assert not any(item.step == step.step for item in plan.items)
+            assert plan.refreshed[1]["next_remind"] <= today + timedelta(days=5)  # woken on the follow-up day
+        refs = [str(ref) for ref in step.responsible]
+        remindable = still_remindable(
+            step_refs=refs, level=level, contact_id=10, holds=hold, step=step.step, directory=directory, today=today
+        )
+        assert remindable == (level == "escalated")
+        after = today + timedelta(days=5)
+        assert still_remindable(
+            step_refs=refs, level=level, contact_id=10, holds=hold, step=step.step, directory=directory, today=after
+        )
