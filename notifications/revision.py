@@ -24,9 +24,9 @@ from notifications.sweep import (
     KIND,
     NOTHING_LEFT,
     SweepContext,
-    _chunks,
-    _highest_level_per_step,
     add_cached_responsible,
+    chunks,
+    highest_level_per_step,
     region_context,
     render_digest,
     step_refs,
@@ -68,7 +68,7 @@ def stale_digests(connection: Connection, digests: list[dict[str, Any]]) -> set[
     stale = {message_id for message_id, row in mine.items() if row.get("rendered_at") is None}
     items, participants = table_of(ReminderItem), table_of(Participant)
     counts: dict[int, int] = {}
-    for chunk in _chunks(sorted(mine)):
+    for chunk in chunks(sorted(mine)):
         counted: Any = connection.execute(
             select(items.c.outbox_id, func.count()).where(items.c.outbox_id.in_(chunk)).group_by(items.c.outbox_id)
         )
@@ -77,7 +77,7 @@ def stale_digests(connection: Connection, digests: list[dict[str, Any]]) -> set[
     rendered = {message_id: row["rendered_at"] for message_id, row in mine.items() if row.get("rendered_at")}
     if rendered:
         since = min(rendered.values()) - CHANGE_MARGIN
-        for chunk in _chunks(sorted(rendered)):
+        for chunk in chunks(sorted(rendered)):
             changed: Any = connection.execute(
                 select(items.c.outbox_id, func.max(participants.c.updated_at))
                 .select_from(participants.join(items, items.c.participant_id == participants.c.id))
@@ -145,7 +145,7 @@ class DigestReviser:
 def _rows_by_id(connection: Connection, message_ids: set[int]) -> dict[int, dict[str, Any]]:
     outbox = table_of(OutboxMessage)
     found: dict[int, dict[str, Any]] = {}
-    for chunk in _chunks(sorted(message_ids)):
+    for chunk in chunks(sorted(message_ids)):
         for row in connection.execute(with_content(select(outbox)).where(outbox.c.id.in_(chunk))):
             found[row.id] = row._asdict()
     return found
@@ -162,7 +162,7 @@ def revise(
     items_t, participants_t = table_of(ReminderItem), table_of(Participant)
     contexts: dict[tuple[int, date], SweepContext] = {}
     by_digest: dict[int, list[Any]] = {row["id"]: [] for row in digests}
-    for chunk in _chunks(sorted(by_digest)):
+    for chunk in chunks(sorted(by_digest)):
         found = connection.execute(
             select(
                 items_t,
@@ -198,7 +198,7 @@ def revise(
                 still.append(item)
             else:
                 obsolete.append(item.id)
-        kept, superseded = _highest_level_per_step(still)
+        kept, superseded = highest_level_per_step(still)
         obsolete.extend(superseded)
         contact = context.directory.contact(digest["contact_id"])
         if contact is None or not kept:
@@ -219,7 +219,7 @@ def revise(
         revision.revised.add(digest["id"])
         if status == "failed":
             revision.cancelled[digest["id"]] = values["last_error"]
-    for chunk in _chunks(obsolete):
+    for chunk in chunks(obsolete):
         connection.execute(delete(items_t).where(items_t.c.id.in_(chunk)))
     revision.items_dropped = len(obsolete)
     outbox = table_of(OutboxMessage)

@@ -430,7 +430,7 @@ def _unsent_items_query(region_id: int) -> Any:
     return items.c.region_id == region_id, (items.c.outbox_id.is_(None) | items.c.outbox_id.in_(unsent))
 
 
-def _chunks(ids: list[Any], size: int = 900) -> Iterator[list[Any]]:
+def chunks(ids: list[Any], size: int = 900) -> Iterator[list[Any]]:
     """`ids` in slices small enough for one IN list (older SQLite allows 999 parameters)."""
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
@@ -479,7 +479,7 @@ def _drop_obsolete(connection: Connection, context: SweepContext, plan: Plan) ->
         )
         if not true:
             obsolete.append(item_id)
-    for chunk in _chunks(obsolete):
+    for chunk in chunks(obsolete):
         connection.execute(delete(items).where(items.c.id.in_(chunk)))
     return len(obsolete)
 
@@ -501,7 +501,7 @@ def cached_steps(
     """The cached open steps and the Wiedervorlagen of these participants."""
     participants = table_of(Participant)
     found: dict[int, tuple[list[dict[str, Any]], dict[str, Any]]] = {}
-    for chunk in _chunks(sorted(participant_ids)):
+    for chunk in chunks(sorted(participant_ids)):
         rows: Any = connection.execute(
             select(participants.c.id, participants.c.open_steps, participants.c.step_holds).where(
                 participants.c.id.in_(chunk)
@@ -589,7 +589,7 @@ def _build_digests(
             late.extend(row.id for row in contact_rows if row.outbox_id != message.id)
             superseded_because[contact_id] = f"Die Punkte folgen mit der Sammelmail vom {context.next_day:%d.%m.%Y}"
             continue
-        kept, superseded = _highest_level_per_step(contact_rows)
+        kept, superseded = highest_level_per_step(contact_rows)
         dropped.extend(superseded)
         contact = directory.contact(contact_id)
         if contact is None:  # deactivated since the item was planned: it will never be sent
@@ -645,7 +645,7 @@ def cancel_digests(connection: Connection, cancel: Sequence[tuple[int, str]]) ->
         return 0
     outbox_t = table_of(OutboxMessage)
     unsent: set[int] = set()
-    for chunk in _chunks([message_id for message_id, _reason in cancel]):
+    for chunk in chunks([message_id for message_id, _reason in cancel]):
         unsent.update(
             connection.execute(
                 select(outbox_t.c.id).where(outbox_t.c.id.in_(chunk), outbox_t.c.status.in_(UNSENT))
@@ -739,9 +739,9 @@ def _write_digests(
     """Write a region's digests in a handful of set-based statements (one statement per digest
     and table cost more than rendering them on PostgreSQL)."""
     items_t, outbox_t, content_t = table_of(ReminderItem), table_of(OutboxMessage), table_of(OutboxContent)
-    for chunk in _chunks(late):
+    for chunk in chunks(late):
         connection.execute(update(items_t).where(items_t.c.id.in_(chunk)).values(planned_for=next_day, outbox_id=None))
-    for chunk in _chunks(dropped):
+    for chunk in chunks(dropped):
         connection.execute(delete(items_t).where(items_t.c.id.in_(chunk)))
     message_ids: dict[int, int] = {}
     new_content: list[dict[str, Any]] = []
@@ -782,7 +782,7 @@ def _write_digests(
         )
 
 
-def _highest_level_per_step(rows: Sequence[Any]) -> tuple[list[Any], list[int]]:
+def highest_level_per_step(rows: Sequence[Any]) -> tuple[list[Any], list[int]]:
     """Keep one item per (participant, step, due): the most urgent level not yet sent."""
     best: dict[tuple[int, str, date], Any] = {}
     superseded: list[int] = []
