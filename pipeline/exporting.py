@@ -90,14 +90,21 @@ def _cell(value: Any) -> Cell:
     return value  # type: ignore[no-any-return]
 
 
-def export_courses(*, session: Session, region: Region, model: ProcessModel, path: Path) -> int:
-    """The overall course list of a region, in the columns `import courses` reads."""
+def export_courses(
+    *, session: Session, region: Region, model: ProcessModel, path: Path, provider: str | None = None
+) -> int:
+    """The overall course list of a region, in the columns `import courses` reads; with
+    `provider` (a Kursträger's code) only that provider's courses."""
     providers = {
         agency.id: agency.code for agency in session.exec(select(Agency).where(Agency.region_id == region.id)).all()
     }
-    courses = session.exec(
-        select(Course).where(Course.region_id == region.id).order_by(col(Course.planned_start), Course.code)
-    ).all()
+    courses = [
+        course
+        for course in session.exec(
+            select(Course).where(Course.region_id == region.id).order_by(col(Course.planned_start), Course.code)
+        ).all()
+        if provider is None or providers[course.provider_id] == provider
+    ]
     headers = [column.name for column in COURSE_COLUMNS]
 
     def rows() -> Iterator[list[Cell]]:

@@ -13,6 +13,12 @@ from typing import Any
 
 Cell = str | int | float | bool | date | None
 
+#: A text cell starting with one of these is a formula to Excel and LibreOffice (OWASP "CSV
+#: injection"): exports write it with a leading apostrophe, imports take that apostrophe off again.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: Control characters no spreadsheet cell may hold (tab, line feed and carriage return may)
+CONTROL_CHARACTERS = frozenset(chr(code) for code in (*range(0, 9), 11, 12, *range(14, 32), 127))
+
 
 class TableError(ValueError):
     """The file as a whole cannot be read (German message)."""
@@ -41,10 +47,46 @@ def read_table(path: Path, *, max_bytes: int) -> Table:
         raise TableError("Die Datei ist leer")
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        return _read_xlsx(path)
-    if suffix in (".csv", ".txt"):
-        return _read_csv(path.read_bytes())
-    raise TableError(f"Dateityp '{suffix or path.name}' wird nicht unterstützt (erlaubt: .csv, .xlsx)")
+        table = _read_xlsx(path)
+    elif suffix in (".csv", ".txt"):
+        table = _read_csv(path.read_bytes())
+    else:
+        raise TableError(f"Dateityp '{suffix or path.name}' wird nicht unterstützt (erlaubt: .csv, .xlsx)")
+    _check_characters(table)
+    table.rows = [[_unescape(cell) for cell in row] for row in table.rows]
+    return table
+
+
+def _check_characters(table: Table) -> None:
+    """Refuse the file when a cell holds a control character (they break exports and are never
+    part of a name or an address), naming each place."""
+    problems = []
+    for row, line in zip(table.rows, table.line_numbers, strict=True):
+        for index, cell in enumerate(row):
+            if isinstance(cell, str) and (bad := next((c for c in cell if c in CONTROL_CHARACTERS), None)):
+                column = table.headers[index] if index < len(table.headers) and table.headers[index] else f"{index + 1}"
+                problems.append(f"Zeile {line}, Spalte „{column}“: Steuerzeichen 0x{ord(bad):02x} nicht erlaubt")
+    if problems:
+        more = f" (und {len(problems) - 10} weitere)" if len(problems) > 10 else ""
+        raise TableError("Die Datei enthält Steuerzeichen: " + "; ".join(problems[:10]) + more + ". Nichts importiert.")
+
+
+def _unescape(cell: Cell) -> Cell:
+    """A cell as exported by `write_table`: the apostrophe that kept a formula-like text from
+    being evaluated is not part of the value."""
+    if isinstance(cell, str) and len(cell) > 1 and cell[0] == "'" and cell[1] in FORMULA_STARTS:
+        return cell[1:]
+    return cell
+
+
+def neutralise(text: str) -> str:
+    """`text` safe for a spreadsheet cell: never a formula (a leading apostrophe where it would be
+    one), no control characters (replaced by U+FFFD, which every format can hold)."""
+    if any(c in CONTROL_CHARACTERS for c in text):
+        text = "".join("\ufffd" if c in CONTROL_CHARACTERS else c for c in text)
+    if text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
 
 
 def _decode(data: bytes) -> tuple[str, str]:
@@ -141,25 +183,38 @@ def _text(cell: Cell) -> str:
         return "ja" if cell else "nein"
     if isinstance(cell, date):
         return cell.isoformat()
-    return str(cell)
+    if isinstance(cell, int | float):
+        return str(cell)
+    return neutralise(str(cell))
 
 
 def write_table(
     path: Path, headers: Sequence[str], rows: Iterable[Sequence[Cell]], *, sheet_title: str = "Daten"
 ) -> int:
-    """Write CSV (UTF-8 with BOM, semicolons: opens correctly in German Excel) or `.xlsx`; returns rows written."""
+    """Write CSV (UTF-8 with BOM, semicolons: opens correctly in German Excel) or `.xlsx`; returns
+    rows written. Text is `neutralise`d: no cell becomes a formula, no control character breaks
+    the file; in `.xlsx` every text cell is stored as text."""
     suffix = path.suffix.lower()
     count = 0
     if suffix == ".xlsx":
         from openpyxl import Workbook  # noqa: PLC0415
+        from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415
 
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet(sheet_title)
-        sheet.append(list(headers))
+
+        def text_cell(value: str) -> Any:
+            cell = WriteOnlyCell(sheet, value)
+            cell.data_type = "s"  # stored as text, whatever it looks like
+            return cell
+
+        sheet.append([text_cell(neutralise(header)) for header in headers])
         for row in rows:
             sheet.append(
                 [
-                    cell if isinstance(cell, int | date) and not isinstance(cell, bool) else (_text(cell) or None)
+                    cell
+                    if isinstance(cell, int | float | date) and not isinstance(cell, bool)
+                    else (text_cell(text) if (text := _text(cell)) else None)
                     for cell in row
                 ]
             )
@@ -170,7 +225,7 @@ def write_table(
         raise TableError(f"Dateityp '{suffix}' wird nicht unterstützt (erlaubt: .csv, .xlsx)")
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, delimiter=";")
-        writer.writerow(headers)
+        writer.writerow([neutralise(header) for header in headers])
         for row in rows:
             writer.writerow([_text(cell) for cell in row])
             count += 1

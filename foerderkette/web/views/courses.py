@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -95,7 +96,13 @@ def export(suffix: str, request: Request, viewer: Viewer = Depends(current_viewe
     region = get_region(session=session, code=viewer.region_code)
     folder = Path(tempfile.mkdtemp(prefix="kursliste-"))
     path = folder / f"kursliste-{region.code}.{suffix}"
-    export_courses(session=session, region=region, model=get_app(request).model(region), path=path)
+    # a Kursträger exports what the page shows it: its own courses
+    own = viewer.agency_code if viewer.is_agency and viewer.agency_type == "KT" else None
+    try:
+        export_courses(session=session, region=region, model=get_app(request).model(region), path=path, provider=own)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     media = (
         "text/csv; charset=utf-8"
         if suffix == "csv"
