@@ -41,7 +41,7 @@ system-deps:
 
 DEMO_PARTICIPANTS ?= 6000
 DEMO_REGIONS ?= 5
-DEMO_PASSWORD ?= demo-foerderkette
+DEMO_PASSWORD ?= Zusteuerung-Demo-26
 
 demo: setup
 	$(RUN) foerderkette process validate

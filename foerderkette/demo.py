@@ -39,7 +39,7 @@ from foerderkette.demo_data import (
     PROVIDERS,
     REGIONS,
 )
-from foerderkette.users import MIN_PASSWORD
+from foerderkette.passwords import WeakPassword, check_password
 from pipeline.bulk import bulk_insert
 from pipeline.database import table_of, utcnow
 from pipeline.steps_cache import steps_columns
@@ -634,8 +634,11 @@ def generate_demo(
         )
     if participants < 0:
         raise DemoError("--participants darf nicht negativ sein")
-    if login_password is not None and len(login_password) < MIN_PASSWORD:
-        raise DemoError(f"--login-password muss mindestens {MIN_PASSWORD} Zeichen haben")
+    if login_password is not None:
+        try:
+            check_password(login_password)
+        except WeakPassword as exc:
+            raise DemoError(f"--login-password: {exc}") from None
     started = time.perf_counter()
     rng = random.Random(seed)
     summary = DemoSummary()

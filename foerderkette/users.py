@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from sqlmodel import Field, Session, SQLModel, select
 
+from foerderkette.passwords import MIN_LENGTH, WeakPassword, check_password
 from pipeline.database import UTCDateTime, utcnow
 from pipeline.tables import Agency, Region
 
@@ -16,7 +17,7 @@ ROLES: dict[str, str] = {
     "agency": "Stelle (eigene Fälle, eigene Ereignisse)",
     "readonly": "Nur lesen",
 }
-MIN_PASSWORD = 12
+MIN_PASSWORD = MIN_LENGTH
 
 
 class User(SQLModel, table=True):
@@ -45,9 +46,13 @@ def _hasher():  # type: ignore[no-untyped-def]
     return PasswordHash.recommended()
 
 
-def hash_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD:
-        raise UserError(f"Das Passwort muss mindestens {MIN_PASSWORD} Zeichen haben")
+def hash_password(password: str, *, context: tuple[str, ...] = ()) -> str:
+    """The Argon2 hash of a password that follows the policy (`foerderkette.passwords`);
+    UserError (German) otherwise. `context`: user name, display name, region."""
+    try:
+        check_password(password, context=context)
+    except WeakPassword as exc:
+        raise UserError(str(exc)) from None
     return str(_hasher().hash(password))
 
 
@@ -66,7 +71,7 @@ def authenticate(*, session: Session, username: str, password: str) -> User | No
     global _DUMMY_HASH  # noqa: PLW0603 - computed once, used to equalise timing
     user = session.exec(select(User).where(User.username == username.strip().lower())).first()
     if user is None or not user.active:
-        _DUMMY_HASH = _DUMMY_HASH or hash_password("x" * MIN_PASSWORD)
+        _DUMMY_HASH = _DUMMY_HASH or str(_hasher().hash("dummy-for-equal-timing"))
         verify_password(password, _DUMMY_HASH)
         return None
     return user if verify_password(password, user.password_hash) else None
@@ -103,7 +108,7 @@ def create_user(
     user = User(
         username=username,
         display_name=display_name.strip() or username,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password, context=(username, display_name, region.code, region.name)),
         role=role,
         region_id=region.id,
         agency_id=agency.id if agency is not None else None,

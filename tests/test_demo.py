@@ -139,11 +139,11 @@ def test_demo_creates_web_accounts_and_replaces_them(engine: Engine) -> None:
             seed=1,
             as_of=AS_OF,
             replace=True,
-            login_password="demo-foerderkette",
+            login_password="Zusteuerung-Demo-26",
         )
     assert summary.users == ["koordination", "jobcenter", "kurstraeger", "lesen"]
     with Session(engine) as session:
-        user = authenticate(session=session, username="jobcenter", password="demo-foerderkette")
+        user = authenticate(session=session, username="jobcenter", password="Zusteuerung-Demo-26")
         assert user is not None and user.role == "agency"
         agency = session.get(Agency, user.agency_id)
         assert agency is not None and agency.type == "JC"

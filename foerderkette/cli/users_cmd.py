@@ -195,12 +195,15 @@ def _change(args: argparse.Namespace, action: str, change: Any) -> None:
 
 
 def _passwd(args: argparse.Namespace) -> int:
-    from foerderkette.users import hash_password  # noqa: PLC0415
+    from foerderkette.users import UserError, hash_password  # noqa: PLC0415
 
-    hashed = hash_password(_read_password(args))
+    password = _read_password(args)
 
     def change(user: Any) -> None:
-        user.password_hash = hashed
+        try:
+            user.password_hash = hash_password(password, context=(user.username, user.display_name))
+        except UserError as exc:
+            raise CliError(str(exc)) from None
 
     _change(args, "user_passwd", change)
     print(f"Passwort für {args.username} geändert")

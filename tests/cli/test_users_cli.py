@@ -81,3 +81,35 @@ def test_users_add_refuses_bad_input_before_asking_for_a_password(run_cli: CliRu
     )
     assert unknown.returncode == 1 and "Stelle 'XX-BA' gibt es in Region BY-BA nicht" in unknown.stderr
     assert json.loads(run_cli("users", "list", "--format", "json").stdout) == []
+
+
+def test_users_add_and_passwd_refuse_a_weak_password(run_cli: CliRunner, engine: Engine) -> None:
+    """Issue 20 (finding 7)."""
+    run_cli("demo", "--participants", "10", "--regions", "1", "--seed", "3")
+    for weak, why in (("password1234", "häufig verwendetes"), ("a.weber-2026!", "Benutzernamen")):
+        refused = run_cli(
+            "users",
+            "add",
+            "a.weber",
+            "--region",
+            "BY-BA",
+            "--role",
+            "readonly",
+            "--password-stdin",
+            input_text=weak + "\n",
+        )
+        assert refused.returncode == 1 and why in refused.stderr
+    added = run_cli(
+        "users",
+        "add",
+        "a.weber",
+        "--region",
+        "BY-BA",
+        "--role",
+        "readonly",
+        "--password-stdin",
+        input_text="Tomate Fahrrad Wolke\n",
+    )
+    assert added.returncode == 0, added.stderr
+    weak = run_cli("users", "passwd", "a.weber", "--password-stdin", input_text="123456789012\n")
+    assert weak.returncode == 1 and "leicht zu erraten" in weak.stderr
