@@ -50,6 +50,8 @@ class Settings:
     scheduler: bool = True
     #: how many days a one-click answer link in a reminder works
     answer_link_days: int = 14
+    #: minutes without a request after which a web session ends (besides the ten-hour maximum)
+    session_idle_minutes: int = 30
 
     def __post_init__(self) -> None:
         if self.mailer not in MAILERS:
@@ -57,6 +59,10 @@ class Settings:
         if self.smtp_security not in SMTP_SECURITY:
             raise SettingsError(
                 f"{PREFIX}SMTP_SECURITY muss einer von {', '.join(SMTP_SECURITY)} sein, nicht '{self.smtp_security}'"
+            )
+        if not (5 <= self.session_idle_minutes <= 600):
+            raise SettingsError(
+                f"{PREFIX}SESSION_IDLE_MINUTES muss zwischen 5 und 600 liegen, nicht {self.session_idle_minutes}"
             )
         if not (1 <= self.answer_link_days <= 60):
             raise SettingsError(

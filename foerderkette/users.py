@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
-from datetime import datetime
+import secrets
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from sqlmodel import Field, Session, SQLModel, select
@@ -35,8 +37,84 @@ class User(SQLModel, table=True):
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class WebSession(SQLModel, table=True):
+    """A login: the cookie holds only the random token whose SHA-256 is `id` (migration 0012)."""
+
+    __tablename__ = "web_session"
+
+    id: str = Field(max_length=64, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", ondelete="CASCADE", index=True)
+    csrf: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_reason: str | None = Field(default=None, max_length=40)
+    client: str = Field(default="", max_length=60, sa_column_kwargs={"server_default": ""})
+
+
 class UserError(ValueError):
     pass
+
+
+def _session_id(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(*, session: Session, user: User, client: str = "") -> tuple[str, WebSession]:
+    """A new login of `user`: the token for the cookie and the stored session."""
+    assert user.id is not None
+    token = secrets.token_urlsafe(32)
+    record = WebSession(id=_session_id(token), user_id=user.id, csrf=secrets.token_urlsafe(32), client=client[:60])
+    session.add(record)
+    session.flush()
+    return token, record
+
+
+def find_session(
+    *, session: Session, token: str, now: datetime, idle: timedelta, longest: timedelta
+) -> tuple[WebSession, User] | None:
+    """The live session behind a cookie's token and its active user; a session past its idle
+    timeout or maximum age, or of a deactivated user, is ended here. Touches `last_seen_at` at
+    most once a minute (one write per request would serialise every page on SQLite)."""
+    record = session.get(WebSession, _session_id(token))
+    if record is None or record.ended_at is not None:
+        return None
+    user = session.get(User, record.user_id)
+    reason = None
+    if user is None or not user.active:
+        reason = "gesperrt"
+    elif now - record.created_at > longest:
+        reason = "Höchstdauer"
+    elif now - record.last_seen_at > idle:
+        reason = "Zeitüberschreitung"
+    if reason is not None:
+        record.ended_at, record.ended_reason = now, reason
+        session.add(record)
+        return None
+    if now - record.last_seen_at > timedelta(minutes=1):
+        record.last_seen_at = now
+        session.add(record)
+    assert user is not None
+    return record, user
+
+
+def end_session(*, session: Session, token: str, reason: str = "abgemeldet") -> None:
+    record = session.get(WebSession, _session_id(token))
+    if record is not None and record.ended_at is None:
+        record.ended_at, record.ended_reason = utcnow(), reason
+        session.add(record)
+
+
+def end_sessions(*, session: Session, user: User, reason: str) -> int:
+    """End every live session of `user` (password changed, deactivated, "alle Sitzungen beenden")."""
+    records = session.exec(
+        select(WebSession).where(WebSession.user_id == user.id, WebSession.ended_at.is_(None))  # type: ignore[union-attr]
+    ).all()
+    now = utcnow()
+    for record in records:
+        record.ended_at, record.ended_reason = now, reason
+        session.add(record)
+    return len(records)
 
 
 @lru_cache(maxsize=1)

@@ -43,6 +43,8 @@ def register(sub: Any) -> None:
         toggle = add_command(actions, name, text, _set_active)
         toggle.add_argument("username")
         toggle.set_defaults(active=active)
+    logout = add_command(actions, "logout-all", "alle Sitzungen eines Benutzers sofort beenden", _logout_all)
+    logout.add_argument("username")
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -182,6 +184,10 @@ def _change(args: argparse.Namespace, action: str, change: Any) -> None:
                 raise CliError(f"Benutzer '{args.username}' gibt es nicht")
             change(user)
             session.add(user)
+            if action in ENDS_SESSIONS:
+                from foerderkette.users import end_sessions  # noqa: PLC0415
+
+                end_sessions(session=session, user=user, reason=ENDS_SESSIONS[action])
             record_audit(
                 session=session,
                 actor=_actor(),
@@ -192,6 +198,20 @@ def _change(args: argparse.Namespace, action: str, change: Any) -> None:
             )
     finally:
         app.dispose()
+
+
+#: changes that end every session of the user at once, with the reason recorded
+ENDS_SESSIONS = {
+    "user_passwd": "Passwort geändert",
+    "user_deactivate": "gesperrt",
+    "user_logout_all": "alle Sitzungen beendet",
+}
+
+
+def _logout_all(args: argparse.Namespace) -> int:
+    _change(args, "user_logout_all", lambda _user: None)
+    print(f"Alle Sitzungen von {args.username} sind beendet.")
+    return 0
 
 
 def _passwd(args: argparse.Namespace) -> int:
@@ -215,7 +235,5 @@ def _set_active(args: argparse.Namespace) -> int:
         user.active = args.active
 
     _change(args, "user_activate" if args.active else "user_deactivate", change)
-    print(
-        f"Benutzer {args.username} {'entsperrt' if args.active else 'gesperrt – bestehende Sitzungen enden beim nächsten Seitenaufruf'}"
-    )
+    print(f"Benutzer {args.username} {'entsperrt' if args.active else 'gesperrt – bestehende Sitzungen sind beendet'}")
     return 0

@@ -14,11 +14,10 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from foerderkette.app import App
 from foerderkette.settings import Settings, SettingsError
-from foerderkette.web.deps import LoginRequired
+from foerderkette.web.deps import SESSION_HOURS, LoginRequired
 from foerderkette.web.rendering import page
 
 STATIC = Path(__file__).parent / "static"
-SESSION_HOURS = 10
 
 
 def check_settings(settings: Settings) -> None:

@@ -6,7 +6,7 @@ import hmac
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi import Depends, HTTPException, Request
@@ -14,8 +14,9 @@ from sqlalchemy import Connection
 from sqlmodel import Session
 
 from foerderkette.app import App
-from foerderkette.users import User
+from foerderkette.users import find_session
 from pipeline.access import Viewer
+from pipeline.database import utcnow
 from pipeline.repository import record_audit
 from pipeline.tables import Agency, Region
 
@@ -51,7 +52,16 @@ def today(app: App) -> date:
 DB = Depends(db, scope="function")
 
 
+#: the longest a login lasts, however active
+SESSION_HOURS = 10
+
+
 def csrf_token(request: Request) -> str:
+    """The form token: a logged-in session's own (kept on the server), else one for the login
+    form kept in the cookie."""
+    stored = getattr(request.state, "csrf", None)
+    if stored:
+        return str(stored)
     token = request.session.get("csrf")
     if not token:
         token = secrets.token_urlsafe(32)
@@ -63,7 +73,7 @@ async def check_csrf(request: Request) -> dict[str, Any]:
     """Every form POST carries the session's token; returns the parsed form."""
     form = await request.form()
     sent = str(form.get("csrf_token") or "")
-    expected = str(request.session.get("csrf") or "")
+    expected = str(getattr(request.state, "csrf", None) or request.session.get("csrf") or "")
     if not expected or not hmac.compare_digest(sent, expected):
         raise HTTPException(
             status_code=403,
@@ -73,11 +83,27 @@ async def check_csrf(request: Request) -> dict[str, Any]:
 
 
 def current_viewer(request: Request, session: Session = DB) -> Viewer:
-    user_id = request.session.get("uid")
-    user = session.get(User, user_id) if user_id else None
-    if user is None or not user.active:
-        request.session.pop("uid", None)
+    """The logged-in user behind the cookie's session token; LoginRequired when there is none or
+    it has ended (logout, password change, deactivation, idle timeout, ten-hour maximum)."""
+    token = request.session.get("sid")
+    settings = get_app(request).settings
+    found = (
+        find_session(
+            session=session,
+            token=str(token),
+            now=utcnow(),
+            idle=timedelta(minutes=settings.session_idle_minutes),
+            longest=timedelta(hours=SESSION_HOURS),
+        )
+        if token
+        else None
+    )
+    if found is None:
+        request.session.clear()
+        session.commit()  # an expired session is marked ended even though the request fails
         raise LoginRequired
+    record, user = found
+    request.state.csrf = record.csrf
     region = session.get(Region, user.region_id)
     agency = session.get(Agency, user.agency_id) if user.agency_id else None
     assert region is not None and user.id is not None

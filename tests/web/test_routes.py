@@ -474,3 +474,69 @@ def test_static_assets_are_local(clients: dict[str, TestClient]) -> None:
     assert "http://" not in page.split("<main")[0] and "https://" not in page.split("<main")[0]
     css = clients["koord"].get("/static/style.css")
     assert css.status_code == 200 and ".board" in css.text
+
+
+# --------------------------------------------------------------------------- sessions that end (issue 20)
+
+
+def _cookie(client: TestClient) -> str:
+    value = client.cookies.get("foerderkette_session")
+    assert value
+    return value
+
+
+def _replay(world: World, cookie: str) -> int:
+    replayed = new_client(world)
+    replayed.cookies.set("foerderkette_session", cookie)
+    return replayed.get("/pipeline").status_code
+
+
+def test_a_cookie_replayed_after_logout_or_password_change_is_refused(world: World) -> None:
+    """Finding 5: the cookie was accepted for up to ten hours after logout or `users passwd`."""
+    from foerderkette.users import end_sessions
+
+    client = login(world, "leser")
+    cookie = _cookie(client)
+    page = client.get("/pipeline")
+    assert client.post("/logout", data={"csrf_token": token_of(page.text)}).status_code == 303
+    assert _replay(world, cookie) == 303
+    second = login(world, "leser")
+    cookie = _cookie(second)
+    assert _replay(world, cookie) == 200
+    with world.app.session() as session:
+        user = session.exec(select(User).where(User.username == "leser")).one()
+        assert end_sessions(session=session, user=user, reason="Passwort geändert") >= 1
+    assert _replay(world, cookie) == 303 and second.get("/pipeline").status_code == 303
+
+
+def test_an_idle_session_ends(world: World) -> None:
+    from datetime import timedelta
+
+    from foerderkette.users import WebSession
+    from pipeline.database import utcnow
+
+    client = login(world, "leser")
+    assert client.get("/pipeline").status_code == 200
+    with world.app.session() as session:
+        records = session.exec(select(WebSession).where(WebSession.ended_at.is_(None))).all()  # type: ignore[union-attr]
+        for record in records:
+            record.last_seen_at = utcnow() - timedelta(minutes=world.settings.session_idle_minutes + 1)
+            session.add(record)
+    assert client.get("/pipeline").status_code == 303
+    with world.app.session() as session:
+        reasons = {r.ended_reason for r in session.exec(select(WebSession)).all()}
+        assert "Zeitüberschreitung" in reasons
+
+
+def test_the_cookie_carries_only_an_opaque_token(world: World) -> None:
+    """Finding 8: the signed cookie was readable base64 JSON with the user id and CSRF token."""
+    import base64
+    import json
+
+    client = login(world, "koord")
+    page = client.get("/pipeline").text
+    payload = json.loads(base64.b64decode(_cookie(client).split(".")[0] + "=="))
+    assert set(payload) == {"sid"} and token_of(page) not in json.dumps(payload)
+    with world.app.session() as session:
+        user = session.exec(select(User).where(User.username == "koord")).one()
+        assert str(user.id) != payload["sid"] and len(payload["sid"]) >= 40

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from foerderkette.users import User, authenticate
-from foerderkette.web.deps import DB, check_csrf
+from foerderkette.users import User, authenticate, end_session, start_session
+from foerderkette.web.deps import DB, LoginRequired, check_csrf
 from foerderkette.web.rendering import page
 from pipeline.database import utcnow
 from pipeline.repository import record_audit
@@ -57,9 +55,10 @@ async def login(request: Request, session: Session = DB) -> Response:
             status_code=401,
         )
     assert isinstance(user, User)
+    client = request.client.host if request.client else ""
+    token, _record = start_session(session=session, user=user, client=client)
     request.session.clear()
-    request.session["uid"] = user.id
-    request.session["csrf"] = secrets.token_urlsafe(32)  # a fresh token for the new session
+    request.session["sid"] = token  # the cookie holds only this opaque token
     user.last_login_at = utcnow()
     session.add(user)
     record_audit(
@@ -74,7 +73,17 @@ async def login(request: Request, session: Session = DB) -> Response:
 
 
 @router.post("/logout")
-async def logout(request: Request) -> Response:
+async def logout(request: Request, session: Session = DB) -> Response:
+    token = request.session.get("sid")
+    if token:
+        from foerderkette.web.deps import current_viewer  # noqa: PLC0415
+
+        try:  # the session's own form token is what the form carries
+            current_viewer(request, session)
+        except LoginRequired:
+            return RedirectResponse("/login", status_code=303)
     await check_csrf(request)
+    if token:
+        end_session(session=session, token=str(token))
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
