@@ -194,3 +194,60 @@ def create_user(
     session.add(user)
     session.flush()
     return user
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed logins of one account ("user:NAME") or one client address ("ip:ADDR")."""
+
+    __tablename__ = "login_throttle"
+
+    key: str = Field(max_length=200, primary_key=True)
+    failures: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    last_failure_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+#: failures allowed before each further one locks the key – an account, or a client address
+#: (higher: an office behind one address must not be locked out by one person's typos) – and
+#: the longest lock
+FREE_FAILURES = {"user": 5, "ip": 20}
+LONGEST_LOCK = timedelta(minutes=15)
+#: a key's failures are forgotten after this long without one
+FORGET_AFTER = timedelta(hours=1)
+
+
+def throttle_keys(username: str, client: str) -> list[str]:
+    return [f"user:{username.strip().lower()[:150]}", f"ip:{client[:150]}"]
+
+
+def locked_for(*, session: Session, keys: list[str], now: datetime) -> timedelta | None:
+    """How long a login for these keys must wait (None: it may try now)."""
+    waits = []
+    for key in keys:
+        record = session.get(LoginThrottle, key)
+        if record is not None and record.locked_until is not None and record.locked_until > now:
+            waits.append(record.locked_until - now)
+    return max(waits) if waits else None
+
+
+def record_failure(*, session: Session, keys: list[str], now: datetime) -> None:
+    """Count a failed login; from the sixth on, lock the key 1, 2, 4 … minutes (at most 15)."""
+    for key in keys:
+        record = session.get(LoginThrottle, key)
+        if record is None or now - record.last_failure_at > FORGET_AFTER:
+            record = record or LoginThrottle(key=key)
+            record.failures = 0
+            record.locked_until = None
+        record.failures += 1
+        record.last_failure_at = now
+        over = record.failures - FREE_FAILURES[key.partition(":")[0]]
+        if over > 0:
+            record.locked_until = now + min(timedelta(minutes=2 ** (over - 1)), LONGEST_LOCK)
+        session.add(record)
+
+
+def record_success(*, session: Session, username: str) -> None:
+    """A correct password clears the account's count (not the address's)."""
+    record = session.get(LoginThrottle, throttle_keys(username, "")[0])
+    if record is not None:
+        session.delete(record)

@@ -540,3 +540,40 @@ def test_the_cookie_carries_only_an_opaque_token(world: World) -> None:
     with world.app.session() as session:
         user = session.exec(select(User).where(User.username == "koord")).one()
         assert str(user.id) != payload["sid"] and len(payload["sid"]) >= 40
+
+
+def test_failed_logins_slow_down_and_lock_for_a_while(world: World) -> None:
+    """Finding 6: 60 wrong passwords in a row all got 401 with no delay or lock."""
+    from datetime import timedelta
+
+    from foerderkette.users import LoginThrottle
+    from pipeline.database import utcnow
+
+    def attempt(username: str, password: str) -> int:
+        client = new_client(world)
+        form = client.get("/login")
+        return client.post(
+            "/login", data={"csrf_token": token_of(form.text), "username": username, "password": password}
+        ).status_code
+
+    codes = [attempt("jobcenter", "falsch-falsch-falsch") for _ in range(6)]
+    assert codes == [401] * 6
+    client = new_client(world)
+    form = client.get("/login")
+    locked = client.post(
+        "/login", data={"csrf_token": token_of(form.text), "username": "jobcenter", "password": PASSWORD}
+    )
+    assert (
+        locked.status_code == 429 and "Bitte versuchen Sie es in 1 Minute erneut" in locked.text
+    )  # even the right one
+    assert attempt("leser", PASSWORD) == 303  # another account from the same address is not locked
+    with world.app.session() as session:
+        record = session.get(LoginThrottle, "user:jobcenter")
+        assert record is not None and record.failures == 6
+        record.locked_until = utcnow() - timedelta(seconds=1)  # the lock has run out
+        session.add(record)
+    assert attempt("jobcenter", PASSWORD) == 303
+    with world.app.session() as session:
+        assert session.get(LoginThrottle, "user:jobcenter") is None  # a correct login clears the count
+        actions = session.exec(select(AuditEntry.action).where(AuditEntry.actor == "jobcenter")).all()
+        assert "login_throttled" in actions and actions.count("login_failed") >= 6

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import math
+import threading
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
-from foerderkette.users import User, authenticate, end_session, start_session
+from foerderkette.users import (
+    User,
+    authenticate,
+    end_session,
+    locked_for,
+    record_failure,
+    record_success,
+    start_session,
+    throttle_keys,
+)
 from foerderkette.web.deps import DB, LoginRequired, check_csrf
 from foerderkette.web.rendering import page
 from pipeline.database import utcnow
@@ -32,17 +45,45 @@ def login_form(request: Request, weiter: str | None = None) -> Response:
     return page(request, "login.html", {"title": "Anmelden", "next": _safe_next(weiter), "error": None})
 
 
+#: Argon2 verifications at once: a flood of failing logins queues here instead of taking every
+#: core from the pages (they ran on the event loop before and stalled every request)
+_VERIFYING = threading.BoundedSemaphore(1)
+
+
+def _authenticate(session: Session, username: str, password: str) -> User | None:
+    with _VERIFYING:
+        return authenticate(session=session, username=username, password=password)
+
+
 @router.post("/login", response_class=HTMLResponse)
 async def login(request: Request, session: Session = DB) -> Response:
     form = await check_csrf(request)
     username = str(form.get("username") or "").strip().lower()
-    user = authenticate(session=session, username=username, password=str(form.get("password") or ""))
+    client = request.client.host if request.client else ""
+    keys = throttle_keys(username, client)
+    wait = locked_for(session=session, keys=keys, now=utcnow())
+    if wait is not None:
+        minutes = max(1, math.ceil(wait.total_seconds() / 60))
+        record_audit(session=session, actor=username or "?", action="login_throttled", source=f"web {client}")
+        return page(
+            request,
+            "login.html",
+            {
+                "title": "Anmelden",
+                "next": _safe_next(str(form.get("next") or "")),
+                "error": f"Zu viele fehlgeschlagene Anmeldungen. Bitte versuchen Sie es in {minutes} "
+                f"{'Minute' if minutes == 1 else 'Minuten'} erneut.",
+            },
+            status_code=429,
+        )
+    user = await run_in_threadpool(_authenticate, session, username, str(form.get("password") or ""))
     if user is None:
+        record_failure(session=session, keys=keys, now=utcnow())
         record_audit(
             session=session,
             actor=username or "?",
             action="login_failed",
-            source=f"web {request.client.host if request.client else ''}",
+            source=f"web {client}",
         )
         return page(
             request,
@@ -55,7 +96,7 @@ async def login(request: Request, session: Session = DB) -> Response:
             status_code=401,
         )
     assert isinstance(user, User)
-    client = request.client.host if request.client else ""
+    record_success(session=session, username=username)
     token, _record = start_session(session=session, user=user, client=client)
     request.session.clear()
     request.session["sid"] = token  # the cookie holds only this opaque token
