@@ -126,6 +126,14 @@ def require_editor(viewer: Viewer = Depends(current_viewer)) -> Viewer:
     return viewer
 
 
+def require_coordination(viewer: Viewer = Depends(current_viewer)) -> Viewer:
+    """Changes only the coordination makes (the minutes of a meeting: attendance, decisions,
+    new action items)."""
+    if viewer.role != "coordinator":
+        raise HTTPException(status_code=403, detail="Das Protokoll führt die Koordination.")
+    return viewer
+
+
 def require_coordinator(viewer: Viewer = Depends(current_viewer)) -> Viewer:
     if viewer.role not in ("coordinator", "readonly"):
         raise HTTPException(status_code=403, detail="Diese Seite ist der Koordination vorbehalten.")

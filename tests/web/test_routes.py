@@ -510,6 +510,9 @@ def test_a_cookie_replayed_after_logout_or_password_change_is_refused(world: Wor
 
 
 def test_an_idle_session_ends(world: World) -> None:
+    import base64
+    import hashlib
+    import json
     from datetime import timedelta
 
     from foerderkette.users import WebSession
@@ -517,9 +520,11 @@ def test_an_idle_session_ends(world: World) -> None:
 
     client = login(world, "leser")
     assert client.get("/pipeline").status_code == 200
-    with world.app.session() as session:
-        records = session.exec(select(WebSession).where(WebSession.ended_at.is_(None))).all()  # type: ignore[union-attr]
+    token = json.loads(base64.b64decode(_cookie(client).split(".")[0] + "=="))["sid"]
+    with world.app.session() as session:  # only this client's session: the others' stay live
+        records = [session.get(WebSession, hashlib.sha256(token.encode()).hexdigest())]
         for record in records:
+            assert record is not None
             record.last_seen_at = utcnow() - timedelta(minutes=world.settings.session_idle_minutes + 1)
             session.add(record)
     assert client.get("/pipeline").status_code == 303
@@ -577,3 +582,45 @@ def test_failed_logins_slow_down_and_lock_for_a_while(world: World) -> None:
         assert session.get(LoginThrottle, "user:jobcenter") is None  # a correct login clears the count
         actions = session.exec(select(AuditEntry.action).where(AuditEntry.actor == "jobcenter")).all()
         assert "login_throttled" in actions and actions.count("login_failed") >= 6
+
+
+def test_an_agency_user_closes_only_its_own_action_items_and_keeps_no_minutes(
+    world: World, clients: dict[str, TestClient]
+) -> None:
+    """Finding 3: a Jobcenter user recorded decisions and attendance, closed the Kommune's action
+    item, and `closed_by` was whatever the form sent."""
+    coordinator, jobcenter = clients["koord"], login(world, "jobcenter")
+    overview = coordinator.get("/jourfixe", follow_redirects=True)
+    link = re.search(r'href="/jourfixe/(\d{4}-\d{2})/tagesordnung\?(reihe=[^"]+)"', overview.text)
+    assert link
+    month, query = link[1], html.unescape(link[2])
+    token = token_of(overview.text)
+    for title, owner in (("JC-Aufgabe", "JC-BA"), ("KOM-Aufgabe", "KOM-BA")):
+        made = coordinator.post(
+            f"/jourfixe/{month}/aufgabe?{query}",
+            data={"csrf_token": token, "title": title, "owner": owner, "due": world.today.isoformat()},
+        )
+        assert made.status_code == 303
+    with world.app.session() as session:
+        own = session.exec(select(ActionItem).where(ActionItem.title == "JC-Aufgabe")).one()
+        other = session.exec(select(ActionItem).where(ActionItem.title == "KOM-Aufgabe")).one()
+    jc_page = jobcenter.get(f"/jourfixe?monat={month}&{query}")
+    jc_token = token_of(jc_page.text)
+    assert f'action="/aufgaben/{own.id}/erledigt"' in jc_page.text
+    assert f'action="/aufgaben/{other.id}/erledigt"' not in jc_page.text
+    assert "/beschluss" not in jc_page.text and "/anwesenheit" not in jc_page.text
+    for path, data in (
+        (f"/jourfixe/{month}/beschluss?{query}", {"text": "x"}),
+        (f"/jourfixe/{month}/anwesenheit?{query}", {}),
+        (f"/jourfixe/{month}/aufgabe?{query}", {"title": "x", "owner": "JC-BA", "due": world.today.isoformat()}),
+        (f"/aufgaben/{other.id}/erledigt", {"by": "Koordination"}),
+    ):
+        assert jobcenter.post(path, data={"csrf_token": jc_token, **data}).status_code == 403, path
+    closed = jobcenter.post(f"/aufgaben/{own.id}/erledigt", data={"csrf_token": jc_token, "by": "Landrat persönlich"})
+    assert closed.status_code == 303
+    with world.app.session() as session:
+        done = session.get(ActionItem, own.id)
+        assert done is not None and done.status == "closed"
+        assert done.closed_by == "Test jobcenter (Jobcenter Bamberg)" or "jobcenter" in (done.closed_by or "").lower()
+        assert "Landrat" not in (done.closed_by or "")
+        assert session.get(ActionItem, other.id).status == "open"  # type: ignore[union-attr]

@@ -23,8 +23,17 @@ from checklists.repository import (
     record_attendance,
     recurrence,
 )
-from checklists.tables import AgendaSnapshot, Meeting, MeetingSeries
-from foerderkette.web.deps import DB, audit, check_csrf, current_viewer, get_app, require_editor, today
+from checklists.tables import ActionItem, AgendaSnapshot, Meeting, MeetingSeries
+from foerderkette.web.deps import (
+    DB,
+    audit,
+    check_csrf,
+    current_viewer,
+    get_app,
+    require_coordination,
+    require_editor,
+    today,
+)
 from foerderkette.web.rendering import document, page
 from notifications.jourfixe import build_meeting_agenda, checklist_for
 from pipeline.access import Viewer
@@ -132,6 +141,15 @@ def jourfixe_page(
                 agency.id: agency.name
                 for agency in session.exec(select(Agency).where(Agency.region_id == region.id)).all()
             },
+            # an agency user may close its own agency's action items, nothing else of the minutes
+            "own_agency_id": next(
+                (
+                    agency.id
+                    for agency in session.exec(select(Agency).where(Agency.region_id == region.id)).all()
+                    if viewer.is_agency and agency.code == viewer.agency_code
+                ),
+                None,
+            ),
             "agency_codes": session.exec(
                 select(Agency.code, Agency.name).where(Agency.region_id == region.id).order_by(Agency.code)
             ).all(),
@@ -179,7 +197,7 @@ def snapshot_document(snapshot_id: int, viewer: Viewer = Depends(current_viewer)
 async def attendance(
     monat: str,
     request: Request,
-    viewer: Viewer = Depends(require_editor),
+    viewer: Viewer = Depends(require_coordination),
     session: Session = DB,
     reihe: str = "",
 ) -> Response:
@@ -199,7 +217,7 @@ async def attendance(
 async def decision(
     monat: str,
     request: Request,
-    viewer: Viewer = Depends(require_editor),
+    viewer: Viewer = Depends(require_coordination),
     session: Session = DB,
     reihe: str = "",
 ) -> Response:
@@ -219,7 +237,7 @@ async def decision(
 async def action(
     monat: str,
     request: Request,
-    viewer: Viewer = Depends(require_editor),
+    viewer: Viewer = Depends(require_coordination),
     session: Session = DB,
     reihe: str = "",
 ) -> Response:
@@ -250,12 +268,22 @@ async def close(
 ) -> Response:
     form = await check_csrf(request)
     region = get_region(session=session, code=viewer.region_code)
+    item = session.get(ActionItem, action_id)
+    if item is None or item.region_id != region.id:
+        raise HTTPException(status_code=404, detail=f"Aufgabe Nr. {action_id} gibt es nicht")
+    if viewer.role != "coordinator":
+        own = find_agency(session=session, region=region, code=viewer.agency_code or "")
+        if item.owner_agency_id != own.id:
+            raise HTTPException(
+                status_code=403,
+                detail="Diese Aufgabe gehört einer anderen Stelle; erledigen kann sie nur diese oder die Koordination.",
+            )
     try:
         close_action(
             session=session,
             region=region,
             action_id=action_id,
-            closed_by=str(form.get("by") or viewer.label),
+            closed_by=viewer.label,  # always who is logged in, never what the form says
             note=str(form.get("note") or "") or None,
         )
     except (NotFound, ValueError) as exc:
