@@ -142,3 +142,24 @@ def test_listing_follows_every_write_path(engine: Engine, db_url: str) -> None:
         changed = {item.ref: item for item in list_participants(conn, ParticipantFilter(as_of=AS_OF))}
     assert changed["NEU-1"].stage == "obliged" and changed["NEU-1"].region == "BY-XX"
     assert changed[other_ref].initials.endswith("Z.") and changed[other_ref].due == date(2026, 1, 5)
+
+
+def test_the_jobcenter_sees_a_planned_follow_up_only_of_its_own_benefit_recipients(engine: Engine) -> None:
+    """Issue 20, finding 4: a step that named the Jobcenter for everyone let it see everyone; the
+    agency rule (own participants only) is computed from the facts, the benefit status deciding."""
+    from pipeline.database import session_scope
+
+    model = load_model()
+    with session_scope(engine) as session:
+        region = make_region(session, code="BY-JC")
+        for ref, status in (("JC-SGB2", "sgb2"), ("JC-SGB3", "sgb3"), ("JC-NONE", None)):
+            facts = {"dtz_level": "B1", "followup_planned_on": AS_OF, **({"benefit_status": status} if status else {})}
+            make_participant(session, region, model, ref=ref, stage="followup_planned", since=AS_OF, **facts)
+        region_id = region.id
+    with engine.connect() as conn:
+        seen = {}
+        for agency in ("JC", "AA"):
+            viewer = Viewer(1, "x", "x", "agency", region_id, "BY-JC", agency_type=agency, agency_code=f"{agency}-JC")
+            scope = visible_participants(viewer, conn.dialect.name, model)
+            seen[agency] = {row.ref for row in list_participants(conn, ParticipantFilter(as_of=AS_OF, scope=scope))}
+    assert seen == {"JC": {"JC-SGB2"}, "AA": {"JC-SGB3"}}

@@ -207,6 +207,12 @@ def rule_graduate_management_follows_the_benefit_status(model: ProcessModel) -> 
         assert who(steps(model, state(model, "in_course", **facts))["graduate_management"]) == expected, status
     young = state(model, "completed", dtz_level="B1", birth_year=2004)
     assert who(steps(model, young)["followup_plan"]) == ["JMD"]
+    # starting the planned follow-up as well (it named the Jobcenter for everyone, which let it see
+    # every such participant – issue 20, finding 4)
+    planned = {"dtz_level": "B1", "followup_planned_on": ON}
+    for status, expected in cases.items():
+        facts = {**planned, **({"benefit_status": status} if status else {})}
+        assert who(steps(model, state(model, "followup_planned", **facts))["followup_start"]) == expected, status
 
 
 def rule_a_provider_change_needs_a_reason(model: ProcessModel) -> None:
