@@ -103,7 +103,7 @@ class Directory:
         key = (tuple(refs), level)
         found = self._recipient_ids.get(key)
         if found is None:
-            parsed = [AgencyRef(kind, code or None) for kind, _, code in (ref.partition(":") for ref in refs)]
+            parsed = [AgencyRef.parse(ref) for ref in refs]
             found = frozenset(contact.id for contact, _agency in self.recipients(parsed, level))
             self._recipient_ids[key] = found
         return found

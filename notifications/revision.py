@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, select, update
+from sqlalchemy import Connection, delete, func, select, update
 
 from notifications.answers import DEFAULT_LIFETIME_DAYS
 from notifications.outbox import with_content, write_content
@@ -23,8 +23,10 @@ from notifications.planning import still_remindable
 from notifications.sweep import (
     KIND,
     NOTHING_LEFT,
+    UNSENT,
     SweepContext,
     add_cached_responsible,
+    cancel_digests,
     chunks,
     highest_level_per_step,
     region_context,
@@ -32,7 +34,7 @@ from notifications.sweep import (
     step_refs,
 )
 from notifications.tables import OutboxMessage, ReminderItem
-from pipeline.database import table_of, utcnow
+from pipeline.database import table_of
 from pipeline.tables import Participant, Region
 from process_models import ModelCatalog
 
@@ -50,6 +52,8 @@ class Revision:
     revised: set[int] = field(default_factory=set)
     #: digest id → why it is not sent
     cancelled: dict[int, str] = field(default_factory=dict)
+    #: revised digests whose contact's address is no longer valid (marked failed, not sent)
+    failed: set[int] = field(default_factory=set)
     items_dropped: int = 0
 
 
@@ -121,7 +125,7 @@ class DigestReviser:
         fresh = _rows_by_id(connection, revision.revised)
         kept = []
         for row in rows:
-            if row["id"] in revision.cancelled:
+            if row["id"] in revision.cancelled or row["id"] in revision.failed:
                 continue
             kept.append({**row, **fresh[row["id"]]} if row["id"] in fresh else row)
         return kept
@@ -159,7 +163,7 @@ def revise(
     """Bring these reminder digests up to date: delete their items that are no longer true,
     render them again, cancel those with nothing left (with the reason)."""
     revision = Revision()
-    items_t, participants_t = table_of(ReminderItem), table_of(Participant)
+    items_t, participants_t, outbox = table_of(ReminderItem), table_of(Participant), table_of(OutboxMessage)
     contexts: dict[tuple[int, date], SweepContext] = {}
     by_digest: dict[int, list[Any]] = {row["id"]: [] for row in digests}
     for chunk in chunks(sorted(by_digest)):
@@ -209,30 +213,16 @@ def revise(
         add_cached_responsible(responsible, {item.participant_id: (item.open_steps or [], {}) for item in kept})
         coordinator = next(iter(context.directory.coordinators()), None)
         values, content = render_digest(context, contact, kept, responsible, coordinator)
-        status = values.pop("status")
         values.pop("reason")
-        outbox = table_of(OutboxMessage)
-        if status == "failed":  # the contact's address changed to one that is not valid
+        if values.pop("status") == "failed":  # the contact's address changed to one that is not valid
             values.update(status="failed", claim_token=None)
+            revision.failed.add(digest["id"])
         connection.execute(update(outbox).where(outbox.c.id == digest["id"]).values(values))
         write_content(connection, digest["id"], text=content["body_text"], html=content["body_html"], attachments=[])
         revision.revised.add(digest["id"])
-        if status == "failed":
-            revision.cancelled[digest["id"]] = values["last_error"]
     for chunk in chunks(obsolete):
         connection.execute(delete(items_t).where(items_t.c.id.in_(chunk)))
     revision.items_dropped = len(obsolete)
-    outbox = table_of(OutboxMessage)
-    really_cancelled = [
-        {"_id": message_id, "_reason": reason, "_now": utcnow()}
-        for message_id, reason in revision.cancelled.items()
-        if message_id not in revision.revised
-    ]
-    if really_cancelled:
-        connection.execute(
-            update(outbox)
-            .where(outbox.c.id == bindparam("_id"))
-            .values(status="cancelled", reason=bindparam("_reason"), claim_token=None, updated_at=bindparam("_now")),
-            really_cancelled,
-        )
+    # claimed digests are `sending`; a dry run's are still unsent
+    cancel_digests(connection, list(revision.cancelled.items()), statuses=(*UNSENT, "sending"))
     return revision

@@ -449,36 +449,30 @@ def _drop_obsolete(connection: Connection, context: SweepContext, plan: Plan) ->
     )
     obsolete: list[int] = []
     others = []
-    directory, today = context.directory, context.today
-    for item_id, pid, step, due, level, contact_id in rows:
-        if pid in plan.evaluated_ids:
-            true = still_remindable(
-                step_refs=plan.open_keys.get((pid, step, due)),
-                level=level,
-                contact_id=contact_id,
-                holds=plan.holds.get(pid),
-                step=step,
-                directory=directory,
-                today=today,
-            )
-            if not true:
-                obsolete.append(item_id)
-        else:
-            others.append((item_id, pid, step, due, level, contact_id))
-    cached = cached_steps(connection, {other[1] for other in others})
-    for item_id, pid, step, due, level, contact_id in others:
-        steps, holds = cached.get(pid, ([], {}))
-        true = still_remindable(
-            step_refs=step_refs(steps, step, due),
+
+    def judge(item: tuple[int, int, str, date, str, int], refs: list[str] | None, holds: Any) -> None:
+        item_id, _pid, step, _due, level, contact_id = item
+        if not still_remindable(
+            step_refs=refs,
             level=level,
             contact_id=contact_id,
             holds=holds,
             step=step,
-            directory=directory,
-            today=today,
-        )
-        if not true:
+            directory=context.directory,
+            today=context.today,
+        ):
             obsolete.append(item_id)
+
+    for item in rows:
+        pid, step, due = item[1], item[2], item[3]
+        if pid in plan.evaluated_ids:
+            judge(item, plan.open_keys.get((pid, step, due)), plan.holds.get(pid))
+        else:
+            others.append(item)
+    cached = cached_steps(connection, {other[1] for other in others})
+    for item in others:
+        steps, holds = cached.get(item[1], ([], {}))
+        judge(item, step_refs(steps, item[2], item[3]), holds)
     for chunk in chunks(obsolete):
         connection.execute(delete(items).where(items.c.id.in_(chunk)))
     return len(obsolete)
@@ -639,28 +633,28 @@ def _build_digests(
 NOTHING_LEFT = "Alle Punkte sind inzwischen erledigt oder nicht mehr aktuell"
 
 
-def cancel_digests(connection: Connection, cancel: Sequence[tuple[int, str]]) -> int:
-    """Mark unsent digests as not to be sent, each with its reason; the number cancelled."""
+def cancel_digests(
+    connection: Connection, cancel: Sequence[tuple[int, str]], *, statuses: Sequence[str] = UNSENT
+) -> int:
+    """Mark digests in one of `statuses` (unsent; the revision adds the ones it has just claimed)
+    as not to be sent, each with its reason; the number cancelled."""
     if not cancel:
         return 0
     outbox_t = table_of(OutboxMessage)
-    unsent: set[int] = set()
+    found: set[int] = set()
     for chunk in chunks([message_id for message_id, _reason in cancel]):
-        unsent.update(
+        found.update(
             connection.execute(
-                select(outbox_t.c.id).where(outbox_t.c.id.in_(chunk), outbox_t.c.status.in_(UNSENT))
+                select(outbox_t.c.id).where(outbox_t.c.id.in_(chunk), outbox_t.c.status.in_(list(statuses)))
             ).scalars()
         )
-    rows = [
-        {"_id": message_id, "_reason": reason, "_now": utcnow()}
-        for message_id, reason in cancel
-        if message_id in unsent
-    ]
+    now = utcnow()
+    rows = [{"_id": message_id, "_reason": reason} for message_id, reason in cancel if message_id in found]
     if rows:
         connection.execute(
             update(outbox_t)
             .where(outbox_t.c.id == bindparam("_id"))
-            .values(status="cancelled", reason=bindparam("_reason"), updated_at=bindparam("_now")),
+            .values(status="cancelled", reason=bindparam("_reason"), claim_token=None, updated_at=now),
             rows,
         )
     return len(rows)
@@ -802,8 +796,7 @@ def _agency_names(directory: Directory, refs: Iterable[str]) -> list[str]:
     """German names of the agencies behind responsibility refs like "KT:VHS-BA" or "AA"."""
     names: dict[str, None] = {}
     for ref in refs:
-        kind, _, code = ref.partition(":")
-        for agency in directory.agencies_for(AgencyRef(kind, code or None)):
+        for agency in directory.agencies_for(AgencyRef.parse(ref)):
             names[agency.name] = None
     return list(names)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from pipeline.reads import Scope, fact_sql, json_text_sql
 from process_models.spec import EventSpec, ProcessModel
+from process_models.state import AgencyRef
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,10 @@ class Viewer:
             return True
         if not self.is_agency:
             return False
-        for ref in responsible:
-            kind, _, code = ref.partition(":")
-            if kind == self.agency_type and (not code or code == self.agency_code):
-                return True
-        return False
+        return any(
+            ref.type == self.agency_type and ref.code in (None, self.agency_code)
+            for ref in map(AgencyRef.parse, responsible)
+        )
 
     def recording_agency(self, chosen: str | None) -> str | None:
         """The agency an event is recorded for: an agency user's own, a coordinator's choice."""

@@ -33,7 +33,9 @@ def steps_columns(
     """
     first = steps[0] if steps else None
     calendar = calendar_for(model)
-    remind_days = [day for step in steps if (day := remind_on(step, today, calendar, planned=reminders_planned))]
+    remind_days = [
+        day for step in steps if (day := remind_on(step, today, calendar, planned=reminders_planned)) is not None
+    ]
     remind_days.extend(until for step in steps if (until := active_hold(holds, step.step, today)) is not None)
     return {
         "steps_fingerprint": model.fingerprint,

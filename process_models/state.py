@@ -131,6 +131,12 @@ class AgencyRef(NamedTuple):
     def __str__(self) -> str:
         return f"{self.type}:{self.code}" if self.code else self.type
 
+    @classmethod
+    def parse(cls, text: str) -> AgencyRef:
+        """The ref of its text form ("KT:VHS-BA", "JC"), as cached in a participant's open steps."""
+        kind, _, code = text.partition(":")
+        return cls(kind, code or None)
+
 
 @dataclass(frozen=True, slots=True)
 class OpenStep:

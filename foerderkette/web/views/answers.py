@@ -205,7 +205,7 @@ async def answer_submit(token: str, request: Request, session: Session = DB) -> 
         action, detail = "hold", f"{answer.step.label}: Wiedervorlage am {until:%d.%m.%Y} (E-Mail-Link)"
         stage_after = None
     elif form.get("action") == "confirm" and answer.event is not None:
-        result = record_from_form(session, app, answer.viewer, participant, answer.event, form)
+        result = record_from_form(session, app, answer.viewer, participant, answer.model, answer.event, form)
         if isinstance(result, str):
             session.rollback()
             return _show(request, session, answer, error=result, status_code=422)

@@ -20,7 +20,7 @@ from foerderkette.users import (
     start_session,
     throttle_keys,
 )
-from foerderkette.web.deps import DB, LoginRequired, check_csrf
+from foerderkette.web.deps import DB, LoginRequired, check_csrf, current_viewer
 from foerderkette.web.rendering import page
 from pipeline.database import utcnow
 from pipeline.repository import record_audit
@@ -108,7 +108,7 @@ async def login(request: Request, session: Session = DB) -> Response:
         role=user.role,
         action="login",
         region_id=user.region_id,
-        source=f"web {request.client.host if request.client else ''}",
+        source=f"web {client}",
     )
     return RedirectResponse(_safe_next(str(form.get("next") or "")), status_code=303)
 
@@ -117,8 +117,6 @@ async def login(request: Request, session: Session = DB) -> Response:
 async def logout(request: Request, session: Session = DB) -> Response:
     token = request.session.get("sid")
     if token:
-        from foerderkette.web.deps import current_viewer  # noqa: PLC0415
-
         try:  # the session's own form token is what the form carries
             current_viewer(request, session)
         except LoginRequired:

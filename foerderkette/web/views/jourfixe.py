@@ -117,6 +117,7 @@ def jourfixe_page(
     ).all()
     checklist = checklist_for(series, region, model, app.settings.overrides_dir)
     first = date(*_month(monat), 1)
+    region_agencies = session.exec(select(Agency).where(Agency.region_id == region.id)).all()
     return page(
         request,
         "jourfixe.html",
@@ -137,17 +138,10 @@ def jourfixe_page(
             "attendance": {row.agency_id: row.present for row in minutes.attendance},
             "open_actions": [item for item in actions if item.status == "open"],
             "closed_actions": [item for item in actions if item.status != "open"][-20:],
-            "agencies": {
-                agency.id: agency.name
-                for agency in session.exec(select(Agency).where(Agency.region_id == region.id)).all()
-            },
+            "agencies": {agency.id: agency.name for agency in region_agencies},
             # an agency user may close its own agency's action items, nothing else of the minutes
             "own_agency_id": next(
-                (
-                    agency.id
-                    for agency in session.exec(select(Agency).where(Agency.region_id == region.id)).all()
-                    if viewer.is_agency and agency.code == viewer.agency_code
-                ),
+                (agency.id for agency in region_agencies if viewer.is_agency and agency.code == viewer.agency_code),
                 None,
             ),
             "agency_codes": session.exec(

@@ -235,7 +235,7 @@ async def record(
         raise HTTPException(
             status_code=403, detail=f"„{spec.label}“ erfassen nur {', '.join(spec.actors)} – nicht Ihre Stelle."
         )
-    result = record_from_form(session, app, viewer, participant, spec, form)
+    result = record_from_form(session, app, viewer, participant, model, spec, form)
     if isinstance(result, str):
         session.rollback()
         return _render(request, session, viewer, _detail(request, session, viewer, ref), error=result, status_code=422)
@@ -252,7 +252,13 @@ async def record(
 
 
 def record_from_form(
-    session: Session, app: Any, viewer: Viewer, participant: ParticipantDetail, spec: Any, form: dict[str, Any]
+    session: Session,
+    app: Any,
+    viewer: Viewer,
+    participant: ParticipantDetail,
+    model: ProcessModel,
+    spec: Any,
+    form: dict[str, Any],
 ) -> Transition | str:
     """Record the event `spec` from a submitted form (fields `on`, `f_NAME`, `note`, `by`) as
     `viewer`: the transition, or the German reason it was refused (nothing written then). The one
@@ -277,7 +283,6 @@ def record_from_form(
             return f"„{payload[field.name]}“ ist für „{field.label}“ nicht möglich."
     note = str(form.get("note") or "").strip() or None
     by = viewer.recording_agency(str(form.get("by") or "") or None)
-    model = app.model(find_region(session.connection(), participant.region), participant.model_version)
     try:
         return record_event(
             session=session,
