@@ -114,6 +114,11 @@ def test_coordinator_works_through_the_ui(server: str) -> None:
             expect(page.get_by_role("heading", level=1)).to_contain_text("T-KT-1")
             expect(page.locator(".lead")).to_contain_text("Angemeldet")
             page.screenshot(path=shots / "03-teilnehmende.png", full_page=True)
+            page.goto(f"{server}/pipeline")  # the earliest due step: open steps, each with its Wiedervorlage form
+            page.locator('table a[href^="/teilnehmende/"]').first.click()
+            expect(page.get_by_role("button", name="In Bearbeitung").first).to_be_visible()
+            page.screenshot(path=shots / "03b-teilnehmende-offene-schritte.png", full_page=True)
+            page.goto(f"{server}/teilnehmende/T-KT-1")
             page.locator("summary", has_text="Kurs begonnen").click()
             form = page.locator("details.event[open] form")
             form.locator("select[name=f_course_id]").select_option(index=1)
