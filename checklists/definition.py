@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from checklists.labels import AUDIENCES
 from checklists.queries import REGISTRY
 from checklists.reads import DEFINITIONS_DIR, checklist_path
 from process_models.loader import ModelError, ModelValidationError, YamlDocument, line_of, read_yaml
@@ -31,6 +32,9 @@ class Checklist:
     title: str
     items: tuple[ChecklistItem, ...]
     source: str
+    #: "agencies" (each invited agency sees its own participants, counts for the rest) or "wide"
+    #: (counts and figures only, for meetings with police, clubs, schools)
+    audience: str = "agencies"
 
 
 def _error(doc: YamlDocument, path: tuple[str | int, ...], de: str, en: str) -> ModelError:
@@ -46,15 +50,25 @@ def parse_checklist(text: str, name: str, *, agencies: Iterable[str]) -> Checkli
     if not isinstance(data, dict):
         raise ModelValidationError([_error(doc, (), "Checkliste: Zuordnung erwartet", "checklist: mapping expected")])
     for key in data:
-        if key not in ("checklist", "title", "items"):
+        if key not in ("checklist", "title", "audience", "items"):
             errors.append(
                 _error(
                     doc,
                     (key,),
-                    f"Unbekannter Schlüssel '{key}' (erlaubt: checklist, title, items)",
+                    f"Unbekannter Schlüssel '{key}' (erlaubt: checklist, title, audience, items)",
                     f"unknown key '{key}'",
                 )
             )
+    audience = str(data.get("audience") or "agencies")
+    if audience not in AUDIENCES:
+        errors.append(
+            _error(
+                doc,
+                ("audience",),
+                f"audience: '{audience}' ist keine Zielgruppe (erlaubt: {', '.join(AUDIENCES)})",
+                f"unknown audience '{audience}'",
+            )
+        )
     raw_items = data.get("items")
     if not isinstance(raw_items, list) or not raw_items:
         errors.append(_error(doc, ("items",), "items: nicht leere Liste erwartet", "items: non-empty list expected"))
@@ -143,7 +157,9 @@ def parse_checklist(text: str, name: str, *, agencies: Iterable[str]) -> Checkli
         )
     if errors:
         raise ModelValidationError(errors)
-    return Checklist(str(data.get("checklist") or Path(name).stem), str(data.get("title") or ""), tuple(items), name)
+    return Checklist(
+        str(data.get("checklist") or Path(name).stem), str(data.get("title") or ""), tuple(items), name, audience
+    )
 
 
 def load_checklist(name: str, *, region: str | None, overrides_dir: Path | None, agencies: Iterable[str]) -> Checklist:

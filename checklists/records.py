@@ -82,6 +82,10 @@ class Section:
     empty: str = "Keine Einträge."
     #: rows beyond the agenda's limit, counted but not listed (every format shows the same)
     more: int = 0
+    #: per row, the references of the persons it names (filled by the agenda builder)
+    row_refs: list[list[str]] = field(default_factory=list)
+    #: person rows this audience may not see: counted, never listed
+    withheld: int = 0
 
 
 @dataclass

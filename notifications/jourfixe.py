@@ -9,12 +9,13 @@ from datetime import UTC, date, datetime
 from email.utils import parseaddr
 from pathlib import Path
 
-from sqlalchemy import func
+from sqlalchemy import Connection, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from checklists.agenda import Agenda, build_agenda
+from checklists.agenda import MAX_ROWS, Agenda, build_agenda, limited, named_refs, persons_named, restrict_agenda
 from checklists.definition import Checklist, load_checklist
+from checklists.labels import WIDE_SERIES_KINDS
 from checklists.render import render_agenda
 from checklists.repository import (
     invitees,
@@ -31,6 +32,7 @@ from notifications.planning import ContactInfo, Directory
 from notifications.rendering import render_email
 from notifications.sweep import load_directory
 from notifications.tables import OutboxMessage
+from pipeline.access import Viewer, visible_refs
 from pipeline.database import table_of
 from pipeline.tables import Agency, Region
 from pipeline.validation import validate_email_address
@@ -46,6 +48,15 @@ def checklist_for(series: MeetingSeries, region: Region, model: ProcessModel, ov
     return load_checklist(series.checklist, region=region.code, overrides_dir=overrides_dir, agencies=model.agencies)
 
 
+def meeting_audience(series: MeetingSeries, checklist: Checklist) -> str:
+    """ "wide" when the checklist says so or the series is a Netzwerktreffen or an
+    Integrationskonferenz (police, clubs, schools attend) – the stricter of the two wins."""
+    return "wide" if checklist.audience == "wide" or series.kind in WIDE_SERIES_KINDS else "agencies"
+
+
+WIDE_NOTE = "Fassung für eine weite Runde: nur Zahlen und Kennzahlen, keine Angaben zu einzelnen Personen."
+
+
 def build_meeting_agenda(
     *,
     session: Session,
@@ -55,9 +66,40 @@ def build_meeting_agenda(
     meeting: Meeting,
     as_of: date,
     checklist: Checklist,
+    limit: int | None = MAX_ROWS,
 ) -> Agenda:
+    """The meeting's agenda as the coordination sees it – for a wide audience already without
+    any person (that version is the only one there is). `limit=None` keeps every row, for
+    `agenda_for_viewer` to narrow first."""
     data = load_agenda_data(session=session, region=region, model=model, series=series, meeting=meeting, as_of=as_of)
-    return build_agenda(checklist, data, meeting=meeting_view(session=session, series=series, meeting=meeting))
+    agenda = build_agenda(
+        checklist, data, meeting=meeting_view(session=session, series=series, meeting=meeting), limit=limit
+    )
+    if meeting_audience(series, checklist) == "wide":
+        return restrict_agenda(agenda, version="wide", note=WIDE_NOTE, limit=limit)
+    return agenda
+
+
+def agenda_for_viewer(agenda: Agenda, *, connection: Connection, viewer: Viewer, model: ProcessModel) -> Agenda:
+    """The copy of `agenda` (built with all rows, or a stored snapshot) that `viewer` may read:
+    the coordination all of it; an agency its own participants by reference and initials and
+    only counts for everyone else (the visibility rule of every listing); a wide one as it is."""
+    if agenda.version == "wide" or not viewer.is_agency:
+        return limited(agenda)
+    refs = named_refs(agenda) or {
+        ref
+        for item in agenda.items
+        for section in item.result.sections
+        for row in section.rows
+        for ref in persons_named(row, None)
+    }
+    return restrict_agenda(
+        agenda,
+        version="agency",
+        visible=visible_refs(connection, viewer, model, refs),
+        note=f"Fassung für {viewer.agency_name or viewer.display_name}: eigene Teilnehmende mit Referenz und "
+        "Initialen, alle übrigen nur gezählt.",
+    )
 
 
 def invitation_day(*, series: MeetingSeries, meeting_day: date, model: ProcessModel) -> date:
@@ -150,32 +192,67 @@ def send_invitations(
     if _already_queued(session, INVITATION, meeting):
         result.already = True
         return result
-    agenda = build_meeting_agenda(
-        session=session, region=region, model=model, series=series, meeting=meeting, as_of=today, checklist=checklist
+    complete = build_meeting_agenda(
+        session=session,
+        region=region,
+        model=model,
+        series=series,
+        meeting=meeting,
+        as_of=today,
+        checklist=checklist,
+        limit=None,
     )
+    agenda = limited(complete)
     html = render_agenda(agenda, "html")
     snapshot = store_snapshot(session=session, meeting=meeting, agenda=agenda, html=html)
     result.snapshot_id = snapshot.id
     people = invitees(session=session, series=series)
-    ics = agenda_ics(
-        agenda=agenda,
-        region=region,
-        mail_from=mail_from,
-        attendees=[(p.name, p.email) for p in people],
-        stamp=datetime.now(UTC),
-    )
-    attachments = [
-        {"filename": "einladung.ics", "content_type": "text/calendar", "method": "REQUEST", "content": ics},
-        {"filename": f"tagesordnung-{meeting_day:%Y-%m-%d}.html", "content_type": "text/html", "content": html},
-    ]
+    attendees = [(p.name, p.email) for p in people]
+    stamp = datetime.now(UTC)
+    agencies = {a.id: a for a in session.exec(select(Agency).where(Agency.region_id == region.id)).all()}
+    copies: dict[int | None, tuple[Agenda, list[dict[str, str]]]] = {}
+
+    def copy_for(agency: Agency | None) -> tuple[Agenda, list[dict[str, str]]]:
+        """Each invited agency's own copy of the agenda, in the body and in both attachments."""
+        key = agency.id if agency is not None else None
+        if key not in copies:
+            own = agenda
+            if agency is not None:
+                assert region.id is not None
+                viewer = Viewer.of_agency(
+                    username=f"Einladung {agency.code}",
+                    display_name=agency.name,
+                    region_id=region.id,
+                    region_code=region.code,
+                    agency_type=agency.type,
+                    agency_code=agency.code,
+                    agency_name=agency.name,
+                )
+                if viewer.is_agency:
+                    own = agenda_for_viewer(complete, connection=session.connection(), viewer=viewer, model=model)
+            ics = agenda_ics(agenda=own, region=region, mail_from=mail_from, attendees=attendees, stamp=stamp)
+            copies[key] = (
+                own,
+                [
+                    {"filename": "einladung.ics", "content_type": "text/calendar", "method": "REQUEST", "content": ics},
+                    {
+                        "filename": f"tagesordnung-{meeting_day:%Y-%m-%d}.html",
+                        "content_type": "text/html",
+                        "content": html if own is agenda else render_agenda(own, "html"),
+                    },
+                ],
+            )
+        return copies[key]
+
     agenda_url = f"{base_url.rstrip('/')}/jourfixe/{region.code}/{meeting_day:%Y-%m}" if base_url else ""
     coordinator = next(iter(load_directory(session.connection(), region.id or 0).coordinators()), None)
     for person in people:
         assert person.id is not None
+        own, attachments = copy_for(agencies.get(person.agency_id))
         context = {
             "region": {"code": region.code, "name": region.name},
-            "meeting": agenda.meeting,
-            "agenda": agenda,
+            "meeting": own.meeting,
+            "agenda": own,
             "agenda_url": agenda_url,
             "contact": {"name": person.name},
             "coordinator": {"name": coordinator.name, "email": coordinator.email} if coordinator else None,

@@ -9,9 +9,11 @@ record is the same query for that one reference (`pipeline.reads.participant_det
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy import Connection, bindparam, text
 
 from pipeline.reads import Scope, fact_sql, json_text_sql
 from process_models.spec import EventSpec, ProcessModel
@@ -29,6 +31,33 @@ class Viewer:
     agency_type: str | None = None
     agency_code: str | None = None
     agency_name: str | None = None
+
+    @classmethod
+    def of_agency(
+        cls,
+        *,
+        username: str,
+        display_name: str,
+        region_id: int,
+        region_code: str,
+        agency_type: str,
+        agency_code: str,
+        agency_name: str,
+    ) -> Viewer:
+        """Someone acting for an agency without a login (an e-mail's recipient, the answer link):
+        the coordination's staff as the coordinator, everyone else as their agency."""
+        coordination = agency_type == "KOM"
+        return cls(
+            user_id=0,
+            username=username,
+            display_name=display_name,
+            role="coordinator" if coordination else "agency",
+            region_id=region_id,
+            region_code=region_code,
+            agency_type=None if coordination else agency_type,
+            agency_code=None if coordination else agency_code,
+            agency_name=agency_name,
+        )
 
     @property
     def can_edit(self) -> bool:
@@ -96,3 +125,14 @@ def visible_participants(viewer: Viewer, dialect: str, model: ProcessModel) -> S
     )
     history = "EXISTS (SELECT 1 FROM stage_change sc WHERE sc.participant_id = p.id AND sc.by_agency = :vis_type)"
     return f"{where} AND ({facts} OR {steps} LIKE :vis_like OR {steps} LIKE :vis_like_code OR {history})", params
+
+
+def visible_refs(connection: Connection, viewer: Viewer, model: ProcessModel, refs: Collection[str]) -> set[str]:
+    """Which of `refs` (a document's persons) `viewer` may see: the same rule as every listing."""
+    if not refs:
+        return set()
+    where, params = visible_participants(viewer, connection.dialect.name, model)
+    statement = text(f"SELECT p.ref FROM participant p WHERE {where} AND p.ref IN :refs").bindparams(
+        bindparam("refs", expanding=True)
+    )
+    return {row[0] for row in connection.execute(statement, {**params, "refs": sorted(refs)})}

@@ -263,6 +263,7 @@ def _split(text: str | None) -> list[str]:
 def _series_set(args: argparse.Namespace) -> int:
     from sqlmodel import select  # noqa: PLC0415
 
+    from checklists.labels import DEFAULT_CHECKLISTS  # noqa: PLC0415
     from checklists.repository import find_contact, save_series  # noqa: PLC0415
     from checklists.tables import MeetingSeries  # noqa: PLC0415
     from pipeline.repository import find_agency, get_region  # noqa: PLC0415
@@ -288,6 +289,8 @@ def _series_set(args: argparse.Namespace) -> int:
         ):
             if value is not None:
                 setattr(series, field, value)
+        if args.kind is not None and args.checklist is None and series.checklist in DEFAULT_CHECKLISTS.values():
+            series.checklist = DEFAULT_CHECKLISTS[args.kind]  # a wide meeting starts with its counts-only list
         if args.invite is not None:
             series.invited_agencies = [
                 find_agency(session=session, region=region, code=code).id for code in _split(args.invite)

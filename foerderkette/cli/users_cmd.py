@@ -119,6 +119,7 @@ def _list(args: argparse.Namespace) -> int:
     from sqlalchemy import Boolean  # noqa: PLC0415 - SQLAlchemy: not for --help
 
     from pipeline.database import UTCDateTime  # noqa: PLC0415
+    from pipeline.labels import USER_ROLES  # noqa: PLC0415
     from pipeline.reads import fetch, typed  # noqa: PLC0415
 
     sql = (
@@ -156,7 +157,7 @@ def _list(args: argparse.Namespace) -> int:
                 [
                     r["username"],
                     r["name"],
-                    r["role"],
+                    USER_ROLES.get(str(r["role"]), str(r["role"])),
                     r["region"],
                     r["agency"] or "",
                     "ja" if r["active"] else "gesperrt",

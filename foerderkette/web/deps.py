@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from foerderkette.app import App
 from foerderkette.users import find_session
+from foerderkette.web.policy import NoRule, Rule, rule_for
 from pipeline.access import Viewer
 from pipeline.database import utcnow
 from pipeline.repository import record_audit
@@ -84,7 +85,8 @@ async def check_csrf(request: Request) -> dict[str, Any]:
 
 def current_viewer(request: Request, session: Session = DB) -> Viewer:
     """The logged-in user behind the cookie's session token; LoginRequired when there is none or
-    it has ended (logout, password change, deactivation, idle timeout, ten-hour maximum)."""
+    it has ended (logout, password change, deactivation, idle timeout, ten-hour maximum); 403 with
+    the policy's German reason when the route's rule (`foerderkette.web.policy`) excludes the role."""
     token = request.session.get("sid")
     settings = get_app(request).settings
     found = (
@@ -104,9 +106,12 @@ def current_viewer(request: Request, session: Session = DB) -> Viewer:
         raise LoginRequired
     record, user = found
     request.state.csrf = record.csrf
+    rule = _route_rule(request)
     region = session.get(Region, user.region_id)
     agency = session.get(Agency, user.agency_id) if user.agency_id else None
     assert region is not None and user.id is not None
+    if not rule.allows(user.role):
+        raise HTTPException(status_code=403, detail=rule.denied)
     return Viewer(
         user_id=user.id,
         username=user.username,
@@ -120,24 +125,13 @@ def current_viewer(request: Request, session: Session = DB) -> Viewer:
     )
 
 
-def require_editor(viewer: Viewer = Depends(current_viewer)) -> Viewer:
-    if not viewer.can_edit:
-        raise HTTPException(status_code=403, detail="Mit Ihrer Rolle können Sie nur lesen.")
-    return viewer
-
-
-def require_coordination(viewer: Viewer = Depends(current_viewer)) -> Viewer:
-    """Changes only the coordination makes (the minutes of a meeting: attendance, decisions,
-    new action items)."""
-    if viewer.role != "coordinator":
-        raise HTTPException(status_code=403, detail="Das Protokoll führt die Koordination.")
-    return viewer
-
-
-def require_coordinator(viewer: Viewer = Depends(current_viewer)) -> Viewer:
-    if viewer.role not in ("coordinator", "readonly"):
-        raise HTTPException(status_code=403, detail="Diese Seite ist der Koordination vorbehalten.")
-    return viewer
+def _route_rule(request: Request) -> Rule:
+    """The policy's rule for the matched route; a route the policy does not declare is refused."""
+    route = request.scope.get("route")
+    try:
+        return rule_for(request.method, str(getattr(route, "path", request.url.path)))
+    except NoRule:
+        raise HTTPException(status_code=403, detail="Für diese Seite ist kein Zugriff festgelegt.") from None
 
 
 def audit(

@@ -64,16 +64,13 @@ def _refusal(request: Request, refused: _Refused) -> Response:
 def _link_viewer(contact: Contact, agency: Agency, region: Region) -> Viewer:
     """The contact as the web sees a user of their agency (the coordination as the coordinator)."""
     assert region.id is not None
-    coordination = agency.type == "KOM"
-    return Viewer(
-        user_id=0,
+    return Viewer.of_agency(
         username=f"{contact.email} (E-Mail-Link)",
         display_name=contact.name,
-        role="coordinator" if coordination else "agency",
         region_id=region.id,
         region_code=region.code,
-        agency_type=None if coordination else agency.type,
-        agency_code=None if coordination else agency.code,
+        agency_type=agency.type,
+        agency_code=agency.code,
         agency_name=agency.name,
     )
 

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
 from checklists import reads
+from checklists.agenda import Agenda
 from checklists.render import render_agenda
 from checklists.repository import (
     add_action,
@@ -30,12 +31,10 @@ from foerderkette.web.deps import (
     check_csrf,
     current_viewer,
     get_app,
-    require_coordination,
-    require_editor,
     today,
 )
 from foerderkette.web.rendering import document, page
-from notifications.jourfixe import build_meeting_agenda, checklist_for
+from notifications.jourfixe import agenda_for_viewer, build_meeting_agenda, checklist_for
 from pipeline.access import Viewer
 from pipeline.reads import NotFound
 from pipeline.repository import find_agency, get_region
@@ -172,26 +171,36 @@ def agenda_document(
         meeting=meeting,
         as_of=today(app),
         checklist=checklist_for(series, region, model, app.settings.overrides_dir),
+        limit=None,
     )
-    return document(render_agenda(agenda, "html"))
+    own = agenda_for_viewer(agenda, connection=session.connection(), viewer=viewer, model=model)
+    return document(render_agenda(own, "html"))
 
 
 @router.get("/jourfixe/stand/{snapshot_id}", response_class=HTMLResponse)
-def snapshot_document(snapshot_id: int, viewer: Viewer = Depends(current_viewer), session: Session = DB) -> Response:
-    """An agenda exactly as it was sent."""
+def snapshot_document(
+    snapshot_id: int, request: Request, viewer: Viewer = Depends(current_viewer), session: Session = DB
+) -> Response:
+    """An agenda exactly as it was sent: the coordination's copy to the coordination, an agency's
+    copy (its own participants, the rest counted) to an agency."""
     snapshot = session.get(AgendaSnapshot, snapshot_id)
     meeting = session.get(Meeting, snapshot.meeting_id) if snapshot else None
     series = session.get(MeetingSeries, meeting.series_id) if meeting else None
     if snapshot is None or series is None or series.region_id != viewer.region_id:
         raise HTTPException(status_code=404, detail=f"Stand Nr. {snapshot_id} gibt es nicht")
-    return document(snapshot.html)
+    if not viewer.is_agency:
+        return document(snapshot.html)
+    model = get_app(request).model(get_region(session=session, code=viewer.region_code))
+    agenda = Agenda.from_json(snapshot.content)
+    own = agenda_for_viewer(agenda, connection=session.connection(), viewer=viewer, model=model)
+    return document(render_agenda(own, "html"))
 
 
 @router.post("/jourfixe/{monat}/anwesenheit")
 async def attendance(
     monat: str,
     request: Request,
-    viewer: Viewer = Depends(require_coordination),
+    viewer: Viewer = Depends(current_viewer),
     session: Session = DB,
     reihe: str = "",
 ) -> Response:
@@ -211,7 +220,7 @@ async def attendance(
 async def decision(
     monat: str,
     request: Request,
-    viewer: Viewer = Depends(require_coordination),
+    viewer: Viewer = Depends(current_viewer),
     session: Session = DB,
     reihe: str = "",
 ) -> Response:
@@ -231,7 +240,7 @@ async def decision(
 async def action(
     monat: str,
     request: Request,
-    viewer: Viewer = Depends(require_coordination),
+    viewer: Viewer = Depends(current_viewer),
     session: Session = DB,
     reihe: str = "",
 ) -> Response:
@@ -258,7 +267,7 @@ async def action(
 
 @router.post("/aufgaben/{action_id}/erledigt")
 async def close(
-    action_id: int, request: Request, viewer: Viewer = Depends(require_editor), session: Session = DB
+    action_id: int, request: Request, viewer: Viewer = Depends(current_viewer), session: Session = DB
 ) -> Response:
     form = await check_csrf(request)
     region = get_region(session=session, code=viewer.region_code)

