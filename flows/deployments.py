@@ -55,6 +55,12 @@ SCHEDULES: tuple[Schedule, ...] = (
         "Abgelegte Dateien einlesen – alle 15 Minuten, 7–18 Uhr, ein Lauf für alle Regionen",
         per_region=False,
     ),
+    Schedule(
+        "privacy-purge",
+        "privacy_purge",
+        "30 2 * * 0",
+        "Aufbewahrungsfristen anwenden: abgeschlossene Fälle anonymisieren, Protokoll kürzen – sonntags 02:30",
+    ),
 )
 
 

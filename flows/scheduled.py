@@ -14,6 +14,8 @@ from prefect.runtime import flow_run
 from flows import runtime
 from flows.import_drop import run_import_drop
 from notifications.jobs import run_jourfixe_followup, run_jourfixe_prepare, send_outbox, sweep_outbox
+from notifications.privacy import purge_region
+from pipeline.privacy import RetentionPolicy, retention_for
 from pipeline.repository import get_region
 from process_models import calendar_for
 
@@ -197,6 +199,38 @@ def import_drop(region: str | None = None, as_of: str | None = None, min_age_sec
     return {"imported": report.imported, "rejected": report.rejected, "emails": report.emails}
 
 
+@task(retries=2, retry_delay_seconds=10, retry_condition_fn=_transient)
+def privacy_task(region: str, day: date) -> dict[str, Any]:
+    app = runtime.app()
+    settings = app.settings
+    policy = retention_for(
+        region,
+        overrides_dir=settings.overrides_dir,
+        default=RetentionPolicy(settings.retention_years, settings.audit_retention_years),
+    )
+    report = purge_region(
+        app.engine, app.catalog, region=region, policy=policy, today=day, actor="Aufbewahrungsfristen (geplant)"
+    )
+    return report.to_json()
+
+
+@flow(name="privacy-purge", flow_run_name=_run_name("privacy-purge"), retries=1, retry_delay_seconds=60)
+def privacy_purge(region: str, as_of: str | None = None) -> dict[str, Any]:
+    """Apply the region's retention periods: anonymise closed cases, shorten the audit log."""
+    day = runtime.today(as_of)
+    summary = privacy_task(region, day)
+    _artifact(
+        "privacy-purge",
+        region,
+        _table(
+            f"Aufbewahrungsfristen {region}",
+            [("Anonymisiert", len(summary["anonymised"])), ("Protokolleinträge gelöscht", summary["audit_deleted"])],
+        ),
+        "Datenschutz: Aufbewahrungsfristen",
+    )
+    return summary
+
+
 #: Flow name → flow, as `foerderkette run` and the schedules use them.
 FLOWS: dict[str, Flow[..., Any]] = {
     "daily-sweep": daily_sweep,
@@ -204,4 +238,5 @@ FLOWS: dict[str, Flow[..., Any]] = {
     "jourfixe-prepare": jourfixe_prepare,
     "jourfixe-followup": jourfixe_followup,
     "import-drop": import_drop,
+    "privacy-purge": privacy_purge,
 }

@@ -52,6 +52,11 @@ class Settings:
     answer_link_days: int = 14
     #: minutes without a request after which a web session ends (besides the ten-hour maximum)
     session_idle_minutes: int = 30
+    #: years after a case's closure until its personal data is anonymised (a region may override:
+    #: `<overrides>/<REGION>.privacy.yaml`, `case_years`)
+    retention_years: int = 3
+    #: years the audit log (the access log included) is kept (`audit_years` in the region's file)
+    audit_retention_years: int = 2
 
     def __post_init__(self) -> None:
         if self.mailer not in MAILERS:
@@ -68,6 +73,12 @@ class Settings:
             raise SettingsError(
                 f"{PREFIX}ANSWER_LINK_DAYS muss zwischen 1 und 60 liegen, nicht {self.answer_link_days}"
             )
+        for name, value in (
+            ("RETENTION_YEARS", self.retention_years),
+            ("AUDIT_RETENTION_YEARS", self.audit_retention_years),
+        ):
+            if not (1 <= value <= 30):
+                raise SettingsError(f"{PREFIX}{name} muss zwischen 1 und 30 Jahren liegen, nicht {value}")
         if not (0 < self.smtp_port < 65536):
             raise SettingsError(f"{PREFIX}SMTP_PORT muss zwischen 1 und 65535 liegen, nicht {self.smtp_port}")
         if not self.database_url.startswith(("sqlite:", "postgresql")):

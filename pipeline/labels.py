@@ -34,3 +34,28 @@ COURSE_FORMATS: dict[str, str] = {
 }
 
 COURSE_KINDS: dict[str, str] = {"ik": "Integrationskurs", "bsk": "Berufssprachkurs"}
+
+#: What an audit entry records, as the access log shows it.
+AUDIT_ACTIONS: dict[str, str] = {
+    "view_participant": "angesehen",
+    "view_access_log": "Zugriffsprotokoll angesehen",
+    "record_event": "Ereignis erfasst",
+    "hold": "auf Wiedervorlage gesetzt",
+    "hold_released": "Wiedervorlage beendet",
+    "answer_link": "per E-Mail-Link beantwortet",
+    "import": "importiert",
+    "export": "exportiert",
+    "privacy_export": "Auskunft erteilt (Art. 15 DSGVO)",
+    "privacy_erase": "gelöscht (Art. 17 DSGVO)",
+    "privacy_anonymise": "anonymisiert (Aufbewahrungsfrist)",
+    "close_action": "Aufgabe erledigt",
+    "minutes": "Protokoll geändert",
+    "resend": "Nachricht erneut gesendet",
+    "login": "angemeldet",
+    "login_failed": "Anmeldung fehlgeschlagen",
+    "login_throttled": "Anmeldung gesperrt",
+    "user_add": "Benutzer angelegt",
+}
+
+#: The roles of a user account, as listings show them.
+USER_ROLES: dict[str, str] = {"coordinator": "Koordination", "readonly": "Nur lesen", "agency": "Stelle"}

@@ -534,3 +534,25 @@ _REMINDERS = typed(
 def reminders_about(conn: Connection, participant_id: int) -> list[ReminderView]:
     """The latest 100 reminders that named the participant, newest first."""
     return [ReminderView(*row) for row in fetch(conn, _REMINDERS, {"pid": participant_id})]
+
+
+@dataclass(frozen=True)
+class AuditView:
+    at: datetime
+    actor: str
+    role: str
+    action: str
+    detail: str
+    source: str
+
+
+_AUDIT = typed(
+    "SELECT at, actor, role, action, detail, source FROM audit_log WHERE participant_id = :pid "
+    "ORDER BY at DESC, id DESC LIMIT :limit",
+    columns={"at": UTCDateTime()},
+)
+
+
+def audit_about(conn: Connection, participant_id: int, *, limit: int = 500) -> list[AuditView]:
+    """Who read or changed the participant's record, newest first (the access log)."""
+    return [AuditView(*row) for row in fetch(conn, _AUDIT, {"pid": participant_id, "limit": limit})]

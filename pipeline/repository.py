@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import Connection, func
 from sqlmodel import Session, col, select
 
-from pipeline.database import utcnow
+from pipeline.database import table_of, utcnow
 from pipeline.reads import NotFound, unknown_region_message
 from pipeline.steps_cache import steps_columns
 from pipeline.tables import Agency, AuditEntry, Contact, Course, Enrollment, Participant, Region, StageChange
@@ -316,6 +316,34 @@ def course_overview(*, session: Session, region_id: int, on: date) -> list[Cours
             )
         )
     return result
+
+
+def record_audit_row(
+    conn: Connection,
+    *,
+    actor: str,
+    action: str,
+    role: str = "",
+    region_id: int | None = None,
+    participant_id: int | None = None,
+    detail: str = "",
+    source: str = "cli",
+) -> None:
+    """The same entry as `record_audit`, written on a connection (jobs that run in one transaction)."""
+    conn.execute(
+        table_of(AuditEntry)
+        .insert()
+        .values(
+            at=utcnow(),
+            actor=actor,
+            role=role,
+            action=action,
+            region_id=region_id,
+            participant_id=participant_id,
+            detail=detail[:2000],
+            source=source,
+        )
+    )
 
 
 def record_audit(

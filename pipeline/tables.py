@@ -117,6 +117,8 @@ class Participant(SQLModel, table=True):
     step_holds: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSONType, nullable=False, server_default="{}")
     )
+    # the day the retention policy anonymised the closed case (migration 0013); None while personal
+    anonymised_on: date | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # every change to the row sets it: a reminder digest rendered before it is revised when sent
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -181,7 +183,7 @@ class AuditEntry(SQLModel, table=True):
     """Who read a participant's full record or changed anything, and when (data protection)."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_participant", "participant_id", "at"),)
+    __table_args__ = (Index("ix_audit_log_participant", "participant_id", "at"), Index("ix_audit_log_at", "at"))
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

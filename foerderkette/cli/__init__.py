@@ -15,6 +15,7 @@ from foerderkette.cli import (
     jourfixe_cmd,
     notifications_cmd,
     participants_cmd,
+    privacy_cmd,
     process_cmd,
     regions_cmd,
     users_cmd,
@@ -32,6 +33,7 @@ _COMMAND_MODULES = [
     jourfixe_cmd,
     process_cmd,
     users_cmd,
+    privacy_cmd,
 ]
 
 

@@ -44,7 +44,14 @@ def test_one_scheduler_per_database_and_clean_shutdown(
     try:
         health = _wait_healthy(port)
         scheduled = {item["flow"] for item in health["scheduler"]}  # type: ignore[union-attr]
-        assert scheduled == {"daily-sweep", "send-reminders", "jourfixe-prepare", "jourfixe-followup", "import-drop"}
+        assert scheduled == {
+            "daily-sweep",
+            "send-reminders",
+            "jourfixe-prepare",
+            "jourfixe-followup",
+            "import-drop",
+            "privacy-purge",
+        }
         second = subprocess.run(
             [sys.executable, "-m", "foerderkette", "serve", "--port", str(free_port())],
             env=env,
