@@ -236,3 +236,104 @@ def test_confirming_a_step_from_the_reminder_email(server: str, world: World) ->
             context.close()
     with world.app.session() as session:
         assert get_participant(session=session, ref="T-MAIL-1").stage == "in_course"
+
+
+def test_a_course_provider_reaches_no_other_providers_data(server: str, world: World) -> None:
+    """Issue 20: logged in as a Kursträger, follow every link of every page the UI offers –
+    pipeline, participants, courses and their exports, Jour fixe, agendas, stored agendas, the
+    process – and find no participant, course or agenda row of another provider or agency."""
+    import csv
+    import html
+    import re
+    from collections import deque
+    from urllib.parse import urljoin, urlsplit
+
+    from playwright.sync_api import expect, sync_playwright
+    from sqlmodel import select
+
+    from checklists.repository import get_series, meeting_for_month
+    from notifications.jourfixe import checklist_for, send_invitations
+    from pipeline.repository import get_region
+    from pipeline.tables import Agency, Participant
+    from tests.web.test_access_policy import LABEL, _visible
+
+    with world.app.session() as session:  # a stored agenda, so "Stand" links exist
+        region = get_region(session=session, code="BY-BA")
+        model = world.app.model(region)
+        series = get_series(session=session, region=region, name=None)
+        meeting = meeting_for_month(
+            session=session, series=series, year=world.today.year, month=world.today.month, model=model
+        )
+        send_invitations(
+            session=session,
+            region=region,
+            model=model,
+            series=series,
+            meeting=meeting,
+            checklist=checklist_for(series, region, model, world.settings.overrides_dir),
+            today=world.today,
+            mail_from="koordination@landkreis.example",
+        )
+        refs = set(session.exec(select(Participant.ref).where(Participant.region_id == region.id)).all())
+        others = {
+            a.code for a in session.exec(select(Agency).where(Agency.region_id == region.id, Agency.type == "KT"))
+        }
+    others.discard("CAR-BA")
+    allowed = _visible(world, "kurstraeger")
+    foreign = sorted(refs - allowed)
+    assert foreign and allowed
+    executable = _chromium()
+    shots: Path = screenshots_dir()
+    seen: set[str] = set()
+    leaks: list[str] = []
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=executable, headless=True, args=CHROMIUM_FLAGS, locale="de-DE"
+        )
+        try:
+            page = context.new_page()
+            page.goto(f"{server}/login")
+            page.get_by_label("Benutzername").fill("kurstraeger")
+            page.get_by_label("Passwort").fill(PASSWORD)
+            page.get_by_role("button", name="Anmelden").click()
+            expect(page.get_by_role("heading", level=1)).to_contain_text("Pipeline")
+            queue = deque([f"{server}/pipeline", f"{server}/kurse", f"{server}/jourfixe", f"{server}/prozess"])
+            while queue and len(seen) < 150:
+                url = queue.popleft()
+                path = urlsplit(url).path + ("?" + urlsplit(url).query if urlsplit(url).query else "")
+                if path in seen or urlsplit(url).netloc != urlsplit(server).netloc:
+                    continue
+                seen.add(path)
+                if re.search(r"\.(csv|xlsx|svg)$", urlsplit(url).path):
+                    response = context.request.get(url)
+                    assert response.status != 403 or ".svg" in url, url
+                    body = response.body().decode("utf-8", "replace") if url.endswith((".csv", ".svg")) else ""
+                    if url.endswith(".csv"):
+                        rows = list(csv.reader(body.lstrip("\ufeff").splitlines(), delimiter=";"))
+                        column = rows[0].index("kurstraeger")
+                        strangers = {row[column] for row in rows[1:]} - {"CAR-BA"}
+                        if strangers:
+                            leaks.append(f"{path}: courses of {sorted(strangers)}")
+                else:
+                    page.goto(url)
+                    body = page.content()
+                    for href in page.locator("a[href]").evaluate_all("links => links.map(a => a.getAttribute('href'))"):
+                        if href and not href.startswith(("#", "mailto:", "/logout", "/static")):
+                            queue.append(urljoin(url, href))
+                text = html.unescape(body)
+                named = {m[1] for m in LABEL.finditer(text) if m[1] in refs}
+                named |= set(re.findall(r"/teilnehmende/([A-Za-z0-9._/-]+?)(?:[\"'?/#]|$)", text)) & refs
+                if named - allowed:
+                    leaks.append(f"{path}: {sorted(named - allowed)[:5]}")
+            assert not leaks, leaks[:10]
+            assert any(p.startswith("/jourfixe/stand/") for p in seen) and any("tagesordnung" in p for p in seen)
+            assert any(p.startswith("/teilnehmende/") for p in seen) and "/kurse/export.csv" in seen
+            page.goto(f"{server}/teilnehmende/{foreign[0]}")  # typed in by hand
+            expect(page.get_by_role("heading", level=1)).to_have_text("Nicht gefunden")
+            page.screenshot(path=shots / "30-kurstraeger-fremde-person.png", full_page=True)
+            agenda = next(p for p in sorted(seen) if "tagesordnung" in p)
+            page.goto(f"{server}{agenda}")
+            expect(page.get_by_text("Fassung für").first).to_be_visible()
+            page.screenshot(path=shots / "31-kurstraeger-tagesordnung.png", full_page=True)
+        finally:
+            context.close()
