@@ -143,3 +143,29 @@ def screenshots_dir() -> Path:
     folder = ROOT / "test-artifacts" / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def send_this_months_invitations(world: World) -> int:
+    """Queue the Jour fixe's invitations of this month, which stores its agenda snapshot; its id."""
+    from checklists.repository import get_series, meeting_for_month
+    from notifications.jourfixe import checklist_for, send_invitations
+
+    with world.app.session() as session:
+        region = get_region(session=session, code="BY-BA")
+        model = world.app.model(region)
+        series = get_series(session=session, region=region, name=None)
+        meeting = meeting_for_month(
+            session=session, series=series, year=world.today.year, month=world.today.month, model=model
+        )
+        sent = send_invitations(
+            session=session,
+            region=region,
+            model=model,
+            series=series,
+            meeting=meeting,
+            checklist=checklist_for(series, region, model, world.settings.overrides_dir),
+            today=world.today,
+            mail_from="koordination@landkreis.example",
+        )
+        assert sent.snapshot_id is not None
+        return sent.snapshot_id

@@ -14,17 +14,15 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from checklists.repository import get_series, meeting_for_month
-from checklists.tables import ActionItem, AgendaSnapshot, MeetingSeries
+from checklists.tables import ActionItem, MeetingSeries
 from foerderkette.web.app import create_app
 from foerderkette.web.policy import POLICY, matrix_markdown, rule_for
-from notifications.jourfixe import checklist_for, send_invitations
 from notifications.tables import OutboxContent, OutboxMessage
 from pipeline.access import Viewer, visible_participants
 from pipeline.repository import find_agency, get_region
 from pipeline.tables import Agency, Contact, Participant
 from tests.conftest import ROOT
-from tests.web.conftest import USERS, World, login, new_client, token_of
+from tests.web.conftest import USERS, World, login, new_client, send_this_months_invitations, token_of
 
 #: a person as every agenda names one: "REF (II)"
 LABEL = re.compile(r"([A-Za-z0-9._/-]{1,40}) \(([^()]{0,12})\)")
@@ -117,30 +115,15 @@ def _concrete(path: str, world: World, ids: dict[str, str]) -> str:
 
 @pytest.fixture(scope="module")
 def ids(world: World) -> dict[str, str]:
+    snapshot_id = send_this_months_invitations(world)
     with world.app.session() as session:
         region = get_region(session=session, code="BY-BA")
-        model = world.app.model(region)
-        series = get_series(session=session, region=region, name=None)
-        meeting = meeting_for_month(
-            session=session, series=series, year=world.today.year, month=world.today.month, model=model
-        )
-        send_invitations(
-            session=session,
-            region=region,
-            model=model,
-            series=series,
-            meeting=meeting,
-            checklist=checklist_for(series, region, model, world.settings.overrides_dir),
-            today=world.today,
-            mail_from="koordination@landkreis.example",
-        )
-        snapshot = session.exec(select(AgendaSnapshot).where(AgendaSnapshot.meeting_id == meeting.id)).first()
         action = session.exec(select(ActionItem).where(ActionItem.region_id == region.id)).first()
-        assert snapshot is not None and action is not None
+        assert action is not None
         return {
             "ref": "T-ABH-1",
             "monat": f"{world.today:%Y-%m}",
-            "snapshot_id": str(snapshot.id),
+            "snapshot_id": str(snapshot_id),
             "message_id": str(world.failed_message_id),
             "action_id": str(action.id),
             "suffix": "csv",

@@ -21,7 +21,7 @@ import pytest
 
 from tests.conftest import ROOT, require_program
 from tests.smtp import free_port
-from tests.web.conftest import PASSWORD, World, screenshots_dir
+from tests.web.conftest import PASSWORD, World, screenshots_dir, send_this_months_invitations
 
 pytestmark = pytest.mark.browser
 
@@ -251,29 +251,13 @@ def test_a_course_provider_reaches_no_other_providers_data(server: str, world: W
     from playwright.sync_api import expect, sync_playwright
     from sqlmodel import select
 
-    from checklists.repository import get_series, meeting_for_month
-    from notifications.jourfixe import checklist_for, send_invitations
     from pipeline.repository import get_region
     from pipeline.tables import Agency, Participant
     from tests.web.test_access_policy import LABEL, _visible
 
-    with world.app.session() as session:  # a stored agenda, so "Stand" links exist
+    send_this_months_invitations(world)  # a stored agenda, so "Stand" links exist
+    with world.app.session() as session:
         region = get_region(session=session, code="BY-BA")
-        model = world.app.model(region)
-        series = get_series(session=session, region=region, name=None)
-        meeting = meeting_for_month(
-            session=session, series=series, year=world.today.year, month=world.today.month, model=model
-        )
-        send_invitations(
-            session=session,
-            region=region,
-            model=model,
-            series=series,
-            meeting=meeting,
-            checklist=checklist_for(series, region, model, world.settings.overrides_dir),
-            today=world.today,
-            mail_from="koordination@landkreis.example",
-        )
         refs = set(session.exec(select(Participant.ref).where(Participant.region_id == region.id)).all())
         others = {
             a.code for a in session.exec(select(Agency).where(Agency.region_id == region.id, Agency.type == "KT"))
