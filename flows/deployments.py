@@ -58,8 +58,10 @@ SCHEDULES: tuple[Schedule, ...] = (
     Schedule(
         "privacy-purge",
         "privacy_purge",
-        "30 2 * * 0",
-        "Aufbewahrungsfristen anwenden: abgeschlossene Fälle anonymisieren, Protokoll kürzen – sonntags 02:30",
+        "30 5 * * 1",
+        "Aufbewahrungsfristen anwenden: abgeschlossene Fälle anonymisieren, Protokoll kürzen – montags 05:30, "
+        "ein Lauf für alle Regionen",
+        per_region=False,
     ),
 )
 

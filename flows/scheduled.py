@@ -14,8 +14,8 @@ from prefect.runtime import flow_run
 from flows import runtime
 from flows.import_drop import run_import_drop
 from notifications.jobs import run_jourfixe_followup, run_jourfixe_prepare, send_outbox, sweep_outbox
-from notifications.privacy import purge_region
-from pipeline.privacy import RetentionPolicy, retention_for
+from notifications.privacy import purge_regions
+from pipeline.privacy import RetentionPolicy
 from pipeline.repository import get_region
 from process_models import calendar_for
 
@@ -200,32 +200,35 @@ def import_drop(region: str | None = None, as_of: str | None = None, min_age_sec
 
 
 @task(retries=2, retry_delay_seconds=10, retry_condition_fn=_transient)
-def privacy_task(region: str, day: date) -> dict[str, Any]:
+def privacy_task(regions: list[str] | None, day: date) -> list[dict[str, Any]]:
     app = runtime.app()
     settings = app.settings
-    policy = retention_for(
-        region,
-        overrides_dir=settings.overrides_dir,
+    reports = purge_regions(
+        app.engine,
+        app.catalog,
+        regions=regions,
         default=RetentionPolicy(settings.retention_years, settings.audit_retention_years),
+        overrides_dir=settings.overrides_dir,
+        today=day,
+        actor="Aufbewahrungsfristen (geplant)",
     )
-    report = purge_region(
-        app.engine, app.catalog, region=region, policy=policy, today=day, actor="Aufbewahrungsfristen (geplant)"
-    )
-    return report.to_json()
+    return [report.to_json() for report in reports]
 
 
 @flow(name="privacy-purge", flow_run_name=_run_name("privacy-purge"), retries=1, retry_delay_seconds=60)
-def privacy_purge(region: str, as_of: str | None = None) -> dict[str, Any]:
-    """Apply the region's retention periods: anonymise closed cases, shorten the audit log."""
+def privacy_purge(region: str | None = None, as_of: str | None = None) -> list[dict[str, Any]]:
+    """Apply every region's retention periods (one run for all regions, each region its own
+    transaction): anonymise closed cases, shorten the audit log."""
     day = runtime.today(as_of)
-    summary = privacy_task(region, day)
+    summary = privacy_task([region] if region else None, day)
+    rows = [
+        (f"{item['region']}: anonymisiert / Protokoll gelöscht", f"{len(item['anonymised'])} / {item['audit_deleted']}")
+        for item in summary
+    ]
     _artifact(
         "privacy-purge",
         region,
-        _table(
-            f"Aufbewahrungsfristen {region}",
-            [("Anonymisiert", len(summary["anonymised"])), ("Protokolleinträge gelöscht", summary["audit_deleted"])],
-        ),
+        _table(f"Aufbewahrungsfristen {day:%d.%m.%Y}", rows),
         "Datenschutz: Aufbewahrungsfristen",
     )
     return summary

@@ -9,6 +9,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -16,8 +17,8 @@ from sqlalchemy import Connection, Engine, bindparam, text
 
 from pipeline import privacy
 from pipeline.database import JSONType
-from pipeline.privacy import Closed, Person, RetentionPolicy
-from pipeline.reads import find_region
+from pipeline.privacy import Closed, Person, RetentionPolicy, retention_for
+from pipeline.reads import find_region, region_codes
 from pipeline.repository import record_audit_row
 from process_models import ModelCatalog
 
@@ -151,6 +152,27 @@ def purge_region(
             f"{report.audit_deleted} Protokolleinträge vor {audit_before:%d.%m.%Y} gelöscht",
         )
     return report
+
+
+def purge_regions(
+    engine: Engine,
+    catalog: ModelCatalog,
+    *,
+    regions: Sequence[str] | None,
+    default: RetentionPolicy,
+    overrides_dir: Path | None,
+    today: date,
+    actor: str,
+    dry_run: bool = False,
+) -> list[PurgeReport]:
+    """`purge_region` for the given regions (all when None), each with its own policy and in its
+    own transaction: one region's bad policy file stops the run before anything is written."""
+    codes = region_codes(engine, regions)
+    policies = {code: retention_for(code, overrides_dir=overrides_dir, default=default) for code in codes}
+    return [
+        purge_region(engine, catalog, region=code, policy=policies[code], today=today, actor=actor, dry_run=dry_run)
+        for code in codes
+    ]
 
 
 def erase_person(engine: Engine, *, ref: str, reason: str, actor: str) -> Person:

@@ -51,25 +51,24 @@ def _actor() -> str:
 
 
 def _purge(args: argparse.Namespace) -> int:
-    from notifications.privacy import purge_region  # noqa: PLC0415
-    from pipeline.privacy import RetentionPolicy, retention_for  # noqa: PLC0415
-    from pipeline.reads import NotFound, region_codes  # noqa: PLC0415
+    from notifications.privacy import purge_regions  # noqa: PLC0415
+    from pipeline.privacy import RetentionPolicy  # noqa: PLC0415
+    from pipeline.reads import NotFound  # noqa: PLC0415
 
     app = _app()
-    today = args.as_of or current_date()
-    default = RetentionPolicy(app.settings.retention_years, app.settings.audit_retention_years)
     try:
-        codes = region_codes(app.engine, [args.region] if args.region else None)
+        reports = purge_regions(
+            app.engine,
+            app.catalog,
+            regions=[args.region] if args.region else None,
+            default=RetentionPolicy(app.settings.retention_years, app.settings.audit_retention_years),
+            overrides_dir=app.settings.overrides_dir,
+            today=args.as_of or current_date(),
+            actor=_actor(),
+            dry_run=args.dry_run,
+        )
     except NotFound as exc:
         raise CliError(str(exc)) from None
-    reports = []
-    for code in codes:
-        policy = retention_for(code, overrides_dir=app.settings.overrides_dir, default=default)
-        reports.append(
-            purge_region(
-                app.engine, app.catalog, region=code, policy=policy, today=today, actor=_actor(), dry_run=args.dry_run
-            )
-        )
     if args.format == "json":
         print_json([report.to_json() for report in reports])
         return 0

@@ -63,7 +63,7 @@ def test_every_flow_once(app: App, engine: Engine) -> None:
         assert isinstance(mailer, MemoryMailer) and len(mailer.outbox) == due
         assert FLOWS["send-reminders"](region="BY-BA", as_of="2026-11-24")["sent"] == 0
         assert FLOWS["daily-sweep"](region="BY-BA", as_of="2026-11-21") == {"skipped": True}  # Saturday
-        purged = FLOWS["privacy-purge"](region="BY-BA", as_of=MONDAY)
+        [purged] = FLOWS["privacy-purge"](as_of=MONDAY)
         assert purged["case_years"] == 3 and purged["dry_run"] is False and purged["region"] == "BY-BA"
     api = PREFECT_API_URL.value()
     runs = httpx.post(f"{api}/flow_runs/filter", json={"sort": "START_TIME_ASC", "limit": 200, "offset": 0}).json()
@@ -82,7 +82,7 @@ def test_every_flow_once(app: App, engine: Engine) -> None:
         "jourfixe-prepare-by-ba",
         "jourfixe-followup-by-ba",
         "import-drop-by-ba",
-        "privacy-purge-by-ba",
+        "privacy-purge-alle",
     } <= keys
     assert (
         "| Gesendet |" in by_key["send-reminders-by-ba"] and "| Erinnerungen geplant |" in by_key["daily-sweep-by-ba"]

@@ -137,7 +137,9 @@ def test_send_reminders_on_a_prefect_server_with_two_workers(tmp_path: Path) -> 
             "FOERDERKETTE_MAIL_FROM": "Förderkette <noreply@bayern.example>",
         }
         deployed = cli("deploy", "--pass-settings", extra=settings)
-        assert f"{5 * len(REGIONS) + 1} Deployments registriert" in deployed.stdout  # import-drop: one for all
+        assert (
+            f"{4 * len(REGIONS) + 2} Deployments registriert" in deployed.stdout
+        )  # import-drop, privacy-purge: one for all
         schedule = httpx.get(f"{api}/deployments/name/daily-sweep/BY-BA").json()["schedules"][0]["schedule"]
         assert (schedule["cron"], schedule["timezone"]) == ("0 6 * * 1-5", "Europe/Berlin")
 
