@@ -10,6 +10,7 @@ over; the Message-ID stays the same so a rare resend is recognisable as a duplic
 from __future__ import annotations
 
 import hashlib
+import logging
 import queue
 import threading
 import uuid
@@ -28,11 +29,20 @@ from notifications.tables import OutboxContent, OutboxMessage
 from pipeline.database import table_of, utcnow
 from pipeline.validation import validate_email_address
 
+log = logging.getLogger(__name__)
+
 #: Brings claimed rows up to date before they are sent (`notifications.revision.DigestReviser`):
 #: returns the rows to send, content revised; rows it cancels it marks in the database itself.
 Revise = Callable[[Connection, list[dict[str, Any]]], list[dict[str, Any]]]
 
-LEASE = timedelta(minutes=15)
+#: A claim belongs to a live sender: it renews its rows' `claimed_at` every HEARTBEAT while it
+#: sends, so rows whose claim is older than LEASE belong to a dead sender (kill -9, lost machine)
+#: and the next run takes them over – within a minute, not the quarter of an hour a fixed lease
+#: held them (issue 21). A sender that stalls longer than LEASE without dying could have a row
+#: taken over and sent again with the same Message-ID; the heartbeat runs in a thread of its own
+#: so a slow mail server does not stall it.
+LEASE = timedelta(seconds=60)
+HEARTBEAT = LEASE / 4
 #: outcomes waiting to be written while the next message is sent (see _Recorder)
 _QUEUED = 2
 _MAX_BACKOFF = timedelta(hours=1)
@@ -243,6 +253,34 @@ def _finish(connection: Connection, row: dict[str, Any], values: dict[str, Any])
     )
 
 
+class _Heartbeat:
+    """Renews the claim of one batch every HEARTBEAT until stopped (a thread of its own)."""
+
+    def __init__(self, engine: Engine, token: str, clock: Callable[[], datetime]) -> None:
+        self.engine, self.token, self.clock = engine, token, clock
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="outbox-heartbeat", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        outbox = table_of(OutboxMessage)
+        renew = (
+            update(outbox)
+            .where(outbox.c.claim_token == self.token, outbox.c.status == "sending")
+            .values(claimed_at=bindparam("now"))
+        )
+        while not self.stopped.wait(HEARTBEAT.total_seconds()):
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(renew, {"now": self.clock()})
+            except Exception:  # a missed beat is retried at the next one; the lease covers three
+                log.warning("outbox heartbeat failed", exc_info=True)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+
 class _Recorder:
     """Writes outcomes from a thread of its own, so the database works while the next message is
     on its way to the mail server (the two waits overlap instead of adding up).
@@ -360,11 +398,15 @@ def send_due(
         report.dropped += claimed - len(rows)
         if not rows:
             continue
+        heartbeat = _Heartbeat(engine, rows[0]["claim_token"], clock)
         recorder = _Recorder(engine)
         try:
             connected = _send_batch(recorder, rows, mailer, mail_from, clock, max_attempts, report)
         finally:
-            recorder.close()
+            try:
+                recorder.close()
+            finally:
+                heartbeat.stop()
         if not connected:
             return report
 
