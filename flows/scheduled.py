@@ -94,6 +94,7 @@ def send_task(regions: list[str] | None, day: date) -> dict[str, Any]:
     return {
         "sent": report.sent,
         "retry": report.retry,
+        "uncertain": report.uncertain,
         "failed": report.failed,
         "claimed": report.claimed,
         "quiet": quiet,
@@ -109,6 +110,7 @@ def send_reminders(region: str | None = None, as_of: str | None = None) -> dict[
     rows = [
         ("Gesendet", summary["sent"]),
         ("Erneuter Versuch geplant", summary["retry"]),
+        ("Zustellung ungewiss", summary["uncertain"]),
         ("Fehlgeschlagen", summary["failed"]),
         ("Heute ohne Versand", ", ".join(summary["quiet"]) or "–"),
     ]

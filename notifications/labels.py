@@ -8,6 +8,7 @@ STATUSES: dict[str, str] = {
     "pending": "geplant",
     "sending": "wird gesendet",
     "retry": "erneuter Versuch geplant",
+    "uncertain": "Zustellung ungewiss",
     "sent": "gesendet",
     "failed": "fehlgeschlagen",
     "cancelled": "entfallen",

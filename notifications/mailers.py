@@ -19,6 +19,12 @@ class TemporaryFailure(Exception):
     """Try again later (4xx reply, connection refused, timeout, server went away)."""
 
 
+class UncertainDelivery(TemporaryFailure):
+    """The message was handed over but the server's answer to the end of DATA never came (timeout,
+    disconnect): it may or may not have been accepted. Retried only after a backoff, as the same
+    message with the same Message-ID – never resent at once on a new connection."""
+
+
 class PermanentFailure(Exception):
     """Do not try again (5xx reply for this message: unknown mailbox, rejected content)."""
 
@@ -95,23 +101,75 @@ class _SmtpSession:
         self.client = client
 
     def send(self, message: OutgoingMessage) -> None:
-        options = ("SMTPUTF8",) if message.needs_smtputf8 else ()
+        options = ["SMTPUTF8"] if message.needs_smtputf8 else []
         for attempt in range(2):
             if self.client is None:
                 self.connect()
             assert self.client is not None
             try:
-                refused = self.client.sendmail(message.sender, list(message.recipients), message.data, options)
+                self._envelope(self.client, message, options)
+                break
             except smtplib.SMTPServerDisconnected as exc:
                 self.client = None
                 if attempt == 0:
-                    continue  # the reused connection went stale: reconnect once
+                    continue  # the reused connection went stale before the message: reconnect once
                 raise _classify(exc) from exc
             except Exception as exc:
                 raise _classify(exc) from exc
-            if refused:
-                raise _classify(smtplib.SMTPRecipientsRefused(refused))
-            return
+        assert self.client is not None
+        try:
+            code, reply = self.client.data(message.data)
+            if code != 250:  # `data` returns the final answer instead of raising (sendmail checks it)
+                self._reset(drop=code == 421)
+                raise smtplib.SMTPDataError(code, reply)
+        except smtplib.SMTPResponseException as exc:
+            raise _classify(exc) from exc  # the server answered: accepted or not, it is certain
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self._drop()
+            raise UncertainDelivery(
+                f"Zustellung ungewiss – keine Antwort des SMTP-Servers auf die Nachricht: {exc}"
+            ) from exc
+
+    @staticmethod
+    def _envelope(client: smtplib.SMTP, message: OutgoingMessage, options: list[str]) -> None:
+        """MAIL FROM and RCPT TO as `sendmail` sends them; refusals raise as there."""
+        client.ehlo_or_helo_if_needed()
+        mail_options = list(options)
+        if client.does_esmtp and client.has_extn("size"):
+            mail_options.append(f"size={len(message.data)}")
+        code, reply = client.mail(message.sender, mail_options)
+        if code != 250:
+            if code == 421:
+                client.close()
+            else:
+                client.rset()
+            raise smtplib.SMTPSenderRefused(code, reply, message.sender)
+        refused = {}
+        for recipient in message.recipients:
+            code, reply = client.rcpt(recipient)
+            if code not in (250, 251):
+                refused[recipient] = (code, reply)
+            if code == 421:
+                client.close()
+                raise smtplib.SMTPRecipientsRefused(refused)
+        if refused:
+            client.rset()
+            raise smtplib.SMTPRecipientsRefused(refused)
+
+    def _reset(self, *, drop: bool) -> None:
+        """After a refused message: RSET for the next one, or a new connection when that fails."""
+        if not drop and self.client is not None:
+            try:
+                self.client.rset()
+                return
+            except (smtplib.SMTPException, OSError):
+                pass
+        self._drop()
+
+    def _drop(self) -> None:
+        if self.client is not None:
+            self.client.close()
+        self.client = None
 
     def close(self) -> None:
         if self.client is not None:

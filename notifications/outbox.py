@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, Select, and_, bindparam, or_, select,
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from notifications.mailers import Mailer, PermanentFailure, TemporaryFailure
+from notifications.mailers import Mailer, PermanentFailure, TemporaryFailure, UncertainDelivery
 from notifications.messages import build_message
 from notifications.tables import OutboxContent, OutboxMessage
 from pipeline.database import table_of, utcnow
@@ -46,6 +46,11 @@ HEARTBEAT = LEASE / 4
 #: outcomes waiting to be written while the next message is sent (see _Recorder)
 _QUEUED = 2
 _MAX_BACKOFF = timedelta(hours=1)
+#: the least wait before a message whose delivery is uncertain is offered again (the server may
+#: still be digesting it; a resend carries the same Message-ID, so a duplicate is recognisable)
+UNCERTAIN_WAIT = timedelta(minutes=10)
+#: rows waiting for their next attempt
+WAITING = ("pending", "retry", "uncertain")
 
 
 def idempotency_key(contact_id: int | None, kind: str, period: str, items: Iterable[Any]) -> str:
@@ -152,6 +157,8 @@ class SendReport:
     claimed: int = 0
     sent: int = 0
     retry: int = 0
+    #: handed over without an answer from the server: retried after a wait, same Message-ID
+    uncertain: int = 0
     failed: int = 0
     #: digests not sent because nothing in them was still true (cancelled, with the reason)
     dropped: int = 0
@@ -160,6 +167,8 @@ class SendReport:
 
     def summary(self) -> str:
         text = f"{self.sent} gesendet, {self.retry} zum erneuten Versuch, {self.failed} fehlgeschlagen"
+        if self.uncertain:
+            text += f", {self.uncertain} Zustellung ungewiss (später erneut, mit derselben Message-ID)"
         if self.dropped:
             text += f", {self.dropped} entfallen (nichts mehr offen)"
         return text
@@ -170,7 +179,7 @@ def _sendable(today: date, now: datetime, open_regions: set[int] | None) -> Any:
     condition = and_(
         outbox.c.send_on <= today,
         or_(
-            and_(outbox.c.status.in_(("pending", "retry")), outbox.c.next_attempt_at <= now),
+            and_(outbox.c.status.in_(WAITING), outbox.c.next_attempt_at <= now),
             and_(outbox.c.status == "sending", outbox.c.claimed_at < now - LEASE),
         ),
     )
@@ -338,7 +347,17 @@ def _record_failure(
     report: SendReport,
 ) -> None:
     attempts = row["attempts"] + 1
-    if isinstance(error, TemporaryFailure) and attempts < max_attempts:
+    if isinstance(error, UncertainDelivery) and attempts < max_attempts:
+        recorder.record(
+            row,
+            status="uncertain",
+            attempts=attempts,
+            last_error=str(error),
+            next_attempt_at=now + max(backoff(attempts), UNCERTAIN_WAIT),
+            updated_at=now,
+        )
+        report.uncertain += 1
+    elif isinstance(error, TemporaryFailure) and attempts < max_attempts:
         recorder.record(
             row,
             status="retry",

@@ -21,7 +21,7 @@ from foerderkette.cli.base import (
     read_connection,
 )
 
-STATUSES = ("pending", "sending", "retry", "sent", "failed", "cancelled")
+STATUSES = ("pending", "sending", "retry", "uncertain", "sent", "failed", "cancelled")
 
 
 def register(sub: Any) -> None:
