@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Date
+from sqlalchemy import Connection, Date, text
 
 from pipeline.database import UTCDateTime
 from pipeline.reads import fetch, iso, typed
@@ -94,3 +94,12 @@ def status_counts(conn: Connection, *, region: str) -> dict[str, int]:
         {"region": region},
     )
     return {status: int(count) for status, count in rows}
+
+
+def count_failed(conn: Connection, region_id: int) -> int:
+    """The region's e-mails that failed for good (the web's banner, monitoring)."""
+    return int(
+        conn.execute(
+            text("SELECT COUNT(*) FROM outbox WHERE status = 'failed' AND region_id = :region"), {"region": region_id}
+        ).scalar_one()
+    )

@@ -22,6 +22,8 @@ from foerderkette.cli.base import (
 )
 
 STATUSES = ("pending", "sending", "retry", "uncertain", "sent", "failed", "cancelled")
+#: exit code of `reminders list --status failed` when there are failed e-mails (monitoring)
+FAILED_EXIT = 3
 
 
 def register(sub: Any) -> None:
@@ -45,7 +47,11 @@ def register(sub: Any) -> None:
     )
     actions = reminders.add_subparsers(title="Aktionen", metavar="AKTION", required=True, parser_class=type(reminders))
     listing = add_command(actions, "list", "E-Mails im Postausgang auflisten", _list)
-    listing.add_argument("--status", choices=STATUSES, help="nur mit diesem Status")
+    listing.add_argument(
+        "--status",
+        choices=STATUSES,
+        help="nur mit diesem Status; failed endet mit Exit-Code 3, wenn es fehlgeschlagene gibt (Überwachung)",
+    )
     listing.add_argument("--region", help="nur diese Region")
     listing.add_argument("--limit", type=int, default=500)
     listing.add_argument("--format", choices=("table", "json"), default="table")
@@ -99,9 +105,13 @@ def _list(args: argparse.Namespace) -> int:
 
     with read_connection() as conn:
         rows = list_outbox(conn, status=args.status, region=args.region, limit=args.limit)
+    # for monitoring: a listing of failed e-mails that finds any ends with exit code 3
+    alarm = FAILED_EXIT if args.status == "failed" and rows else 0
+    if alarm:
+        print(f"{len(rows)} fehlgeschlagene E-Mail(s) – bitte prüfen (reminders resend NR)", file=sys.stderr)
     if args.format == "json":
         print_json([row.to_json() for row in rows])
-        return 0
+        return alarm
     print_table(
         ["Nr.", "Region", "Art", "Versand", "An", "Einträge", "Status", "Versuche", "Betreff / Fehler / Grund"],
         (
@@ -119,7 +129,7 @@ def _list(args: argparse.Namespace) -> int:
             for r in rows
         ),
     )
-    return 0
+    return alarm
 
 
 def _preview(args: argparse.Namespace) -> int:

@@ -58,5 +58,19 @@ def page(request: Request, name: str, context: dict[str, Any], *, status_code: i
 
     viewer = context.get("viewer")
     return templates().TemplateResponse(
-        request, name, {"viewer": viewer, "csrf": csrf_token(request), **context}, status_code=status_code
+        request,
+        name,
+        {"viewer": viewer, "csrf": csrf_token(request), "failed_mail": _failed_mail(request, viewer), **context},
+        status_code=status_code,
     )
+
+
+def _failed_mail(request: Request, viewer: Any) -> int:
+    """How many of the region's e-mails have failed for good: the coordination sees a banner on
+    every page until they are resent or looked into (one indexed count)."""
+    if viewer is None or viewer.is_agency:
+        return 0
+    from notifications.reads import count_failed  # noqa: PLC0415
+
+    with request.app.state.app.engine.connect() as connection:
+        return count_failed(connection, viewer.region_id)

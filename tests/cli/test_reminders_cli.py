@@ -46,13 +46,16 @@ def test_sweep_preview_send_resend(run_cli: CliRunner) -> None:
         assert "550" in sent.stderr
         assert run_cli("reminders", "send", "--as-of", MONDAY, env=env).stdout.strip().startswith("0 gesendet")
         assert len(sink.messages) == len(listed) - bad_count
-        failed = json.loads(run_cli("reminders", "list", "--status", "failed", "--format", "json").stdout)
+        listing = run_cli("reminders", "list", "--status", "failed", "--format", "json")
+        assert listing.returncode == 3 and "fehlgeschlagene E-Mail(s) – bitte prüfen" in listing.stderr  # monitoring
+        failed = json.loads(listing.stdout)
         assert [row["recipient"] for row in failed] == [bad] * bad_count
         sink.reject.clear()
         for row in failed:
             assert run_cli("reminders", "resend", str(row["id"])).returncode == 0
         assert run_cli("reminders", "send", "--as-of", MONDAY, env=env).stdout.startswith(f"{bad_count} gesendet")
         assert len(sink.messages) == len(listed)
+    assert run_cli("reminders", "list", "--status", "failed").returncode == 0  # nothing failed any more
     assert run_cli("reminders", "resend", "99999").returncode == 1
 
 

@@ -624,3 +624,15 @@ def test_an_agency_user_closes_only_its_own_action_items_and_keeps_no_minutes(
         assert done.closed_by == "Test jobcenter (Jobcenter Bamberg)" or "jobcenter" in (done.closed_by or "").lower()
         assert "Landrat" not in (done.closed_by or "")
         assert session.get(ActionItem, other.id).status == "open"  # type: ignore[union-attr]
+
+
+def test_failed_mail_shows_a_banner_to_the_coordination(world: World) -> None:
+    """Issue 21: an outage must end in delivery or in a visible alarm."""
+    with world.app.session() as session:
+        for message in session.exec(select(OutboxMessage)).all():
+            message.status = "failed" if message.id == world.failed_message_id else "sent"
+            session.add(message)
+    for user in ("koord", "leser"):
+        text = html.unescape(login(world, user).get("/pipeline").text)
+        assert "1 E-Mail endgültig fehlgeschlagen." in text and 'href="/postausgang?status=failed"' in text
+    assert "fehlgeschlagen." not in html.unescape(login(world, "jobcenter").get("/pipeline").text)
