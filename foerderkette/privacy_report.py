@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
+from checklists.render import strict_environment
 from pipeline.labels import AUDIT_ACTIONS, USER_ROLES
 from process_models import ModelCatalog
 
@@ -59,13 +58,7 @@ def render_report(data: dict[str, Any], catalog: ModelCatalog) -> str:
         {**entry, "event_label": (model.event_label(entry["event"]) if model else entry["event"])}
         for entry in data["history"]
     ]
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = strict_environment(TEMPLATES)  # the strict, autoescaped environment of agendas and e-mails
     env.filters["wert"] = _value
     return env.get_template("privacy_report.html").render(
         data=data,

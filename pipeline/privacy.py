@@ -186,11 +186,9 @@ def find_person(conn: Connection, ref: str) -> Person:
 
 
 def erase(conn: Connection, person: Person) -> None:
-    """Delete the person's row; the history, enrolments and reminder entries go with it (the
-    foreign keys cascade), audit entries keep their time and actor with the person unlinked."""
-    conn.execute(text("UPDATE audit_log SET participant_id = NULL WHERE participant_id = :id"), {"id": person.id})
-    for table in ("stage_change", "enrollment"):
-        conn.execute(text(f"DELETE FROM {table} WHERE participant_id = :id"), {"id": person.id})
+    """Delete the person's row; the history, enrolments and reminder entries go with it and the
+    audit entries keep their time and actor with the person unlinked (the foreign keys cascade or
+    set NULL; SQLite connections enforce them, see pipeline.database)."""
     conn.execute(text("DELETE FROM participant WHERE id = :id"), {"id": person.id})
 
 
