@@ -47,7 +47,14 @@ SCHEDULES: tuple[Schedule, ...] = (
         "45 6 * * 1-5",
         "An offene Aufgaben aus dem Jour fixe erinnern – Arbeitstage 06:45",
     ),
-    Schedule("send-reminders", "send_reminders", "0 7 * * 1-5", "Postausgang versenden – Arbeitstage 07:00"),
+    Schedule(
+        "send-reminders",
+        "send_reminders",
+        "*/15 7-18 * * 1-5",
+        "Postausgang versenden und fällige Wiederholungen senden – alle 15 Minuten, 7–18 Uhr, ein Lauf für alle "
+        "Regionen (die Sammelmails des Tages gehen um 07:00 hinaus)",
+        per_region=False,
+    ),
     Schedule(
         "import-drop",
         "import_drop",

@@ -46,7 +46,9 @@ class Settings:
     web_port: int = 8000
     import_max_mb: int = 20
     send_batch_size: int = 200
-    send_max_attempts: int = 8
+    #: business days a temporarily failing e-mail is retried before it fails for good (and the
+    #: coordination is told)
+    send_retry_days: int = 3
     scheduler: bool = True
     #: how many days a one-click answer link in a reminder works
     answer_link_days: int = 14
@@ -72,6 +74,10 @@ class Settings:
         if not (1 <= self.answer_link_days <= 60):
             raise SettingsError(
                 f"{PREFIX}ANSWER_LINK_DAYS muss zwischen 1 und 60 liegen, nicht {self.answer_link_days}"
+            )
+        if not (1 <= self.send_retry_days <= 20):
+            raise SettingsError(
+                f"{PREFIX}SEND_RETRY_DAYS muss zwischen 1 und 20 Arbeitstagen liegen, nicht {self.send_retry_days}"
             )
         for name, value in (
             ("RETENTION_YEARS", self.retention_years),

@@ -4,7 +4,7 @@ commit per region, so one region's failure never undoes another's work."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Protocol
 
@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from checklists.repository import meeting_for_month, recurrence
 from checklists.tables import MeetingSeries
 from notifications.answers import DEFAULT_LIFETIME_DAYS
+from notifications.failures import notify_failures
 from notifications.jourfixe import (
     FollowupResult,
     InvitationResult,
@@ -23,13 +24,14 @@ from notifications.jourfixe import (
     send_invitations,
 )
 from notifications.mailers import Mailer
-from notifications.outbox import SendReport, send_due
+from notifications.outbox import RetryWindow, SendReport, send_due
 from notifications.revision import DigestReviser
 from notifications.sweep import SweepResult, sweep_region
 from pipeline.database import session_scope
 from pipeline.repository import get_region
 from pipeline.tables import Region
 from process_models import ModelCatalog, calendar_for
+from process_models.business_days import BusinessCalendar
 
 
 class JobSettings(Protocol):
@@ -48,7 +50,9 @@ class JobSettings(Protocol):
     @property
     def send_batch_size(self) -> int: ...
     @property
-    def send_max_attempts(self) -> int: ...
+    def send_retry_days(self) -> int: ...
+    @property
+    def tz(self) -> tzinfo: ...
 
 
 class JobRuntime(Protocol):
@@ -76,7 +80,8 @@ def send_outbox(
         mail_from=settings.mail_from,
         today=today,
         batch_size=settings.send_batch_size,
-        max_attempts=settings.send_max_attempts,
+        retry_days=settings.send_retry_days,
+        tz=settings.tz,
         dry_run=dry_run,
         regions=regions,
         base_url=settings.base_url,
@@ -128,23 +133,46 @@ def run_sweep(
     return result
 
 
+def region_calendars(
+    engine: Engine, catalog: ModelCatalog, only: Sequence[str] | None = None
+) -> dict[int, tuple[str, BusinessCalendar]]:
+    """Each region's id → its code and business-day calendar (of its current model)."""
+    with Session(engine) as session:
+        query = select(Region).order_by(Region.code)
+        if only is not None:
+            query = query.where(col(Region.code).in_(list(only)))
+        return {
+            region.id: (region.code, calendar_for(catalog.current(region.code, land=region.land)))
+            for region in session.exec(query).all()
+            if region.id is not None
+        }
+
+
 def open_regions(
     engine: Engine, catalog: ModelCatalog, today: date, only: Sequence[str] | None = None
 ) -> tuple[set[int], list[str]]:
     """Region ids for which `today` is a business day, and the codes of the others (quiet today)."""
     opened: set[int] = set()
     quiet: list[str] = []
-    with Session(engine) as session:
-        query = select(Region).order_by(Region.code)
-        if only is not None:
-            query = query.where(col(Region.code).in_(list(only)))
-        for region in session.exec(query).all():
-            assert region.id is not None
-            if calendar_for(catalog.current(region.code, land=region.land)).is_business_day(today):
-                opened.add(region.id)
-            else:
-                quiet.append(region.code)
+    for region_id, (code, calendar) in region_calendars(engine, catalog, only).items():
+        if calendar.is_business_day(today):
+            opened.add(region_id)
+        else:
+            quiet.append(code)
     return opened, quiet
+
+
+def business_day_window(calendars: dict[int, BusinessCalendar], days: int, tz: tzinfo) -> RetryWindow:
+    """Retry a region's temporarily failing message until the same time of day `days` business
+    days (of its region) after its first failure; a message of no region counts weekdays."""
+    weekdays = BusinessCalendar()
+
+    def window(region_id: int | None, now: datetime) -> datetime:
+        calendar = calendars.get(region_id or 0, weekdays)
+        start = now.astimezone(tz).date()
+        return now + (calendar.add_business_days(start, days).date - start)
+
+    return window
 
 
 def run_send(
@@ -155,7 +183,8 @@ def run_send(
     mail_from: str,
     today: date,
     batch_size: int = 200,
-    max_attempts: int = 8,
+    retry_days: int = 3,
+    tz: tzinfo = UTC,
     dry_run: bool = False,
     regions: Sequence[str] | None = None,
     base_url: str = "",
@@ -164,21 +193,29 @@ def run_send(
 ) -> tuple[SendReport, list[str]]:
     """Dispatch the outbox for every region that works today (or only `regions`); returns the
     report and the regions that are quiet today. Reminder digests are revised as they are
-    claimed (`notifications.revision`): what goes out is true when it is sent."""
-    opened, quiet = open_regions(engine, catalog, today, regions)
-    report = send_due(
-        engine=engine,
-        mailer=mailer,
-        mail_from=mail_from,
-        today=today,
-        open_regions=opened,
-        batch_size=batch_size,
-        max_attempts=max_attempts,
-        dry_run=dry_run,
-        revise=DigestReviser(
-            catalog, today=today, base_url=base_url, answer_secret=answer_secret, answer_days=answer_days
-        ),
+    claimed (`notifications.revision`): what goes out is true when it is sent. Temporary failures
+    are retried for `retry_days` business days; messages that fail for good are reported to their
+    region's coordinators in one e-mail per region, sent in the same run (`notify_failures`)."""
+    calendars = region_calendars(engine, catalog, regions)
+    opened = {region_id for region_id, (_code, calendar) in calendars.items() if calendar.is_business_day(today)}
+    quiet = [code for region_id, (code, _calendar) in calendars.items() if region_id not in opened]
+    window = business_day_window({key: calendar for key, (_code, calendar) in calendars.items()}, retry_days, tz)
+    revise = DigestReviser(
+        catalog, today=today, base_url=base_url, answer_secret=answer_secret, answer_days=answer_days
     )
+    arguments = {
+        "engine": engine,
+        "mailer": mailer,
+        "mail_from": mail_from,
+        "today": today,
+        "open_regions": opened,
+        "batch_size": batch_size,
+        "retry_window": window,
+        "revise": revise,
+    }
+    report = send_due(dry_run=dry_run, **arguments)  # type: ignore[arg-type]
+    if not dry_run and notify_failures(engine, report.failed_ids, today=today, base_url=base_url):
+        report.merge(send_due(**arguments))  # type: ignore[arg-type]
     return report, quiet
 
 

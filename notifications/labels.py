@@ -20,4 +20,5 @@ KINDS: dict[str, str] = {
     "jourfixe_cancellation": "Absage Jour fixe",
     "action_items": "Aufgaben aus dem Jour fixe",
     "import_report": "Importfehler",
+    "delivery_failures": "Nicht zugestellte E-Mails (an die Koordination)",
 }

@@ -52,6 +52,17 @@ UNCERTAIN_WAIT = timedelta(minutes=10)
 #: rows waiting for their next attempt
 WAITING = ("pending", "retry", "uncertain")
 
+#: The end of the retry window of a message of region `region_id` that first failed at `now`:
+#: temporary failures are retried until then (by time, not by a count of runs – a long outage
+#: ends in delivery or, after the window, in `failed` and an alarm). `notifications.jobs` builds
+#: one from the regions' business-day calendars.
+RetryWindow = Callable[[int | None, datetime], datetime]
+
+
+def calendar_days(days: int = 3) -> RetryWindow:
+    """A retry window of `days` calendar days (tests; the jobs count business days)."""
+    return lambda _region_id, now: now + timedelta(days=days)
+
 
 def idempotency_key(contact_id: int | None, kind: str, period: str, items: Iterable[Any]) -> str:
     """The key that makes an email unique: who, what kind, which period, which items."""
@@ -149,7 +160,9 @@ def with_content(query: Select[Any]) -> Select[Any]:
 
 def backoff(attempts: int) -> timedelta:
     """1, 2, 4 … minutes after each failed attempt, at most an hour."""
-    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), _MAX_BACKOFF)
+    # the exponent is capped: a message retried for days has dozens of attempts, and 2**40 minutes
+    # is no timedelta
+    return min(timedelta(minutes=2 ** min(max(attempts - 1, 0), 10)), _MAX_BACKOFF)
 
 
 @dataclass
@@ -160,10 +173,19 @@ class SendReport:
     #: handed over without an answer from the server: retried after a wait, same Message-ID
     uncertain: int = 0
     failed: int = 0
+    #: the rows that failed for good in this run (the coordination is told about them)
+    failed_ids: list[int] = field(default_factory=list)
     #: digests not sent because nothing in them was still true (cancelled, with the reason)
     dropped: int = 0
     would_send: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+
+    def merge(self, other: SendReport) -> None:
+        """Add a further pass's figures (the coordination's failure notices go out in the same run)."""
+        for name in ("claimed", "sent", "retry", "uncertain", "failed", "dropped"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.failed_ids += other.failed_ids
+        self.errors += other.errors
 
     def summary(self) -> str:
         text = f"{self.sent} gesendet, {self.retry} zum erneuten Versuch, {self.failed} fehlgeschlagen"
@@ -241,6 +263,7 @@ _FINISH = (
         attempts=bindparam("attempts"),
         last_error=bindparam("last_error"),
         next_attempt_at=bindparam("next_attempt_at"),
+        retry_until=bindparam("retry_until"),
         updated_at=bindparam("updated_at"),
     )
 )
@@ -257,6 +280,7 @@ def _finish(connection: Connection, row: dict[str, Any], values: dict[str, Any])
             "message_id": row.get("message_id"),
             "last_error": None,
             "next_attempt_at": row["next_attempt_at"],
+            "retry_until": row.get("retry_until"),
             **values,
         },
     )
@@ -343,34 +367,38 @@ def _record_failure(
     error: Exception,
     *,
     now: datetime,
-    max_attempts: int,
+    retry_window: RetryWindow,
     report: SendReport,
 ) -> None:
+    """A temporary failure waits for its next attempt until the message's retry window (opened at
+    its first failure) is over; a permanent one, or one after the window, is final."""
     attempts = row["attempts"] + 1
-    if isinstance(error, UncertainDelivery) and attempts < max_attempts:
+    until = row.get("retry_until") or retry_window(row.get("region_id"), now)
+    if isinstance(error, TemporaryFailure) and now < until:
+        uncertain = isinstance(error, UncertainDelivery)
+        wait = max(backoff(attempts), UNCERTAIN_WAIT) if uncertain else backoff(attempts)
         recorder.record(
             row,
-            status="uncertain",
+            status="uncertain" if uncertain else "retry",
             attempts=attempts,
             last_error=str(error),
-            next_attempt_at=now + max(backoff(attempts), UNCERTAIN_WAIT),
+            next_attempt_at=now + wait,
+            retry_until=until,
             updated_at=now,
         )
-        report.uncertain += 1
-    elif isinstance(error, TemporaryFailure) and attempts < max_attempts:
-        recorder.record(
-            row,
-            status="retry",
-            attempts=attempts,
-            last_error=str(error),
-            next_attempt_at=now + backoff(attempts),
-            updated_at=now,
-        )
-        report.retry += 1
+        if uncertain:
+            report.uncertain += 1
+        else:
+            report.retry += 1
     else:
-        reason = str(error) if isinstance(error, PermanentFailure) else f"nach {attempts} Versuchen aufgegeben: {error}"
-        recorder.record(row, status="failed", attempts=attempts, last_error=reason, updated_at=now)
+        reason = (
+            str(error)
+            if isinstance(error, PermanentFailure)
+            else f"nach {attempts} Versuchen aufgegeben, die Wiederholungsfrist ist abgelaufen: {error}"
+        )
+        recorder.record(row, status="failed", attempts=attempts, last_error=reason, retry_until=until, updated_at=now)
         report.failed += 1
+        report.failed_ids.append(row["id"])
     report.errors.append(f"{row['recipient']}: {error}")
 
 
@@ -382,7 +410,7 @@ def send_due(
     today: date,
     open_regions: set[int] | None = None,
     batch_size: int = 200,
-    max_attempts: int = 8,
+    retry_window: RetryWindow | None = None,
     dry_run: bool = False,
     clock: Callable[[], datetime] = utcnow,
     revise: Revise | None = None,
@@ -391,8 +419,10 @@ def send_due(
 
     `open_regions` are the regions for which `today` is a business day (None: all). `revise`
     brings claimed rows up to date first (a dry run revises too, and rolls the revision back).
+    `retry_window` says how long a temporarily failing message is retried (default: 3 days).
     """
     report = SendReport()
+    window = retry_window or calendar_days()
     if dry_run:
         outbox = table_of(OutboxMessage)
         with engine.connect() as connection, connection.begin() as transaction:
@@ -420,7 +450,7 @@ def send_due(
         heartbeat = _Heartbeat(engine, rows[0]["claim_token"], clock)
         recorder = _Recorder(engine)
         try:
-            connected = _send_batch(recorder, rows, mailer, mail_from, clock, max_attempts, report)
+            connected = _send_batch(recorder, rows, mailer, mail_from, clock, window, report)
         finally:
             try:
                 recorder.close()
@@ -436,7 +466,7 @@ def _send_batch(
     mailer: Mailer,
     mail_from: str,
     clock: Callable[[], datetime],
-    max_attempts: int,
+    retry_window: RetryWindow,
     report: SendReport,
 ) -> bool:
     """Send claimed rows over one mail connection; False when the connection failed for good."""
@@ -448,7 +478,7 @@ def _send_batch(
                 try:
                     session.send(message)
                 except (TemporaryFailure, PermanentFailure) as exc:
-                    _record_failure(recorder, row, exc, now=clock(), max_attempts=max_attempts, report=report)
+                    _record_failure(recorder, row, exc, now=clock(), retry_window=retry_window, report=report)
                     finished.add(row["id"])
                     continue
                 now = clock()
@@ -466,7 +496,7 @@ def _send_batch(
         # the connection could not be opened (or broke for good): every unfinished row waits
         for row in rows:
             if row["id"] not in finished:
-                _record_failure(recorder, row, exc, now=clock(), max_attempts=max_attempts, report=report)
+                _record_failure(recorder, row, exc, now=clock(), retry_window=retry_window, report=report)
         return False
     return True
 
@@ -482,7 +512,13 @@ def resend(engine: Engine, message_id: int) -> bool:
             # a newer digest, and sending it again would repeat them
             .where(outbox.c.id == message_id, outbox.c.status == "failed")
             .values(
-                status="pending", attempts=0, next_attempt_at=now, last_error=None, claim_token=None, updated_at=now
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                last_error=None,
+                retry_until=None,
+                claim_token=None,
+                updated_at=now,
             )
         )
     return result.rowcount == 1

@@ -74,6 +74,9 @@ class OutboxMessage(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_error: str | None = None
+    #: end of the retry window of a temporarily failing message (set at its first failure): a
+    #: failure after it is final
+    retry_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     claim_token: str | None = Field(default=None, max_length=40)
     message_id: str | None = Field(default=None, max_length=200)

@@ -20,6 +20,18 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CONTROL_CHARACTERS = frozenset(chr(code) for code in (*range(0, 9), 11, 12, *range(14, 32), 127))
 
 
+#: the longest value quoted in a message (error lists, reports, e-mails); longer ones are cut
+SHOWN_CHARACTERS = 80
+
+
+def shorten(text: str, limit: int = SHOWN_CHARACTERS) -> str:
+    """`text` for a message: cut after `limit` characters with a note of its full length, control
+    characters shown as U+FFFD (a 100,000-character cell is never echoed back in full)."""
+    if len(text) > limit:
+        text = f"{text[:limit]}… ({len(text):,} Zeichen)".replace(",", ".")
+    return neutralise(text) if any(c in CONTROL_CHARACTERS for c in text) else text
+
+
 class TableError(ValueError):
     """The file as a whole cannot be read (German message)."""
 

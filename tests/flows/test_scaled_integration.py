@@ -1,7 +1,7 @@
 """The scaled set-up for real: a Prefect server on PostgreSQL, our deployments, two workers.
 
-send-reminders runs twice for each of three regions at the same time; every email must reach
-the SMTP server exactly once. Runs in the PostgreSQL pass (`make test-pg`, CI).
+send-reminders (one deployment for all regions) runs six times at the same time on two workers;
+every email of the three regions must reach the SMTP server exactly once. Runs in the PostgreSQL pass (`make test-pg`, CI).
 """
 
 from __future__ import annotations
@@ -138,8 +138,8 @@ def test_send_reminders_on_a_prefect_server_with_two_workers(tmp_path: Path) -> 
         }
         deployed = cli("deploy", "--pass-settings", extra=settings)
         assert (
-            f"{4 * len(REGIONS) + 2} Deployments registriert" in deployed.stdout
-        )  # import-drop, privacy-purge: one for all
+            f"{3 * len(REGIONS) + 3} Deployments registriert" in deployed.stdout
+        )  # send-reminders, import-drop, privacy-purge: one for all
         schedule = httpx.get(f"{api}/deployments/name/daily-sweep/BY-BA").json()["schedules"][0]["schedule"]
         assert (schedule["cron"], schedule["timezone"]) == ("0 6 * * 1-5", "Europe/Berlin")
 
@@ -162,14 +162,12 @@ def test_send_reminders_on_a_prefect_server_with_two_workers(tmp_path: Path) -> 
             ),
         ):
             runs = []
-            for _ in range(2):
-                for region in REGIONS:
-                    deployment = httpx.get(f"{api}/deployments/name/send-reminders/{region}").json()["id"]
-                    created = httpx.post(
-                        f"{api}/deployments/{deployment}/create_flow_run",
-                        json={"parameters": {"region": region, "as_of": "2026-11-24"}},
-                    )
-                    runs.append(created.json()["id"])
+            deployment = httpx.get(f"{api}/deployments/name/send-reminders/alle").json()["id"]
+            for _ in range(2 * len(REGIONS)):
+                created = httpx.post(
+                    f"{api}/deployments/{deployment}/create_flow_run", json={"parameters": {"as_of": "2026-11-24"}}
+                )
+                runs.append(created.json()["id"])
 
             def finished() -> bool:
                 states = [httpx.get(f"{api}/flow_runs/{run}").json()["state"]["type"] for run in runs]
@@ -183,7 +181,7 @@ def test_send_reminders_on_a_prefect_server_with_two_workers(tmp_path: Path) -> 
 
     ids = [str(message["Message-ID"]) for message in sink.messages]
     assert len(ids) == due, (len(ids), due)
-    assert len(set(ids)) == due  # every email exactly once, though each region was sent twice at the same time
+    assert len(set(ids)) == due  # every email exactly once, though six senders raced for them
     with engine.connect() as connection:
         states = dict(
             connection.execute(

@@ -148,16 +148,16 @@ def test_a_silent_lock_is_taken_over(app: App) -> None:
 def test_flow_runs_per_day_grow_with_regions_not_participants() -> None:
     berlin = ZoneInfo("Europe/Berlin")
     monday = runs_on(date(2026, 11, 23), [f"R{n}" for n in range(100)], berlin)
-    # four daily jobs per region; the drop folder is read every 15 minutes 7–18 h and the weekly
-    # retention purge on Mondays, each once for all regions
+    # three daily jobs per region; the outbox is sent and the drop folder read every 15 minutes
+    # 7–18 h, the retention purge on Mondays, each once for all regions
     assert monday == {
         "daily-sweep": 100,
         "jourfixe-prepare": 100,
         "jourfixe-followup": 100,
-        "send-reminders": 100,
+        "send-reminders": 48,
         "import-drop": 48,
         "privacy-purge": 1,
     }
-    assert sum(runs_on(date(2026, 11, 23), ["R1"], berlin).values()) == 4 + 48 + 1
-    assert sum(runs_on(date(2026, 11, 24), ["R1"], berlin).values()) == 4 + 48  # Tuesday: no purge
+    assert sum(runs_on(date(2026, 11, 23), ["R1"], berlin).values()) == 3 + 48 + 48 + 1
+    assert sum(runs_on(date(2026, 11, 24), ["R1"], berlin).values()) == 3 + 48 + 48  # Tuesday: no purge
     assert sum(runs_on(date(2026, 11, 22), ["R1"], berlin).values()) == 0  # Sunday

@@ -237,9 +237,12 @@ def test_rejected_mailbox_fails_permanently_and_is_not_retried(
     scenario.build(session, model)
     sweep(engine, catalog, THURSDAY)
     with smtp_server(sink=Sink(reject={cw("MBE-BA")})) as (sink, port):
-        assert send(engine, catalog, THURSDAY, port)[0] == 6
+        # six digests, and the coordinator's notice that one could not be delivered
+        assert send(engine, catalog, THURSDAY, port)[0] == 6 + 1
         assert send(engine, catalog, THURSDAY, port)[0] == 0
-        assert len(sink.messages) == 6 and cw("MBE-BA") not in sink.recipients()
+        assert len(sink.messages) == 7 and cw("MBE-BA") not in sink.recipients()
+        notice = next(m for m in sink.messages if "nicht zugestellt" in str(m["Subject"]))
+        assert notice["To"].addresses[0].addr_spec == "coordinator@kom-ba.bamberg.example"
     session.expire_all()
     failed = session.exec(select(OutboxMessage).where(OutboxMessage.recipient == cw("MBE-BA"))).one()
     assert (failed.status, failed.attempts) == ("failed", 1)
@@ -275,25 +278,104 @@ def test_refused_connections_then_recovery_delivers_everything_once(
     assert {(m.status, m.attempts) for m in session.exec(select(OutboxMessage)).all()} == {("sent", 2)}
 
 
-def test_a_message_that_keeps_failing_is_given_up(
+def test_a_message_that_keeps_failing_is_retried_by_time_not_by_count(
     engine: Engine, session: Session, model: ProcessModel, catalog: ModelCatalog
 ) -> None:
+    """Issue 21: an outage longer than any count of runs never ends reminders silently – they are
+    retried for the whole window (here 3 days), however often the sender runs, then failed."""
     from datetime import UTC, datetime
 
     from notifications.mailers import MemoryMailer, TemporaryFailure
-    from notifications.outbox import send_due
+    from notifications.outbox import calendar_days, send_due
 
     scenario.build(session, model)
     sweep(engine, catalog, THURSDAY)
     mailer = MemoryMailer(fail_with=TemporaryFailure("451 4.3.0 Temporär nicht verfügbar"))
-    now = datetime.now(UTC)
-    for _ in range(3):
-        send_due(engine=engine, mailer=mailer, mail_from=FROM, today=THURSDAY, max_attempts=3, clock=lambda at=now: at)
-        now += timedelta(hours=2)
+    start = datetime.now(UTC) + timedelta(minutes=1)  # after the rows were written
+    runs = 0
+    now = start
+    while now < start + timedelta(days=3) - timedelta(minutes=15):  # every 15 minutes, day and night
+        report = send_due(
+            engine=engine,
+            mailer=mailer,
+            mail_from=FROM,
+            today=THURSDAY,
+            retry_window=calendar_days(3),
+            clock=lambda at=now: at,
+        )
+        assert report.failed == 0
+        runs += 1
+        now += timedelta(minutes=15)
     session.expire_all()
-    states = {(m.status, m.attempts) for m in session.exec(select(OutboxMessage)).all()}
-    assert states == {("failed", 3)}
-    assert all("nach 3 Versuchen aufgegeben" in (m.last_error or "") for m in session.exec(select(OutboxMessage)).all())
+    messages = session.exec(select(OutboxMessage)).all()
+    assert {m.status for m in messages} == {"retry"}
+    attempts = {m.attempts for m in messages}
+    assert min(attempts) > 8  # far more attempts than the old limit of 8, none given up
+    assert {m.retry_until for m in messages} == {start + timedelta(days=3)}
+    # the first attempt after the window gives up, with the reason
+    late = start + timedelta(days=3, hours=1)  # the next attempt (hourly by now) after the window
+    report = send_due(
+        engine=engine, mailer=mailer, mail_from=FROM, today=THURSDAY, retry_window=calendar_days(3), clock=lambda: late
+    )
+    assert report.failed == len(messages) and len(report.failed_ids) == len(messages)
+    session.expire_all()
+    messages = session.exec(select(OutboxMessage)).all()
+    assert {m.status for m in messages} == {"failed"}
+    assert all("Wiederholungsfrist ist abgelaufen" in (m.last_error or "") for m in messages)
+    assert runs > 200
+
+
+def test_the_retry_window_counts_the_regions_business_days() -> None:
+    """Three business days after a failure on Friday 20.11. run to Wednesday 25.11.; before
+    Christmas they skip both holidays (Bavaria)."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from notifications.jobs import business_day_window
+    from process_models.business_days import BusinessCalendar
+
+    window = business_day_window({1: BusinessCalendar()}, 3, ZoneInfo("Europe/Berlin"))
+    friday = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+    assert window(1, friday) == datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+    # Wed 23.12.: Thu 24. counts, the two Christmas holidays and the weekend do not
+    assert window(1, datetime(2026, 12, 23, 9, 0, tzinfo=UTC)) == datetime(2026, 12, 29, 9, 0, tzinfo=UTC)
+    assert window(None, friday) == datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+
+
+def test_the_coordination_gets_one_summary_of_what_failed_for_good(
+    engine: Engine, session: Session, model: ProcessModel, catalog: ModelCatalog
+) -> None:
+    """Messages that fail for good end the run with one e-mail to each coordinator of the region,
+    sent in the same run and listing each failed message; a failing summary is not summarised."""
+    from notifications.jobs import run_send
+    from notifications.mailers import MemoryMailer, PermanentFailure
+    from notifications.messages import OutgoingMessage
+
+    scenario.build(session, model)
+    sweep(engine, catalog, THURSDAY)
+    due = session.exec(select(OutboxMessage)).all()
+
+    class RefusingAllButSummaries(MemoryMailer):
+        def send(self, message: OutgoingMessage) -> None:
+            if "nicht zugestellt" not in str(message.parsed()["Subject"]):
+                raise PermanentFailure("550 5.1.1 Postfach unbekannt")
+            super().send(message)
+
+    mailer = RefusingAllButSummaries()
+    report, _quiet = run_send(engine=engine, catalog=catalog, mailer=mailer, mail_from=FROM, today=THURSDAY)
+    session.expire_all()
+    summaries = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "delivery_failures")).all()
+    assert report.failed == len(due) and summaries
+    assert {m.status for m in summaries} == {"sent"}
+    assert [m.recipient for m in summaries] == ["coordinator@kom-ba.bamberg.example"]  # the region's coordinator
+    assert len(mailer.outbox) == 1
+    body = mailer.outbox[0].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert f"{len(due)} E-Mails aus Förderkette konnten" in body
+    assert "550 5.1.1 Postfach unbekannt" in body and "None" not in body
+    assert str(mailer.outbox[0]["Subject"]) == f"[Förderkette BY-BA] {len(due)} E-Mails nicht zugestellt"
+    # the next run sends nothing more: the summary is one, not one per run
+    again, _ = run_send(engine=engine, catalog=catalog, mailer=mailer, mail_from=FROM, today=THURSDAY)
+    assert again.sent == 0 and again.failed == 0
 
 
 def test_a_failing_outcome_write_stops_sending_and_raises(
@@ -360,3 +442,10 @@ def test_no_links_without_a_base_url(
     run_sweep(engine=engine, catalog=catalog, region="BY-BA", today=THURSDAY, answer_secret="s" * 40)
     contents = session.exec(select(OutboxContent)).all()
     assert contents and not any("http" in c.body_text or "http" in c.body_html for c in contents)
+
+
+def test_backoff_doubles_up_to_an_hour_for_any_number_of_attempts() -> None:
+    from notifications.outbox import backoff
+
+    assert [backoff(n).total_seconds() / 60 for n in (1, 2, 3, 4, 7, 8)] == [1, 2, 4, 8, 60, 60]
+    assert backoff(500) == timedelta(hours=1)  # days of retries: no overflow
