@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from pipeline.bulk import bulk_insert
 from pipeline.database import table_of, utcnow
@@ -31,7 +31,7 @@ from pipeline.tables import (
     Region,
     StageChange,
 )
-from pipeline.tabular import Cell, Table, read_table
+from pipeline.tabular import Cell, Table, cell_problem, read_table, shorten
 from pipeline.validation import RegionValues, check_region_values, region_values, validate_email_address
 from process_models import Interruption, ParticipantState, ProcessModel, coerce_value, open_steps
 from process_models.spec import EventSpec
@@ -42,10 +42,17 @@ _FAILED = "__failed_columns__"
 
 @dataclass(frozen=True)
 class RowError:
+    """One problem of a file, where it is. The value is kept short (a 100,000-character cell is
+    never echoed back in full: messages, the report file and the drop's e-mail quote it cut)."""
+
     row: int
     column: str
     value: str
     reason: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "value", shorten(self.value))
+        object.__setattr__(self, "column", shorten(self.column))
 
     def __str__(self) -> str:
         where = f"Zeile {self.row}" if self.row else "Datei"
@@ -314,10 +321,11 @@ def map_headers(
     errors: list[RowError] = []
     seen: dict[str, int] = {}
     for index, header in enumerate(table.headers):
-        if not header:
-            if any(index < len(row) and row[index] is not None for row in table.rows):
-                errors.append(RowError(1, f"Spalte {index + 1}", "", "Spalte ohne Überschrift enthält Werte"))
+        if problem := cell_problem(header):
+            errors.append(RowError(1, f"Spalte {index + 1}", header, problem))
             continue
+        if not header:
+            continue  # a column without a header must stay empty (checked row by row)
         found = lookup.get(normalise_header(header))
         if found is None:
             known = ", ".join(c.name for c in columns)
@@ -335,17 +343,36 @@ def map_headers(
 
 
 def _parse_rows(
-    table: Table, mapping: Mapping[int, Column], model: ProcessModel, kinds: Callable[[Column], str]
-) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
-    parsed: list[tuple[int, dict[str, Any]]] = []
-    errors: list[RowError] = []
-    for line, cells in zip(table.line_numbers, table.rows, strict=True):
+    table: Table,
+    mapping: Mapping[int, Column],
+    model: ProcessModel,
+    kinds: Callable[[Column], str],
+    errors: list[RowError],
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Each row's typed values as the file is read; problems go to `errors` (a cell with a
+    control character, a value in a column without header, a value that does not parse)."""
+    unnamed_reported: set[int] = set()
+    for line, cells in table.rows:
         values: dict[str, Any] = {}
+        for index, cell in enumerate(cells):
+            if cell is None:
+                continue
+            if problem := cell_problem(cell):
+                name = table.headers[index] if index < len(table.headers) and table.headers[index] else ""
+                errors.append(RowError(line, name or f"Spalte {index + 1}", _text(cell), problem))
+                values.setdefault(_FAILED, set()).add(mapping[index].name if index in mapping else name)
+            elif index not in mapping and index not in unnamed_reported:
+                if index >= len(table.headers) or not table.headers[index]:
+                    unnamed_reported.add(index)
+                    errors.append(RowError(line, f"Spalte {index + 1}", "", "Spalte ohne Überschrift enthält Werte"))
         for index, column in mapping.items():
             cell = cells[index] if index < len(cells) else None
             if cell is None or (isinstance(cell, str) and not cell.strip()):
                 if column.required:
                     errors.append(RowError(line, table.headers[index], "", "Pflichtangabe fehlt"))
+                values[column.target] = None
+                continue
+            if column.name in values.get(_FAILED, ()):
                 values[column.target] = None
                 continue
             try:
@@ -354,8 +381,7 @@ def _parse_rows(
                 # the column as the file names it (the header may be an alias)
                 errors.append(RowError(line, table.headers[index], _text(cell), str(exc)))
                 values.setdefault(_FAILED, set()).add(column.name)
-        parsed.append((line, values))
-    return parsed, errors
+        yield line, values
 
 
 # --------------------------------------------------------------------------- participants
@@ -403,15 +429,36 @@ def import_participants(
             return model.facts[column.target[5:]].type
         return column.kind
 
-    parsed, errors = _parse_rows(table, mapping, model, kind_of)
     present = {column.target for column in mapping.values()}
-    refs = [values["ref"] for _, values in parsed if values.get("ref")]
-    existing = _existing_participants(session, refs)
     assert region.id is not None
     known = region_values(session.connection(), region.id)
     seen: dict[str, int] = {}
-    planned: list[tuple[dict[str, Any], Participant | None]] = []
-    for line, values in parsed:
+    result = ImportResult()
+    chunk: list[tuple[int, dict[str, Any]]] = []
+
+    def process() -> None:
+        """Validate a chunk of rows and, while the file has shown no error, write it (in the open
+        transaction: a later error rolls everything back – all or nothing, without holding a
+        20 MB file's rows in memory)."""
+        existing = _existing_participants(session, [values["ref"] for _line, values in chunk])
+        planned: list[tuple[dict[str, Any], Any]] = []
+        for line, values in chunk:
+            ref = values["ref"]
+            current = existing.get(ref)
+            if current is not None and current.region_id != region.id:
+                errors.append(RowError(line, "ref", ref, "Referenz gehört zu einer anderen Region"))
+                continue
+            row_errors, record = _participant_record(line, values, present, current, model, today, known)
+            errors.extend(row_errors)
+            if not row_errors:
+                planned.append((record, current))
+        if not errors:
+            _apply_participants(
+                session=session, planned=planned, region=region, model=model, today=today, user=user, result=result
+            )
+        chunk.clear()
+
+    for line, values in _parse_rows(table, mapping, model, kind_of, errors):
         ref = values.get("ref")
         if not ref:
             continue
@@ -419,25 +466,30 @@ def import_participants(
             errors.append(RowError(line, "ref", ref, f"Referenz kommt doppelt vor (zuerst in Zeile {seen[ref]})"))
             continue
         seen[ref] = line
-        current = existing.get(ref)
-        if current is not None and current.region_id != region.id:
-            errors.append(RowError(line, "ref", ref, "Referenz gehört zu einer anderen Region"))
-            continue
-        row_errors, record = _participant_record(line, values, present, current, model, today, known)
-        errors.extend(row_errors)
-        if not row_errors:
-            planned.append((record, current))
+        chunk.append((line, values))
+        if len(chunk) >= _CHUNK_ROWS:
+            process()
+    process()
     if errors:
         raise ImportFailed(sorted(errors, key=lambda error: error.row))
-    return _apply_participants(session=session, planned=planned, region=region, model=model, today=today, user=user)
+    session.flush()
+    return result
 
 
-def _existing_participants(session: Session, refs: Sequence[str]) -> dict[str, Participant]:
-    found: dict[str, Participant] = {}
+#: rows validated and written together (memory stays flat however long the file)
+_CHUNK_ROWS = 1000
+
+
+def _existing_participants(session: Session, refs: Sequence[str]) -> dict[str, Any]:
+    """The stored participants with these references, as plain rows (not ORM objects: an import
+    of 150,000 rows must not fill the session)."""
+    table = table_of(Participant)
+    found: dict[str, Any] = {}
+    connection = session.connection()
     for start in range(0, len(refs), 900):
         chunk = refs[start : start + 900]
-        for participant in session.exec(select(Participant).where(col(Participant.ref).in_(chunk))).all():
-            found[participant.ref] = participant
+        for row in connection.execute(table.select().where(table.c.ref.in_(chunk))):
+            found[row.ref] = row
     return found
 
 
@@ -445,7 +497,7 @@ def _participant_record(
     line: int,
     values: dict[str, Any],
     present: set[str],
-    current: Participant | None,
+    current: Any,
     model: ProcessModel,
     today: date,
     known: RegionValues,
@@ -516,6 +568,9 @@ def _participant_record(
         else:
             entry = next((facts[name] for name in stage_spec.requires if isinstance(facts.get(name), date)), None)
             stage_since = entry or today
+    elif stage_since > today:
+        # the day the person reached the stage is past by definition
+        errors.append(RowError(line, "stufe_seit", stage_since.isoformat(), "Datum liegt in der Zukunft"))
     for name, value in facts.items():
         if isinstance(value, date) and value > today and not (name in model.facts and model.facts[name].future):
             errors.append(RowError(line, fact_column_name(name), value.isoformat(), "Datum liegt in der Zukunft"))
@@ -530,13 +585,13 @@ def _participant_record(
 def _apply_participants(
     *,
     session: Session,
-    planned: Iterable[tuple[dict[str, Any], Participant | None]],
+    planned: Iterable[tuple[dict[str, Any], Any]],
     region: Region,
     model: ProcessModel,
     today: date,
     user: str | None,
-) -> ImportResult:
-    result = ImportResult()
+    result: ImportResult,
+) -> None:
     now = utcnow()
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
@@ -613,8 +668,6 @@ def _apply_participants(
         for ref, from_stage, to_stage, since in changes
     ]
     bulk_insert(session.connection(), table_of(StageChange), history)
-    session.flush()
-    return result
 
 
 def _group_by_keys(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -634,7 +687,8 @@ def import_courses(
     mapping, errors = map_headers(table, COURSE_COLUMNS)
     if errors:
         raise ImportFailed(errors)
-    parsed, errors = _parse_rows(table, mapping, model, lambda column: column.kind)
+    errors = []
+    parsed = list(_parse_rows(table, mapping, model, lambda column: column.kind, errors))
     providers = {
         agency.code: agency
         for agency in session.exec(select(Agency).where(Agency.region_id == region.id, Agency.type == "KT")).all()
@@ -744,7 +798,8 @@ def import_contacts(
     mapping, errors = map_headers(table, CONTACT_COLUMNS)
     if errors:
         raise ImportFailed(errors)
-    parsed, errors = _parse_rows(table, mapping, model, lambda column: column.kind)
+    errors = []
+    parsed = list(_parse_rows(table, mapping, model, lambda column: column.kind, errors))
     agencies = {
         agency.code: agency for agency in session.exec(select(Agency).where(Agency.region_id == region.id)).all()
     }

@@ -3,13 +3,16 @@ semicolons) and Excel `.xlsx`."""
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
-from collections.abc import Iterable, Sequence
+import re
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 Cell = str | int | float | bool | date | None
 
@@ -38,15 +41,27 @@ class TableError(ValueError):
 
 @dataclass
 class Table:
+    """A file being read: its headers, and its rows as they are read (`(line, cells)`, the file
+    line (CSV) or sheet row (xlsx) of each, for messages). The rows are read once, lazily: a 20 MB
+    file is never held in memory as a whole (issue 21)."""
+
     headers: list[str]
-    rows: list[list[Cell]]
-    #: the file line (CSV) or sheet row (xlsx) of each row, for error messages
-    line_numbers: list[int]
+    rows: Iterator[tuple[int, list[Cell]]]
     encoding: str
 
 
+#: limits of an .xlsx file, checked before anything is loaded (a zip bomb is refused in
+#: milliseconds): its unpacked size as a multiple of the import limit, and the rows of its sheet
+XLSX_UNPACKED_FACTOR = 10
+MAX_ROWS = 250_000
+#: the longest cell a CSV may hold (the csv module's own limit, named)
+MAX_CELL_CHARACTERS = 100_000
+
+
 def read_table(path: Path, *, max_bytes: int) -> Table:
-    """Read a CSV or `.xlsx` file; refuses files over `max_bytes`, empty files and unknown encodings."""
+    """Open a CSV or `.xlsx` file; refuses files over `max_bytes`, empty files, files in no
+    supported encoding and .xlsx files that unpack to more than allowed. Cells come as read:
+    `cell_problem` says which one holds what no cell may hold."""
     if not path.is_file():
         raise TableError(f"Datei '{path}' gibt es nicht")
     size = path.stat().st_size
@@ -59,31 +74,20 @@ def read_table(path: Path, *, max_bytes: int) -> Table:
         raise TableError("Die Datei ist leer")
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        table = _read_xlsx(path)
-    elif suffix in (".csv", ".txt"):
-        table = _read_csv(path.read_bytes())
-    else:
-        raise TableError(f"Dateityp '{suffix or path.name}' wird nicht unterstützt (erlaubt: .csv, .xlsx)")
-    _check_characters(table)
-    table.rows = [[_unescape(cell) for cell in row] for row in table.rows]
-    return table
+        return _read_xlsx(path, max_unpacked=max(max_bytes, 1_000_000) * XLSX_UNPACKED_FACTOR)
+    if suffix in (".csv", ".txt"):
+        return _read_csv(path)
+    raise TableError(f"Dateityp '{suffix or path.name}' wird nicht unterstützt (erlaubt: .csv, .xlsx)")
 
 
-def _check_characters(table: Table) -> None:
-    """Refuse the file when a cell holds a control character (they break exports and are never
-    part of a name or an address), naming each place."""
-    problems = []
-    for row, line in zip(table.rows, table.line_numbers, strict=True):
-        for index, cell in enumerate(row):
-            if isinstance(cell, str) and (bad := next((c for c in cell if c in CONTROL_CHARACTERS), None)):
-                column = table.headers[index] if index < len(table.headers) and table.headers[index] else f"{index + 1}"
-                problems.append(f"Zeile {line}, Spalte „{column}“: Steuerzeichen 0x{ord(bad):02x} nicht erlaubt")
-    if problems:
-        more = f" (und {len(problems) - 10} weitere)" if len(problems) > 10 else ""
-        raise TableError("Die Datei enthält Steuerzeichen: " + "; ".join(problems[:10]) + more + ". Nichts importiert.")
+def cell_problem(cell: Cell) -> str | None:
+    """Why a cell cannot be taken (a control character, NUL included), or None."""
+    if isinstance(cell, str) and (bad := next((c for c in cell if c in CONTROL_CHARACTERS), None)):
+        return f"Steuerzeichen 0x{ord(bad):02x} nicht erlaubt"
+    return None
 
 
-def _unescape(cell: Cell) -> Cell:
+def unescape(cell: Cell) -> Cell:
     """A cell as exported by `write_table`: the apostrophe that kept a formula-like text from
     being evaluated is not part of the value."""
     if isinstance(cell, str) and len(cell) > 1 and cell[0] == "'" and cell[1] in FORMULA_STARTS:
@@ -101,79 +105,256 @@ def neutralise(text: str) -> str:
     return text
 
 
-def _decode(data: bytes) -> tuple[str, str]:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
-        raise TableError(
-            "Kodierung nicht unterstützt (UTF-16 oder Binärdatei): bitte als „CSV UTF-8“ oder „CSV (Trennzeichen-getrennt)“ speichern"
-        )
-    if data.startswith(b"PK\x03\x04"):
+_CHUNK = 1 << 20
+#: a valid UTF-8 sequence of two to four bytes: a file that has one is meant to be UTF-8
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_UNDEFINED_CP1252 = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+
+
+def _place(path: Path, offset: int) -> str:
+    """ "Zeile 12, Byte 7" of byte `offset` of the file (read up to it, in chunks)."""
+    line, line_start, position = 1, 0, 0
+    with path.open("rb") as handle:
+        while position < offset:
+            chunk = handle.read(min(_CHUNK, offset - position))
+            if not chunk:
+                break
+            newlines = chunk.count(b"\n")
+            if newlines:
+                line += newlines
+                line_start = position + chunk.rindex(b"\n") + 1
+            position += len(chunk)
+    return f"Zeile {line}, Byte {offset - line_start + 1}"
+
+
+def _first_utf8_error(path: Path, skip: int) -> tuple[int, int] | None:
+    """Offset and value of the first byte that is not UTF-8 (None: the whole file is), read in
+    chunks through an incremental decoder."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    position = skip
+    with path.open("rb") as handle:
+        handle.seek(skip)
+        while chunk := handle.read(_CHUNK):
+            # the error's offset is within the bytes the decoder kept from the last chunk plus this one
+            pending = decoder.getstate()[0]
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                data = pending + chunk
+                return position - len(pending) + exc.start, data[exc.start]
+            position += len(chunk)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return position - 1, 0
+    return None
+
+
+def decide_encoding(path: Path) -> tuple[str, int]:
+    """The encoding of the whole file and the length of its byte order mark: UTF-8 (with or
+    without BOM), UTF-16 with BOM, or Windows-1252 – decided once for the file, never per line.
+    A file that fits none is refused with the line and byte of the first bad sequence."""
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    if head.startswith(b"PK\x03\x04"):
         raise TableError("Die Datei ist eine Excel-Arbeitsmappe: bitte mit der Endung .xlsx hochladen")
-    try:
-        return data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = data.decode("cp1252")
-    except UnicodeDecodeError as exc:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            with path.open("r", encoding="utf-16", newline="") as handle:
+                while handle.read(_CHUNK):
+                    pass
+        except UnicodeError:
+            raise TableError(
+                "Die Datei beginnt als UTF-16, ist aber kein gültiges UTF-16: bitte als „CSV UTF-8“ speichern"
+            ) from None
+        return "utf-16", 0
+    if head.count(b"\x00") > len(head) // 10:
         raise TableError(
-            f"Kodierung nicht erkannt (Byte 0x{data[exc.start]:02x} an Stelle {exc.start}): bitte als UTF-8 oder Windows-1252 speichern"
-        ) from None
-    return text, "windows-1252"
+            "Kodierung nicht unterstützt (UTF-16 ohne Byte-Order-Mark oder Binärdatei): bitte als „CSV UTF-8“ "
+            "oder „CSV (Trennzeichen-getrennt)“ speichern"
+        )
+    bom = 3 if head.startswith(codecs.BOM_UTF8) else 0
+    error = _first_utf8_error(path, bom)
+    if error is None:
+        return "utf-8", bom
+    offset, value = error
+    meant_as_utf8 = bom > 0 or _first_match(path, _UTF8_SEQUENCE) is not None
+    if meant_as_utf8:
+        raise TableError(
+            f"Die Datei ist als UTF-8 gespeichert, enthält aber in {_place(path, offset)} ein Zeichen, das kein "
+            f"UTF-8 ist (Byte 0x{value:02x}). Bitte die ganze Datei einheitlich als „CSV UTF-8“ speichern; "
+            "nichts importiert."
+        )
+    undefined = _first_match(path, _UNDEFINED_CP1252)
+    if undefined is not None:
+        offset, value = undefined
+        raise TableError(
+            f"Kodierung nicht erkannt: weder UTF-8 noch Windows-1252 ({_place(path, offset)}, Byte 0x{value:02x}). "
+            "Bitte als „CSV UTF-8“ speichern; nichts importiert."
+        )
+    return "cp1252", 0
 
 
-def _read_csv(data: bytes) -> Table:
-    text, encoding = _decode(data)
-    if not text.strip():
-        raise TableError("Die Datei ist leer")
-    first_line = text.split("\n", 1)[0]
-    delimiter = max((";", ",", "\t"), key=first_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+def _first_match(path: Path, pattern: re.Pattern[bytes]) -> tuple[int, int] | None:
+    """Offset and first byte of the first match of `pattern` in the file, read in overlapping chunks."""
+    position, tail = 0, b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            data = tail + chunk
+            found = pattern.search(data)
+            if found is not None:
+                return position - len(tail) + found.start(), data[found.start()]
+            tail = data[-3:]
+            position += len(chunk)
+    return None
+
+
+def _read_csv(path: Path) -> Table:
+    encoding, _bom = decide_encoding(path)
+    label = {"utf-8": "utf-8", "utf-16": "utf-16", "cp1252": "windows-1252"}[encoding]
+    handle = path.open("r", encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="")
     try:
-        records = list(reader)
-    except csv.Error as exc:
-        raise TableError(f"CSV nicht lesbar: {exc}") from None
-    headers = [cell.strip() for cell in records[0]] if records else []
-    rows: list[list[Cell]] = []
-    lines: list[int] = []
-    line = 1
-    for index, record in enumerate(records[1:], start=2):
-        line = index
-        if not any(cell.strip() for cell in record):
-            continue
-        rows.append([cell.strip() or None for cell in record])
-        lines.append(line)
-    if not rows:
-        raise TableError("Die Datei enthält keine Datenzeilen (nur die Kopfzeile)")
-    return Table(headers, rows, lines, encoding)
+        first, consumed = handle.readline(), 1
+        while first and not first.strip():
+            first, consumed = handle.readline(), consumed + 1
+        if not first.strip():
+            raise TableError("Die Datei ist leer")
+        delimiter = max((";", ",", "\t"), key=first.count)
+        header_cells = next(csv.reader([first], delimiter=delimiter), [])
+    except BaseException:
+        handle.close()
+        raise
+    headers = [cell.strip() for cell in header_cells]
+    return Table(headers, _csv_rows(handle, delimiter, consumed), label)
 
 
-def _read_xlsx(path: Path) -> Table:
+def _csv_rows(handle: TextIO, delimiter: str, consumed: int) -> Iterator[tuple[int, list[Cell]]]:
+    """The records after the header, each with the file line it starts on (`consumed`: the
+    lines up to the header)."""
+    with handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        count = 0
+        while True:
+            start = consumed + reader.line_num + 1
+            try:
+                record = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                reason = str(exc)
+                if "field larger than field limit" in reason:
+                    reason = f"ein Feld ist länger als {MAX_CELL_CHARACTERS:,} Zeichen".replace(",", ".")
+                raise TableError(f"CSV nicht lesbar ab Zeile {start}: {reason}. Nichts importiert.") from None
+            if not any(cell.strip() for cell in record):
+                continue
+            count += 1
+            yield start, [unescape(cell.strip() or None) for cell in record]
+        if not count:
+            raise TableError("Die Datei enthält keine Datenzeilen (nur die Kopfzeile)")
+
+
+_SHEET = re.compile(rb"<sheet\b[^>]*?\br:id=\"([^\"]+)\"")
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
+
+
+def _first_sheet(archive: zipfile.ZipFile) -> str:
+    """The archive member of the workbook's first sheet (as openpyxl reads it)."""
+    try:
+        workbook = archive.read("xl/workbook.xml")
+        relations = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    except KeyError:
+        return "xl/worksheets/sheet1.xml"
+    found = _SHEET.search(workbook)
+    if found is None:
+        return "xl/worksheets/sheet1.xml"
+    rel = found.group(1).decode()
+    target = re.search(
+        rf"<Relationship\b[^>]*?Id=\"{re.escape(rel)}\"[^>]*?Target=\"([^\"]+)\"", relations
+    ) or re.search(rf"<Relationship\b[^>]*?Target=\"([^\"]+)\"[^>]*?Id=\"{re.escape(rel)}\"", relations)
+    if target is None:
+        return "xl/worksheets/sheet1.xml"
+    name = target.group(1)
+    return name.lstrip("/") if name.startswith("/") else f"xl/{name}"
+
+
+def _check_xlsx(path: Path, max_unpacked: int) -> None:
+    """Refuse an .xlsx that unpacks to more than `max_unpacked` bytes or whose first sheet has
+    more than MAX_ROWS rows – from the archive's directory and one streamed pass over the sheet,
+    before openpyxl loads anything."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise TableError(f"Excel-Datei nicht lesbar: keine gültige .xlsx-Datei ({exc})") from None
+    with archive:
+        unpacked = sum(item.file_size for item in archive.infolist())
+        if unpacked > max_unpacked:
+            raise TableError(
+                f"Excel-Datei entpackt zu groß ({unpacked / 1_000_000:,.0f} MB; höchstens "
+                f"{max_unpacked / 1_000_000:,.0f} MB): bitte als CSV speichern oder aufteilen. Nichts importiert.".replace(
+                    ",", "."
+                )
+            )
+        member = _first_sheet(archive)
+        rows, tail = 0, b""
+        try:
+            with archive.open(member) as sheet:
+                while chunk := sheet.read(_CHUNK):
+                    data = tail + chunk
+                    rows += len(_ROW_TAG.findall(data))
+                    tail = data[-8:]
+                    if _ROW_TAG.search(tail):
+                        rows -= 1  # counted again with the next chunk
+                    if rows > MAX_ROWS + 1:
+                        raise TableError(
+                            f"Excel-Datei hat mehr als {MAX_ROWS:,} Zeilen: bitte aufteilen. Nichts importiert.".replace(
+                                ",", "."
+                            )
+                        )
+        except KeyError:
+            raise TableError("Excel-Datei nicht lesbar: die Arbeitsmappe hat kein Tabellenblatt") from None
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise TableError(f"Excel-Datei nicht lesbar: beschädigt ({exc})") from None
+
+
+def _read_xlsx(path: Path, *, max_unpacked: int) -> Table:
+    _check_xlsx(path, max_unpacked)
     from openpyxl import load_workbook  # noqa: PLC0415 - 0.3 s, only when needed
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:
-        raise TableError(f"Excel-Datei nicht lesbar: {exc}") from None
+        raise TableError(f"Excel-Datei nicht lesbar: {shorten(str(exc), 200)}") from None
     try:
         sheet = workbook.worksheets[0]
         iterator = sheet.iter_rows(values_only=True)
         header_row = next(iterator, None)
-        if header_row is None:
-            raise TableError("Die Datei ist leer")
-        headers = [str(cell).strip() if cell is not None else "" for cell in header_row]
-        rows: list[list[Cell]] = []
-        lines: list[int] = []
+    except Exception as exc:
+        workbook.close()
+        raise TableError(f"Excel-Datei nicht lesbar: {shorten(str(exc), 200)}") from None
+    if header_row is None:
+        workbook.close()
+        raise TableError("Die Datei ist leer")
+    headers = [str(cell).strip() if cell is not None else "" for cell in header_row]
+    return Table(headers, _xlsx_rows(workbook, iterator), "xlsx")
+
+
+def _xlsx_rows(workbook: Any, iterator: Iterator[tuple[Any, ...]]) -> Iterator[tuple[int, list[Cell]]]:
+    count = 0
+    try:
         for number, values in enumerate(iterator, start=2):
-            cells: list[Cell] = [_xlsx_cell(value) for value in values]
+            cells: list[Cell] = [unescape(_xlsx_cell(value)) for value in values]
             if all(cell is None for cell in cells):
                 continue
-            rows.append(cells)
-            lines.append(number)
+            count += 1
+            yield number, cells
+    except TableError:
+        raise
+    except Exception as exc:  # a broken sheet part, found while reading
+        raise TableError(f"Excel-Datei nicht lesbar: {shorten(str(exc), 200)}") from None
     finally:
         workbook.close()
-    if not rows:
+    if not count:
         raise TableError("Die Datei enthält keine Datenzeilen (nur die Kopfzeile)")
-    return Table(headers, rows, lines, "xlsx")
 
 
 def _xlsx_cell(value: Any) -> Cell:

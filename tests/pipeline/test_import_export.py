@@ -224,7 +224,8 @@ def test_one_bad_row_among_good_ones_writes_nothing(
         (b"", "Die Datei ist leer"),
         (b"   \n\n", "Die Datei ist leer"),
         (HEADER.encode() + b"\n", "keine Datenzeilen"),
-        ("\n".join([HEADER, ROWS[0]]).encode("utf-16"), "Kodierung nicht unterstützt"),
+        # UTF-16 without a byte order mark (with one it is read: test_every_supported_encoding_…)
+        ("\n".join([HEADER, ROWS[0]]).encode("utf-16-le"), "UTF-16 ohne Byte-Order-Mark"),
         (b"PK\x03\x04binary", "Excel-Arbeitsmappe"),
     ],
 )
@@ -476,10 +477,13 @@ def test_a_control_character_is_refused_at_import_and_never_breaks_an_export(
 ) -> None:
     """Issue 20 (finding 9): `Erika\\x07` made the whole region's .xlsx export fail."""
     bad = ROWS[1].replace("Olena", "Olena\x07")
-    with pytest.raises(TableError) as info:
+    with pytest.raises(ImportFailed) as info:
         run_import(session, write(tmp_path / "c.csv", [HEADER, ROWS[0], bad]), region, model)
     session.rollback()
-    assert "Zeile 3, Spalte „vorname“: Steuerzeichen 0x07 nicht erlaubt" in str(info.value)
+    # a clear per-cell error (issue 21), with the place
+    assert [str(e) for e in info.value.errors] == [
+        "Zeile 3, Spalte 'vorname', Wert 'Olena\ufffd': Steuerzeichen 0x07 nicht erlaubt"
+    ]
     assert count(session, Participant) == 0
     run_import(session, write(tmp_path / "ok.csv", [HEADER, ROWS[1]]), region, model)
     olena = session.exec(select(Participant)).one()
@@ -490,3 +494,149 @@ def test_a_control_character_is_refused_at_import_and_never_breaks_an_export(
         path = tmp_path / f"export{suffix}"
         assert export_participants(session=session, region=region, model=model, path=path) == 1
     assert "Erika\ufffd" in (tmp_path / "export.csv").read_text("utf-8-sig")
+
+
+NAME = "Müßig-Çelik"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252", "utf-16"])
+def test_every_supported_encoding_is_read_for_the_whole_file(
+    session: Session, region: Region, model: ProcessModel, tmp_path: Path, encoding: str
+) -> None:
+    """Issue 21: UTF-8 with or without BOM, Windows-1252, UTF-16 with BOM – decided per file."""
+    path = write(tmp_path / "p.csv", [HEADER, ROWS[1].replace("Kovalenko", NAME)], encoding)
+    assert "1 neu" in run_import(session, path, region, model)
+    assert session.exec(select(Participant)).one().last_name == NAME
+
+
+def test_one_bad_byte_in_a_utf8_file_is_refused_with_its_place_not_read_as_windows_1252(
+    session: Session, region: Region, model: ProcessModel, tmp_path: Path
+) -> None:
+    """Issue 21: one non-UTF-8 byte made a whole UTF-8 file decode as Windows-1252
+    ("MÃ¼ÃŸig-Ã‡elik"); now the file is refused, naming line and byte."""
+    data = ("\n".join([HEADER, ROWS[0], ROWS[1].replace("Kovalenko", NAME)]) + "\n").encode()
+    data = data.replace(b"Olena", b"Ol\xe9na")  # one Windows-1252 byte in a UTF-8 file
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(data)
+    with pytest.raises(TableError) as info:
+        run_import(session, path, region, model)
+    session.rollback()
+    assert "als UTF-8 gespeichert" in str(info.value)
+    line = ROWS[1].replace("Kovalenko", NAME).encode()
+    assert f"Zeile 3, Byte {line.index(b'Olena') + 3}" in str(info.value) and "0xe9" in str(info.value)
+    assert count(session, Participant) == 0
+    # a byte that is in no supported encoding at all
+    path.write_bytes(("\n".join([HEADER, ROWS[1]]) + "\n").encode().replace(b"Olena", b"Ol\x81na"))
+    with pytest.raises(TableError, match=r"weder UTF-8 noch Windows-1252 \(Zeile 2, Byte \d+, Byte 0x81\)"):
+        run_import(session, path, region, model)
+
+
+def test_a_nul_byte_anywhere_is_a_per_cell_error_on_both_databases(
+    session: Session, region: Region, model: ProcessModel, tmp_path: Path
+) -> None:
+    """Issue 21: a NUL after the first 4 KiB was stored on SQLite and a traceback on PostgreSQL."""
+    filler = [ROWS[1].replace("BA-002", f"BA-{n:04d}") for n in range(100, 160)]
+    lines = [HEADER, *filler, ROWS[1].replace("Olena", "Ole\x00na")]
+    path = write(tmp_path / "nul.csv", lines)
+    assert path.stat().st_size > 4096
+    with pytest.raises(ImportFailed) as info:
+        run_import(session, path, region, model)
+    session.rollback()
+    assert [str(e) for e in info.value.errors] == [
+        f"Zeile {len(lines)}, Spalte 'vorname', Wert 'Ole\ufffdna': Steuerzeichen 0x00 nicht erlaubt"
+    ]
+    assert count(session, Participant) == 0
+
+
+def test_a_long_value_is_cut_in_every_message(
+    session: Session, region: Region, model: ProcessModel, tmp_path: Path
+) -> None:
+    long_name = "A" * 100_000
+    path = write(tmp_path / "long.csv", [HEADER, ROWS[1].replace("Olena", long_name)])
+    with pytest.raises(ImportFailed) as info:
+        run_import(session, path, region, model)
+    session.rollback()
+    message = info.value.report()
+    assert "höchstens 120 Zeichen" in message and "(100.000 Zeichen)" in message
+    assert len(message) < 400
+
+
+def test_a_stage_reached_in_the_future_is_refused(
+    session: Session, region: Region, model: ProcessModel, tmp_path: Path
+) -> None:
+    """Issue 21: `stufe_seit` 2099-01-01 was accepted; the day a stage was reached is past."""
+    lines = [HEADER + ",stufe_seit", ROWS[1] + ",2099-01-01"]
+    with pytest.raises(ImportFailed) as info:
+        run_import(session, write(tmp_path / "future.csv", lines), region, model)
+    session.rollback()
+    assert [str(e) for e in info.value.errors] == [
+        "Zeile 2, Spalte 'stufe_seit', Wert '2099-01-01': Datum liegt in der Zukunft"
+    ]
+
+
+def _zip_bomb(path: Path, *, rows: int = 0, cell: int = 0) -> Path:
+    """An .xlsx whose sheet unpacks to `rows` rows or one cell of `cell` characters."""
+    import zipfile
+
+    content_types = (
+        '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        'spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>'
+    )
+    workbook = (
+        '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
+        '<sheet name="Daten" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    )
+    rels = (
+        '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        'worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
+    )
+    root_rels = (
+        '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        'officeDocument" Target="xl/workbook.xml"/></Relationships>'
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("[Content_Types].xml", content_types)
+        archive.writestr("_rels/.rels", root_rels)
+        archive.writestr("xl/workbook.xml", workbook)
+        archive.writestr("xl/_rels/workbook.xml.rels", rels)
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            sheet.write(
+                b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>ref</t></is></c></row>'
+            )
+            row = b'<row><c t="inlineStr"><is><t>BA-1</t></is></c></row>'
+            for _ in range(rows // 1000):
+                sheet.write(row * 1000)
+            if cell:
+                sheet.write(b'<row><c t="inlineStr"><is><t>')
+                for _ in range(cell // 1_000_000):
+                    sheet.write(b"A" * 1_000_000)
+                sheet.write(b"</t></is></c></row>")
+            sheet.write(b"</sheetData></worksheet>")
+    return path
+
+
+@pytest.mark.parametrize(("rows", "cell"), [(1_000_000, 0), (0, 2_000_000_000)])
+def test_an_xlsx_zip_bomb_is_refused_in_under_two_seconds(
+    session: Session, region: Region, model: ProcessModel, tmp_path: Path, rows: int, cell: int
+) -> None:
+    """Issue 21: a 1.4 MB file unpacking to 1M rows ran 166 s at 1.39 GB; one 2 GB cell ended in
+    MemoryError. Now the archive's directory and one streamed pass over the sheet refuse them."""
+    import time
+
+    path = _zip_bomb(tmp_path / "bomb.xlsx", rows=rows, cell=cell)
+    assert path.stat().st_size < 5_000_000
+    started = time.perf_counter()
+    with pytest.raises(TableError, match="Nichts importiert") as info:
+        run_import(session, path, region, model)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 2.0, elapsed
+    assert ("mehr als 250.000 Zeilen" if rows else "entpackt zu groß") in str(info.value)
+    session.rollback()
+    assert count(session, Participant) == 0
