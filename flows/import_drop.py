@@ -7,6 +7,8 @@ being written (younger than a minute) wait for the next run.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -24,7 +26,7 @@ from pipeline.importing import ImportFailed, RowError, import_contacts, import_c
 from pipeline.reads import NotFound
 from pipeline.repository import get_region
 from pipeline.tables import Agency, Contact
-from pipeline.tabular import TableError, write_table
+from pipeline.tabular import TableError, neutralise, shorten, write_table
 from process_models import calendar_for
 
 KINDS = {"participants": "Teilnehmende", "courses": "Kursliste", "contacts": "Stellen und Ansprechpersonen"}
@@ -69,9 +71,20 @@ def find_dropped(
     yield from sorted(found, key=lambda item: (item.path.stat().st_mtime, str(item.path)))
 
 
+def shown_name(name: str) -> str:
+    """A file name as messages, subjects and attachments may carry it: whatever bytes the name
+    has (an undecodable one, a control character, a thousand characters), valid UTF-8, short."""
+    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return neutralise(shorten(text, 80))
+
+
 def _move(path: Path, folder: Path, stamp: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{stamp}-{path.name}"
+    name = os.fsencode(path.name)
+    if len(name) > 180:  # the stamp and "-fehler.csv" must still fit into 255 bytes
+        suffix = os.fsencode(path.suffix)[:10]
+        name = name[: 180 - len(suffix)] + suffix
+    target = folder / os.fsdecode(os.fsencode(stamp) + b"-" + name)
     shutil.move(str(path), target)
     return target
 
@@ -105,16 +118,18 @@ def process_dropped(app: Runtime, item: DroppedFile, *, today: date, report: Dro
         errors = exc.errors
     except (TableError, NotFound) as exc:
         errors = [RowError(0, "", "", str(exc))]
+    except OSError as exc:  # unreadable (permissions, vanished): rejected with the reason, not a crash
+        errors = [RowError(0, "", "", f"Datei nicht lesbar: {exc.strerror or type(exc).__name__}")]
     if not errors:
         _move(item.path, agency_dir / "archive", stamp)
-        report.imported.append(f"{item.region}/{item.agency}/{item.kind}/{item.path.name}")
+        report.imported.append(f"{item.region}/{item.agency}/{item.kind}/{shown_name(item.path.name)}")
         return
     failed = _move(item.path, agency_dir / "failed", stamp)
     report_path = failed.with_name(failed.stem + "-fehler.csv")
     write_table(
         report_path, ["zeile", "spalte", "wert", "fehler"], ([e.row, e.column, e.value, e.reason] for e in errors)
     )
-    report.rejected.append(f"{item.region}/{item.agency}/{item.kind}/{item.path.name}")
+    report.rejected.append(f"{item.region}/{item.agency}/{item.kind}/{shown_name(item.path.name)}")
     report.emails += _email_errors(app, item, errors, report_path, today, stamp)
 
 
@@ -146,7 +161,7 @@ def _email_errors(
                     "region": {"code": region.code, "name": region.name},
                     "contact": {"name": person.name},
                     "agency_name": agency.name,
-                    "file_name": item.path.name,
+                    "file_name": shown_name(item.path.name),
                     "kind_label": KINDS[item.kind],
                     "day": today,
                     "errors": [str(error) for error in errors[:SHOWN_ERRORS]],
@@ -158,17 +173,21 @@ def _email_errors(
             sent += enqueue(
                 session.connection(),
                 kind="import_report",
-                period=f"{item.kind}/{item.path.name}@{stamp}",
+                # at most 60 characters, whatever the file is called
+                period=f"{item.kind}@{stamp}/{hashlib.sha256(os.fsencode(item.path.name)).hexdigest()[:12]}",
                 region_id=region.id,
                 recipient=Recipient(person.id, person.name, person.email),
                 subject=rendered.subject,
                 text=rendered.text,
                 html=rendered.html,
                 send_on=send_on,
-                items=[item.path.name, stamp],
+                items=[shown_name(item.path.name), stamp],
                 attachments=[
                     {
-                        "filename": report_path.name,
+                        # the file's own name where it is plain, else one that is
+                        "filename": report_path.name
+                        if shown_name(report_path.name) == report_path.name
+                        else f"{stamp}-fehler.csv",
                         "content_type": "text/csv",
                         "content": report_path.read_text(encoding="utf-8-sig"),
                     }

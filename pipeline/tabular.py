@@ -294,10 +294,9 @@ def _check_xlsx(path: Path, max_unpacked: int) -> None:
                     ",", "."
                 )
             )
-        member = _first_sheet(archive)
         rows, tail = 0, b""
         try:
-            with archive.open(member) as sheet:
+            with archive.open(_first_sheet(archive)) as sheet:
                 while chunk := sheet.read(_CHUNK):
                     data = tail + chunk
                     rows += len(_ROW_TAG.findall(data))
@@ -310,10 +309,12 @@ def _check_xlsx(path: Path, max_unpacked: int) -> None:
                                 ",", "."
                             )
                         )
+        except TableError:
+            raise
         except KeyError:
             raise TableError("Excel-Datei nicht lesbar: die Arbeitsmappe hat kein Tabellenblatt") from None
-        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-            raise TableError(f"Excel-Datei nicht lesbar: beschädigt ({exc})") from None
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as exc:
+            raise TableError(f"Excel-Datei nicht lesbar: beschädigt ({shorten(str(exc), 120)})") from None
 
 
 def _read_xlsx(path: Path, *, max_unpacked: int) -> Table:
