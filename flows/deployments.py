@@ -27,6 +27,8 @@ class Schedule:
     description: str
     #: one run per region, or one run for all regions (jobs that are set-based across regions)
     per_region: bool = True
+    #: the job's German name where users see it (the web's Betrieb page, status warnings)
+    title: str = ""
 
     def targets(self, regions: Sequence[str]) -> list[str | None]:
         """The `region` parameter of each run one firing creates."""
@@ -34,18 +36,26 @@ class Schedule:
 
 
 SCHEDULES: tuple[Schedule, ...] = (
-    Schedule("daily-sweep", "daily_sweep", "0 6 * * 1-5", "Fristen prüfen und Erinnerungen planen – Arbeitstage 06:00"),
+    Schedule(
+        "daily-sweep",
+        "daily_sweep",
+        "0 6 * * 1-5",
+        "Fristen prüfen und Erinnerungen planen – Arbeitstage 06:00",
+        title="Fristenprüfung",
+    ),
     Schedule(
         "jourfixe-prepare",
         "jourfixe_prepare",
         "30 6 * * 1-5",
         "Tagesordnung speichern und einladen – täglich 06:30, wirksam am Einladungstag jeder Sitzungsreihe",
+        title="Jour fixe vorbereiten",
     ),
     Schedule(
         "jourfixe-followup",
         "jourfixe_followup",
         "45 6 * * 1-5",
         "An offene Aufgaben aus dem Jour fixe erinnern – Arbeitstage 06:45",
+        title="Erinnerung an Aufgaben",
     ),
     Schedule(
         "send-reminders",
@@ -54,6 +64,7 @@ SCHEDULES: tuple[Schedule, ...] = (
         "Postausgang versenden und fällige Wiederholungen senden – alle 15 Minuten, 7–18 Uhr, ein Lauf für alle "
         "Regionen (die Sammelmails des Tages gehen um 07:00 hinaus)",
         per_region=False,
+        title="E-Mail-Versand",
     ),
     Schedule(
         "import-drop",
@@ -61,6 +72,7 @@ SCHEDULES: tuple[Schedule, ...] = (
         "*/15 7-18 * * 1-5",
         "Abgelegte Dateien einlesen – alle 15 Minuten, 7–18 Uhr, ein Lauf für alle Regionen",
         per_region=False,
+        title="Dateiablage einlesen",
     ),
     Schedule(
         "privacy-purge",
@@ -69,6 +81,7 @@ SCHEDULES: tuple[Schedule, ...] = (
         "Aufbewahrungsfristen anwenden: abgeschlossene Fälle anonymisieren, Protokoll kürzen – montags 05:30, "
         "ein Lauf für alle Regionen",
         per_region=False,
+        title="Aufbewahrungsfristen",
     ),
 )
 

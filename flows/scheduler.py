@@ -24,9 +24,10 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from flows.cron import cron_trigger, firings
 from flows.deployments import SCHEDULES, schedule_for
 from flows.runtime import Runtime
-from flows.tables import SchedulerLock
+from flows.tables import JobRun, SchedulerLock
 from pipeline.database import table_of
 from pipeline.reads import region_codes
 
@@ -34,31 +35,6 @@ log = logging.getLogger(__name__)
 
 JOB_TABLE = "scheduler_jobs"
 Dispatch = Callable[[str], None]
-
-
-_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def _weekday_names(field: str) -> str:
-    """Crontab weekdays (0 or 7 = Sunday) as names: APScheduler counts from Monday = 0."""
-
-    def name(part: str) -> str:
-        return _WEEKDAYS[int(part)] if part.isdigit() else part
-
-    parts = []
-    for item in field.split(","):
-        base, _, step = item.partition("/")
-        base = "-".join(name(end) for end in base.split("-")) if base != "*" else base
-        parts.append(f"{base}/{step}" if step else base)
-    return ",".join(parts)
-
-
-def cron_trigger(expression: str, timezone: Any) -> CronTrigger:
-    """A standard five-field crontab expression (as Prefect reads it) as an APScheduler trigger."""
-    minute, hour, day, month, weekday = expression.split()
-    return CronTrigger(
-        minute=minute, hour=hour, day=day, month=month, day_of_week=_weekday_names(weekday), timezone=timezone
-    )
 
 
 class SchedulerLocked(RuntimeError):
@@ -80,27 +56,61 @@ def run_flow_for_all_regions(app: Runtime, flow: str) -> None:
     or a single run for all regions where the schedule says so."""
     from flows.scheduled import FLOWS  # noqa: PLC0415 - imports Prefect
 
-    for region in schedule_for(flow).targets(region_codes(app.engine)):
+    run_id = _record_start(app, flow)
+    failed: list[str] = []
+    targets = schedule_for(flow).targets(region_codes(app.engine))
+    for region in targets:
         try:
             FLOWS[flow](region=region)
         except Exception:
             log.exception("%s for %s failed", flow, region or "all regions")
+            failed.append(region or "alle Regionen")
+    _record_end(app, run_id, targets=len(targets), failed=failed)
+
+
+#: how long the record of the embedded scheduler's runs is kept (`foerderkette status`)
+RUNS_KEPT = timedelta(days=90)
+
+
+def _record_start(app: Runtime, flow: str) -> int | None:
+    """Note that a job started (`foerderkette status` and the web's Betrieb page read it); a
+    failure to note it never stops the job."""
+    runs = table_of(JobRun)
+    now = datetime.now(UTC)
+    try:
+        with app.engine.begin() as connection:
+            connection.execute(delete(runs).where(runs.c.started_at < now - RUNS_KEPT))
+            return connection.execute(insert(runs).values(flow=flow, started_at=now).returning(runs.c.id)).scalar()
+    except Exception:
+        log.warning("could not record the start of %s", flow, exc_info=True)
+        return None
+
+
+def _record_end(app: Runtime, run_id: int | None, *, targets: int, failed: list[str]) -> None:
+    if run_id is None:
+        return
+    runs = table_of(JobRun)
+    try:
+        with app.engine.begin() as connection:
+            connection.execute(
+                update(runs)
+                .where(runs.c.id == run_id)
+                .values(
+                    finished_at=datetime.now(UTC), regions=targets, failed=", ".join(failed)[:500] if failed else None
+                )
+            )
+    except Exception:
+        log.warning("could not record the end of run %s", run_id, exc_info=True)
 
 
 def runs_on(day: date, regions: Sequence[str], timezone: Any) -> dict[str, int]:
     """How many flow runs the schedules create on `day` (local time) for `regions`, per flow."""
     start = datetime.combine(day, time(0), tzinfo=ZoneInfo(str(timezone)))
     end = start + timedelta(days=1)
-    counts: dict[str, int] = {}
-    for schedule in SCHEDULES:
-        trigger = cron_trigger(schedule.cron, timezone)
-        firings = 0
-        moment = trigger.get_next_fire_time(None, start)
-        while moment is not None and moment < end:
-            firings += 1
-            moment = trigger.get_next_fire_time(moment, moment + timedelta(seconds=1))
-        counts[schedule.flow] = firings * len(schedule.targets(regions))
-    return counts
+    return {
+        schedule.flow: len(firings(schedule.cron, timezone, start, end)) * len(schedule.targets(regions))
+        for schedule in SCHEDULES
+    }
 
 
 class Runner:

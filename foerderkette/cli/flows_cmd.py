@@ -11,13 +11,22 @@ import os
 import sys
 from typing import Any
 
-from foerderkette.cli.base import CliError, add_command, iso_date, print_table
+from foerderkette.cli.base import CliError, add_command, iso_date, print_json, print_table, read_connection
 from foerderkette.settings import Settings
 
 #: the file the Prefect deployments start flows from (it configures flows.runtime)
 ENTRYPOINTS = "foerderkette/flow_entrypoints.py"
 
-FLOW_NAMES = ("daily-sweep", "send-reminders", "jourfixe-prepare", "jourfixe-followup", "import-drop")
+FLOW_NAMES = (
+    "daily-sweep",
+    "send-reminders",
+    "jourfixe-prepare",
+    "jourfixe-followup",
+    "import-drop",
+    "privacy-purge",
+)
+#: exit code of `status` when a job is overdue or no scheduler runs (as `reminders list --status failed`)
+ALARM_EXIT = 3
 
 
 def register(sub: Any) -> None:
@@ -54,8 +63,49 @@ def register(sub: Any) -> None:
         "--no-scheduler", action="store_true", help="nur die Weboberfläche (ein Scheduler läuft anderswo)"
     )
 
+    status = add_command(
+        sub,
+        "status",
+        "Scheduler und Jobs prüfen (für die Überwachung)",
+        _status,
+        description="Zeigt das Lebenszeichen des eingebauten Schedulers, je Job den letzten fälligen und den letzten "
+        "erfolgreichen Lauf und verpasste Läufe. Exit-Code 3, wenn ein Job überfällig ist oder kein Scheduler läuft.",
+    )
+    status.add_argument("--format", choices=("table", "json"), default="table")
+
     schedules = add_command(sub, "schedules", "die Zeitpläne der Jobs anzeigen", _schedules)
     schedules.add_argument("--format", choices=("table",), default="table")
+
+
+def _status(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from flows.status import scheduler_status  # noqa: PLC0415
+
+    with read_connection() as connection:
+        status = scheduler_status(connection, now=datetime.now(UTC), timezone=Settings.from_env().tz)
+    if args.format == "json":
+        print_json(status.to_json())
+    else:
+        if status.alive:
+            print(f"Scheduler läuft ({status.holder}, letztes Lebenszeichen {status.local(status.heartbeat_at)})")
+        print_table(
+            ["Job", "zuletzt fällig", "zuletzt erfolgreich", "verpasst", "nächster Lauf", "Zustand"],
+            (
+                [
+                    job.flow,
+                    status.local(job.last_due),
+                    status.local(job.last_completed),
+                    job.missed,
+                    status.local(job.next_due),
+                    "überfällig" if job.overdue else "in Ordnung",
+                ]
+                for job in status.jobs
+            ),
+        )
+    for problem in status.problems:
+        print(f"foerderkette: Warnung: {problem}", file=sys.stderr)
+    return ALARM_EXIT if status.problems else 0
 
 
 def _schedules(args: argparse.Namespace) -> int:

@@ -91,13 +91,14 @@ def create_app(settings: Settings, *, app: App | None = None, runner: Any = None
         auth,
         courses,
         jourfixe,
+        operations,
         outbox,
         participants,
         pipeline,
         process,
     )
 
-    for module in (auth, pipeline, participants, courses, jourfixe, outbox, process, answers):
+    for module in (auth, pipeline, participants, courses, jourfixe, outbox, operations, process, answers):
         web.include_router(module.router)
     web.mount("/static", StaticFiles(directory=STATIC), name="static")
     return web

@@ -114,6 +114,11 @@ POLICY: dict[tuple[str, str], Rule] = {
         "Eine fehlgeschlagene Nachricht erneut senden (vorher geprüft)",
         "Erneut senden darf nur die Koordination.",
     ),
+    ("GET", "/betrieb"): Rule(
+        COORDINATION,
+        "Zeitplan und Jobs: Lebenszeichen, letzte Läufe, verpasste Läufe (keine Personendaten)",
+        "Der Betrieb ist der Koordination vorbehalten.",
+    ),
     ("GET", "/prozess"): Rule(EVERYONE, "Das Prozessmodell der Region (keine Personendaten)"),
     ("GET", "/prozess/ablauf.svg"): Rule(EVERYONE, "Das Prozessdiagramm (keine Personendaten)"),
 }

@@ -27,5 +27,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("outbox") as batch:
-        batch.drop_column("retry_until")
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite (3.35+) drops the column in place: a batch copy would recreate the outbox table,
+        # and with foreign keys on, dropping the old one cascades into outbox_content
+        op.execute("ALTER TABLE outbox DROP COLUMN retry_until")
+        return
+    op.drop_column("outbox", "retry_until")

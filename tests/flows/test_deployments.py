@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from prefect.server.schemas.schedules import CronSchedule
 
+from flows.cron import cron_trigger
 from flows.deployments import SCHEDULES
-from flows.scheduler import cron_trigger
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

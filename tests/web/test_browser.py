@@ -321,3 +321,33 @@ def test_a_course_provider_reaches_no_other_providers_data(server: str, world: W
             page.screenshot(path=shots / "31-kurstraeger-tagesordnung.png", full_page=True)
         finally:
             context.close()
+
+
+def test_the_coordination_sees_whether_the_jobs_run(server: str, world: World) -> None:
+    """Issue 21: the Betrieb page shows the scheduler's heartbeat and overdue jobs (none ran in
+    the test world), reachable from the navigation."""
+    from playwright.sync_api import expect, sync_playwright
+
+    executable = _chromium()
+    shots: Path = screenshots_dir()
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=executable, headless=True, args=CHROMIUM_FLAGS, locale="de-DE"
+        )
+        try:
+            page = context.new_page()
+            page.goto(f"{server}/login")
+            page.get_by_label("Benutzername").fill("koord")
+            page.get_by_label("Passwort").fill(PASSWORD)
+            page.get_by_role("button", name="Anmelden").click()
+            page.get_by_role("navigation", name="Hauptnavigation").get_by_role("link", name="Betrieb").click()
+            expect(page.get_by_role("heading", level=1)).to_have_text("Betrieb")
+            expect(page.get_by_text("Der Zeitplan läuft nicht.")).to_be_visible()
+            rows = page.locator("table.list tbody tr")
+            expect(rows).to_have_count(6)
+            expect(rows.filter(has_text="Fristenprüfung")).to_contain_text("überfällig")
+            body = page.locator("main").inner_text()
+            assert "None" not in body and "FREQ=" not in body
+            page.screenshot(path=str(shots / "betrieb.png"), full_page=True)
+        finally:
+            context.close()

@@ -636,3 +636,13 @@ def test_failed_mail_shows_a_banner_to_the_coordination(world: World) -> None:
         text = html.unescape(login(world, user).get("/pipeline").text)
         assert "1 E-Mail endgültig fehlgeschlagen." in text and 'href="/postausgang?status=failed"' in text
     assert "fehlgeschlagen." not in html.unescape(login(world, "jobcenter").get("/pipeline").text)
+
+
+def test_the_operations_page_is_the_coordinations(world: World, clients: dict[str, TestClient]) -> None:
+    """Issue 21: scheduler heartbeat, last and missed runs per job; agencies are kept out."""
+    page = clients["koord"].get("/betrieb")
+    assert page.status_code == 200
+    assert "Der Zeitplan läuft nicht." in page.text and "E-Mail-Versand" in page.text
+    assert "send-reminders" not in page.text  # German names, no identifiers
+    assert clients["leser"].get("/betrieb").status_code == 200
+    assert clients["jobcenter"].get("/betrieb").status_code == 403
