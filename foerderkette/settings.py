@@ -57,6 +57,9 @@ class Settings:
     #: years after a case's closure until its personal data is anonymised (a region may override:
     #: `<overrides>/<REGION>.privacy.yaml`, `case_years`)
     retention_years: int = 3
+    #: the operations team's webhook (chat, tickets, alerting): Prefect automations of the scaled
+    #: set-up call it when a job did not complete in time or failed (`foerderkette deploy`)
+    ops_webhook_url: str = field(default="", repr=False)
     #: years the audit log (the access log included) is kept (`audit_years` in the region's file)
     audit_retention_years: int = 2
 
@@ -95,6 +98,8 @@ class Settings:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise SettingsError(f"{PREFIX}TIMEZONE: unbekannte Zeitzone '{self.timezone}'") from None
+        if self.ops_webhook_url and not self.ops_webhook_url.startswith(("http://", "https://")):
+            raise SettingsError(f"{PREFIX}OPS_WEBHOOK_URL muss mit http:// oder https:// beginnen")
         if self.base_url and not self.base_url.startswith(("http://", "https://")):
             raise SettingsError(f"{PREFIX}BASE_URL muss mit http:// oder https:// beginnen, nicht '{self.base_url}'")
 
@@ -155,7 +160,9 @@ def describe() -> list[tuple[str, str]]:
     return [
         (
             PREFIX + item.name.upper(),
-            "" if item.name in ("smtp_password", "secret_key") else str(getattr(defaults, item.name)),
+            ""
+            if item.name in ("smtp_password", "secret_key", "ops_webhook_url")
+            else str(getattr(defaults, item.name)),
         )
         for item in fields(Settings)
     ]

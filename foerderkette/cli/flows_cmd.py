@@ -150,6 +150,7 @@ def _deploy(args: argparse.Namespace) -> int:
         raise CliError(
             "PREFECT_API_URL ist nicht gesetzt – deploy braucht einen Prefect-Server (siehe README, Betrieb im Verbund)"
         )
+    from flows.automations import register_automations  # noqa: PLC0415
     from flows.deployments import deploy  # noqa: PLC0415
     from foerderkette.app import App  # noqa: PLC0415
     from pipeline.reads import region_codes  # noqa: PLC0415
@@ -168,8 +169,17 @@ def _deploy(args: argparse.Namespace) -> int:
         work_pool=args.work_pool,
         env=env,
     )
+    automations = register_automations(webhook_url=app.settings.ops_webhook_url)
     app.dispose()
     print(f"{len(names)} Deployments registriert auf {os.environ['PREFECT_API_URL']} (Work Pool {args.work_pool}).")
+    print(
+        f"{len(automations)} Automationen registriert"
+        + (
+            ": Alarm an FOERDERKETTE_OPS_WEBHOOK_URL, wenn ein Lauf nicht rechtzeitig abgeschlossen ist oder fehlschlägt."
+            if app.settings.ops_webhook_url
+            else " (ohne Alarmziel: FOERDERKETTE_OPS_WEBHOOK_URL setzen, damit jemand benachrichtigt wird)."
+        )
+    )
     print(f"Worker starten: prefect worker start --pool {args.work_pool}")
     return 0
 

@@ -38,3 +38,26 @@ def test_every_flow_has_exactly_one_schedule() -> None:
 
     assert sorted(schedule.flow for schedule in SCHEDULES) == sorted(FLOWS)
     assert {schedule.function for schedule in SCHEDULES} == {flow.fn.__name__ for flow in FLOWS.values()}
+
+
+def test_the_automations_watch_the_sweep_and_the_sending_and_every_failure() -> None:
+    """Issue 21: proactive – a run of daily-sweep or send-reminders not completed an hour after it
+    turned late or started; reactive – any failed, crashed or timed-out run of our jobs."""
+    from prefect.events.schemas.automations import EventTrigger, Posture
+
+    from flows.automations import automation_specs
+    from flows.deployments import SCHEDULES
+
+    specs = automation_specs()
+    triggers = [EventTrigger.model_validate(spec["trigger"]) for spec in specs]
+    proactive = [t for t in triggers if t.posture == Posture.Proactive]
+    watched = [t.match_related["prefect.resource.name"] for t in proactive]  # type: ignore[index, call-overload]
+    assert sorted(name for names in watched for name in ([names] if isinstance(names, str) else names)) == [
+        "daily-sweep",
+        "send-reminders",
+    ]
+    assert all(t.expect == {"prefect.flow-run.Completed"} and t.within.total_seconds() == 3600 for t in proactive)
+    assert all("prefect.flow-run.Late" in t.after for t in proactive)
+    (reactive,) = [t for t in triggers if t.posture == Posture.Reactive]
+    assert reactive.expect == {"prefect.flow-run.Failed", "prefect.flow-run.Crashed", "prefect.flow-run.TimedOut"}
+    assert set(reactive.match_related["prefect.resource.name"]) == {s.flow for s in SCHEDULES}  # type: ignore[index, call-overload, arg-type]

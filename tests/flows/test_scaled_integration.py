@@ -6,12 +6,15 @@ every email of the three regions must reach the SMTP server exactly once. Runs i
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -79,6 +82,33 @@ def _wait_for(check: object, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+@contextmanager
+def _webhook() -> Iterator[tuple[str, list[dict[str, object]]]]:
+    """A loopback webhook: the operations contact of the automations (what it receives)."""
+    received: list[dict[str, object]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            try:
+                received.append(json.loads(body))
+            except ValueError:
+                received.append({"raw": body.decode("utf-8", "replace")})
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/alarm", received
+    finally:
+        server.shutdown()
+
+
 def test_send_reminders_on_a_prefect_server_with_two_workers(tmp_path: Path) -> None:
     bin_dir = Path(sys.executable).parent
     data_url = TEST_DATABASE_URL.rsplit("/", 1)[0] + "/foerderkette_it"
@@ -122,6 +152,7 @@ def test_send_reminders_on_a_prefect_server_with_two_workers(tmp_path: Path) -> 
     }
     with (
         smtp_server() as (sink, smtp_port),
+        _webhook() as (webhook_url, alarms),
         _process(
             [str(bin_dir / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(api_port)],
             server_env,
@@ -135,8 +166,19 @@ def test_send_reminders_on_a_prefect_server_with_two_workers(tmp_path: Path) -> 
             "FOERDERKETTE_SMTP_HOST": "127.0.0.1",
             "FOERDERKETTE_SMTP_PORT": str(smtp_port),
             "FOERDERKETTE_MAIL_FROM": "Förderkette <noreply@bayern.example>",
+            "FOERDERKETTE_OPS_WEBHOOK_URL": webhook_url,
         }
         deployed = cli("deploy", "--pass-settings", extra=settings)
+        assert "3 Automationen registriert: Alarm an FOERDERKETTE_OPS_WEBHOOK_URL" in deployed.stdout
+        cli("deploy", "--pass-settings", extra=settings)  # again: replaced, not doubled
+        automations = httpx.post(f"{api}/automations/filter", json={}).json()
+        assert sorted(a["name"] for a in automations) == [
+            "Förderkette: Lauf fehlgeschlagen",
+            "Förderkette: daily-sweep nicht rechtzeitig abgeschlossen",
+            "Förderkette: send-reminders nicht rechtzeitig abgeschlossen",
+        ]
+        proactive = next(a for a in automations if "daily-sweep" in a["name"])["trigger"]
+        assert proactive["posture"] == "Proactive" and proactive["expect"] == ["prefect.flow-run.Completed"]
         assert (
             f"{3 * len(REGIONS) + 3} Deployments registriert" in deployed.stdout
         )  # send-reminders, import-drop, privacy-purge: one for all
@@ -178,6 +220,19 @@ def test_send_reminders_on_a_prefect_server_with_two_workers(tmp_path: Path) -> 
             _wait_for(finished, 420, "six send-reminders runs")
             workers = {httpx.get(f"{api}/flow_runs/{run}").json()["work_queue_name"] for run in runs}
             assert workers
+            assert not alarms  # nothing failed, nothing late
+
+            # a run that fails (a region that does not exist) alarms the operations contact
+            sweep = httpx.get(f"{api}/deployments/name/daily-sweep/BY-BA").json()["id"]
+            broken = httpx.post(
+                f"{api}/deployments/{sweep}/create_flow_run",
+                json={"parameters": {"region": "XX-NIE", "as_of": "2026-11-24"}},
+            ).json()["id"]
+            _wait_for(
+                lambda: httpx.get(f"{api}/flow_runs/{broken}").json()["state"]["type"] == "FAILED", 300, "the failure"
+            )
+            _wait_for(lambda: bool(alarms), 120, "the webhook alarm of the reactive automation")
+            assert "Förderkette: Lauf fehlgeschlagen" in str(alarms[0])
 
     ids = [str(message["Message-ID"]) for message in sink.messages]
     assert len(ids) == due, (len(ids), due)
