@@ -3,7 +3,7 @@ commit per region, so one region's failure never undoes another's work."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Protocol
@@ -27,7 +27,7 @@ from notifications.mailers import Mailer
 from notifications.outbox import RetryWindow, SendReport, send_due
 from notifications.revision import DigestReviser
 from notifications.sweep import SweepResult, sweep_region
-from pipeline.database import session_scope
+from pipeline.database import session_scope, utcnow
 from pipeline.repository import get_region
 from pipeline.tables import Region
 from process_models import ModelCatalog, calendar_for
@@ -190,6 +190,7 @@ def run_send(
     base_url: str = "",
     answer_secret: str = "",
     answer_days: int = DEFAULT_LIFETIME_DAYS,
+    clock: Callable[[], datetime] = utcnow,
 ) -> tuple[SendReport, list[str]]:
     """Dispatch the outbox for every region that works today (or only `regions`); returns the
     report and the regions that are quiet today. Reminder digests are revised as they are
@@ -212,6 +213,7 @@ def run_send(
         "batch_size": batch_size,
         "retry_window": window,
         "revise": revise,
+        "clock": clock,
     }
     report = send_due(dry_run=dry_run, **arguments)  # type: ignore[arg-type]
     if not dry_run and notify_failures(engine, report.failed_ids, today=today, base_url=base_url):
