@@ -216,8 +216,9 @@ def run_send(
         "clock": clock,
     }
     report = send_due(dry_run=dry_run, **arguments)  # type: ignore[arg-type]
-    if not dry_run and notify_failures(engine, report.failed_ids, today=today, base_url=base_url):
+    if not dry_run and (notified := notify_failures(engine, report.failed_ids, today=today, base_url=base_url)):
         report.merge(send_due(**arguments))  # type: ignore[arg-type]
+        report.notified = notified
     return report, quiet
 
 

@@ -175,6 +175,8 @@ class SendReport:
     failed: int = 0
     #: the rows that failed for good in this run (the coordination is told about them)
     failed_ids: list[int] = field(default_factory=list)
+    #: summaries of those queued for the region's coordinators (`notifications.failures`)
+    notified: int = 0
     #: digests not sent because nothing in them was still true (cancelled, with the reason)
     dropped: int = 0
     would_send: list[dict[str, Any]] = field(default_factory=list)
@@ -193,6 +195,8 @@ class SendReport:
             text += f", {self.uncertain} Zustellung ungewiss (später erneut, mit derselben Message-ID)"
         if self.dropped:
             text += f", {self.dropped} entfallen (nichts mehr offen)"
+        if self.notified:
+            text += f"; die Koordination erhält {self.notified} Hinweis(e) auf nicht zugestellte E-Mails"
         return text
 
 

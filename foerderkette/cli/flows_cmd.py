@@ -11,20 +11,15 @@ import os
 import sys
 from typing import Any
 
+from flows.deployments import SCHEDULES
 from foerderkette.cli.base import CliError, add_command, iso_date, print_json, print_table, read_connection
 from foerderkette.settings import Settings
 
 #: the file the Prefect deployments start flows from (it configures flows.runtime)
 ENTRYPOINTS = "foerderkette/flow_entrypoints.py"
 
-FLOW_NAMES = (
-    "daily-sweep",
-    "send-reminders",
-    "jourfixe-prepare",
-    "jourfixe-followup",
-    "import-drop",
-    "privacy-purge",
-)
+#: every scheduled job (flows/deployments.py imports nothing but the standard library)
+FLOW_NAMES = tuple(schedule.flow for schedule in SCHEDULES)
 #: exit code of `status` when a job is overdue or no scheduler runs (as `reminders list --status failed`)
 ALARM_EXIT = 3
 

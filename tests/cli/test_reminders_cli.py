@@ -42,10 +42,15 @@ def test_sweep_preview_send_resend(run_cli: CliRunner) -> None:
         assert f"{len(listed)} E-Mail(s) würden gesendet (Probelauf" in dry.stdout and not sink.messages
         sent = run_cli("reminders", "send", "--as-of", MONDAY, env=env)
         assert sent.returncode == 0, sent.stderr
-        assert f"{len(listed) - bad_count} gesendet, 0 zum erneuten Versuch, {bad_count} fehlgeschlagen" in sent.stdout
+        # the good ones, and the notice to the region's coordinator that one could not be delivered
+        assert (
+            f"{len(listed) - bad_count + 1} gesendet, 0 zum erneuten Versuch, {bad_count} fehlgeschlagen" in sent.stdout
+        )
+        assert "die Koordination erhält 1 Hinweis(e) auf nicht zugestellte E-Mails" in sent.stdout
         assert "550" in sent.stderr
         assert run_cli("reminders", "send", "--as-of", MONDAY, env=env).stdout.strip().startswith("0 gesendet")
-        assert len(sink.messages) == len(listed) - bad_count
+        assert len(sink.messages) == len(listed) - bad_count + 1
+        assert sum("nicht zugestellt" in str(m["Subject"]) for m in sink.messages) == 1
         listing = run_cli("reminders", "list", "--status", "failed", "--format", "json")
         assert listing.returncode == 3 and "fehlgeschlagene E-Mail(s) – bitte prüfen" in listing.stderr  # monitoring
         failed = json.loads(listing.stdout)
@@ -54,7 +59,7 @@ def test_sweep_preview_send_resend(run_cli: CliRunner) -> None:
         for row in failed:
             assert run_cli("reminders", "resend", str(row["id"])).returncode == 0
         assert run_cli("reminders", "send", "--as-of", MONDAY, env=env).stdout.startswith(f"{bad_count} gesendet")
-        assert len(sink.messages) == len(listed)
+        assert len(sink.messages) == len(listed) + 1  # every digest, and the one notice
     assert run_cli("reminders", "list", "--status", "failed").returncode == 0  # nothing failed any more
     assert run_cli("reminders", "resend", "99999").returncode == 1
 

@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -276,10 +277,7 @@ def test_a_course_provider_reaches_no_other_providers_data(server: str, world: W
         )
         try:
             page = context.new_page()
-            page.goto(f"{server}/login")
-            page.get_by_label("Benutzername").fill("kurstraeger")
-            page.get_by_label("Passwort").fill(PASSWORD)
-            page.get_by_role("button", name="Anmelden").click()
+            _log_in(page, server, "kurstraeger")
             expect(page.get_by_role("heading", level=1)).to_contain_text("Pipeline")
             queue = deque([f"{server}/pipeline", f"{server}/kurse", f"{server}/jourfixe", f"{server}/prozess"])
             while queue and len(seen) < 150:
@@ -323,6 +321,13 @@ def test_a_course_provider_reaches_no_other_providers_data(server: str, world: W
             context.close()
 
 
+def _log_in(page: Any, server: str, username: str) -> None:
+    page.goto(f"{server}/login")
+    page.get_by_label("Benutzername").fill(username)
+    page.get_by_label("Passwort").fill(PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+
+
 def test_the_coordination_sees_whether_the_jobs_run(server: str, world: World) -> None:
     """Issue 21: the Betrieb page shows the scheduler's heartbeat and overdue jobs (none ran in
     the test world), reachable from the navigation."""
@@ -336,10 +341,7 @@ def test_the_coordination_sees_whether_the_jobs_run(server: str, world: World) -
         )
         try:
             page = context.new_page()
-            page.goto(f"{server}/login")
-            page.get_by_label("Benutzername").fill("koord")
-            page.get_by_label("Passwort").fill(PASSWORD)
-            page.get_by_role("button", name="Anmelden").click()
+            _log_in(page, server, "koord")
             page.get_by_role("navigation", name="Hauptnavigation").get_by_role("link", name="Betrieb").click()
             expect(page.get_by_role("heading", level=1)).to_have_text("Betrieb")
             expect(page.get_by_text("Der Zeitplan läuft nicht.")).to_be_visible()

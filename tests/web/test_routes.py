@@ -638,8 +638,9 @@ def test_failed_mail_shows_a_banner_to_the_coordination(world: World) -> None:
     assert "fehlgeschlagen." not in html.unescape(login(world, "jobcenter").get("/pipeline").text)
 
 
-def test_the_operations_page_is_the_coordinations(world: World, clients: dict[str, TestClient]) -> None:
+def test_the_operations_page_is_the_coordinations(world: World) -> None:
     """Issue 21: scheduler heartbeat, last and missed runs per job; agencies are kept out."""
+    clients = {user: login(world, user) for user in ("koord", "leser", "jobcenter")}
     page = clients["koord"].get("/betrieb")
     assert page.status_code == 200
     assert "Der Zeitplan läuft nicht." in page.text and "E-Mail-Versand" in page.text
