@@ -6,7 +6,7 @@ import smtplib
 import socket
 import ssl
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -29,8 +29,13 @@ class PermanentFailure(Exception):
     """Do not try again (5xx reply for this message: unknown mailbox, rejected content)."""
 
 
+#: called by a session after the envelope was accepted and before the message is handed over
+#: (the outbox waits there until the previous message's outcome is committed)
+BeforeData = Callable[[], None] | None
+
+
 class MailSession(Protocol):
-    def send(self, message: OutgoingMessage) -> None: ...
+    def send(self, message: OutgoingMessage, before_data: BeforeData = None) -> None: ...
 
 
 class Mailer(Protocol):
@@ -100,7 +105,7 @@ class _SmtpSession:
             raise _classify(exc) from exc
         self.client = client
 
-    def send(self, message: OutgoingMessage) -> None:
+    def send(self, message: OutgoingMessage, before_data: BeforeData = None) -> None:
         options = ["SMTPUTF8"] if message.needs_smtputf8 else []
         for attempt in range(2):
             if self.client is None:
@@ -117,6 +122,8 @@ class _SmtpSession:
             except Exception as exc:
                 raise _classify(exc) from exc
         assert self.client is not None
+        if before_data is not None:
+            before_data()
         try:
             code, reply = self.client.data(message.data)
             if code != 250:  # `data` returns the final answer instead of raising (sendmail checks it)
@@ -206,7 +213,9 @@ class ConsoleMailer:
     def session(self) -> Iterator[ConsoleMailer]:
         yield self
 
-    def send(self, message: OutgoingMessage) -> None:
+    def send(self, message: OutgoingMessage, before_data: BeforeData = None) -> None:
+        if before_data is not None:
+            before_data()
         parsed = message.parsed()
         body = parsed.get_body(("plain",))
         text = body.get_content() if body is not None else ""
@@ -226,9 +235,11 @@ class MemoryMailer:
     def session(self) -> Iterator[MemoryMailer]:
         yield self
 
-    def send(self, message: OutgoingMessage) -> None:
+    def send(self, message: OutgoingMessage, before_data: BeforeData = None) -> None:
         if self.fail_with is not None:
             raise self.fail_with
+        if before_data is not None:
+            before_data()
         self.outbox.append(message.parsed())
 
 

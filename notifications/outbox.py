@@ -43,8 +43,8 @@ Revise = Callable[[Connection, list[dict[str, Any]]], list[dict[str, Any]]]
 #: so a slow mail server does not stall it.
 LEASE = timedelta(seconds=60)
 HEARTBEAT = LEASE / 4
-#: outcomes waiting to be written while the next message is sent (see _Recorder)
-_QUEUED = 2
+#: outcomes waiting to be written while the next message's envelope is sent (see _Recorder)
+_QUEUED = 1
 _MAX_BACKOFF = timedelta(hours=1)
 #: the least wait before a message whose delivery is uncertain is offered again (the server may
 #: still be digesting it; a resend carries the same Message-ID, so a duplicate is recognisable)
@@ -319,17 +319,20 @@ class _Heartbeat:
 
 
 class _Recorder:
-    """Writes outcomes from a thread of its own, so the database works while the next message is
-    on its way to the mail server (the two waits overlap instead of adding up).
+    """Writes outcomes from a thread of its own, so the database works while the next message's
+    envelope (MAIL FROM, RCPT TO) is on its way to the mail server: the two waits overlap.
 
-    The queue holds at most `_QUEUED` outcomes: should the worker die, at most that many sent
-    messages lack their mark and go out once more after the lease, with the same Message-ID.
+    The sender hands its message over (DATA) only after `wait()`, i.e. once every earlier outcome
+    is committed. Should the worker die, at most one delivered message lacks its mark – the one in
+    flight – and goes out once more after the lease, with the same Message-ID (issue 21).
     """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.queue: queue.Queue[tuple[dict[str, Any], dict[str, Any]] | None] = queue.Queue(maxsize=_QUEUED)
         self.error: BaseException | None = None
+        self.queued = self.written = 0
+        self.progress = threading.Condition()
         self.thread = threading.Thread(target=self._run, name="outbox-recorder", daemon=True)
         self.thread.start()
 
@@ -345,18 +348,31 @@ class _Recorder:
                     connection.exec_driver_sql("SET synchronous_commit TO OFF")
                 while (entry := self.queue.get()) is not None:
                     _finish(connection, *entry)
+                    with self.progress:
+                        self.written += 1
+                        self.progress.notify_all()
                 stopped = True
                 if postgres:
                     connection.exec_driver_sql("RESET synchronous_commit")
         except BaseException as exc:
-            self.error = exc  # raised in the sending thread by record() or close()
+            with self.progress:
+                self.error = exc  # raised in the sending thread by record(), wait() or close()
+                self.progress.notify_all()
             while not stopped:  # unblock a sender waiting on the full queue
                 stopped = self.queue.get() is None
 
     def record(self, row: dict[str, Any], **values: Any) -> None:
         if self.error is not None:
             raise self.error
+        self.queued += 1
         self.queue.put((row, values))
+
+    def wait(self) -> None:
+        """Return once every recorded outcome is committed (before the next message is handed over)."""
+        with self.progress:
+            self.progress.wait_for(lambda: self.error is not None or self.written >= self.queued)
+        if self.error is not None:
+            raise self.error
 
     def close(self) -> None:
         self.queue.put(None)
@@ -480,7 +496,7 @@ def _send_batch(
             for row in rows:
                 message = build_message(row, mail_from=mail_from)
                 try:
-                    session.send(message)
+                    session.send(message, before_data=recorder.wait)
                 except (TemporaryFailure, PermanentFailure) as exc:
                     _record_failure(recorder, row, exc, now=clock(), retry_window=retry_window, report=report)
                     finished.add(row["id"])
