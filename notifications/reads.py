@@ -32,6 +32,8 @@ class OutboxRow:
     message_id: str | None
     #: why a message was dropped or superseded (German), None otherwise
     reason: str | None = None
+    #: until when a temporarily failing message is retried (the end of its retry window)
+    retry_until: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -50,6 +52,7 @@ class OutboxRow:
             "sent_at": self.sent_at.isoformat(sep=" ")[:19] if self.sent_at else None,
             "message_id": self.message_id,
             "reason": self.reason,
+            "retry_until": self.retry_until.isoformat(sep=" ")[:19] if self.retry_until else None,
         }
 
 
@@ -75,11 +78,13 @@ def list_outbox(
         params["kind"] = kind
     sql = (
         "SELECT o.id, r.code, o.kind, o.period, o.send_on, o.recipient, o.recipient_name, o.subject, o.item_count, "
-        "o.status, o.attempts, o.last_error, o.sent_at, o.message_id, o.reason FROM outbox o LEFT JOIN region r ON r.id = o.region_id"
+        "o.status, o.attempts, o.last_error, o.sent_at, o.message_id, o.reason, o.retry_until FROM outbox o LEFT JOIN region r ON r.id = o.region_id"
         + (" WHERE " + " AND ".join(where) if where else "")
         + " ORDER BY o.send_on DESC, o.id DESC LIMIT :limit"
     )
-    rows = fetch(conn, typed(sql, columns={"send_on": Date(), "sent_at": UTCDateTime()}), params)
+    rows = fetch(
+        conn, typed(sql, columns={"send_on": Date(), "sent_at": UTCDateTime(), "retry_until": UTCDateTime()}), params
+    )
     return [OutboxRow(*row) for row in rows]
 
 

@@ -647,3 +647,37 @@ def test_the_operations_page_is_the_coordinations(world: World) -> None:
     assert "send-reminders" not in page.text  # German names, no identifiers
     assert clients["leser"].get("/betrieb").status_code == 200
     assert clients["jobcenter"].get("/betrieb").status_code == 403
+
+
+def test_a_retrying_message_shows_until_when_it_is_retried(world: World) -> None:
+    """Issue 21: the Postausgang says how long a temporarily failing e-mail is still tried."""
+    from datetime import UTC, datetime
+
+    from notifications.tables import OutboxMessage
+
+    with world.app.session() as session:
+        message = session.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.id != world.failed_message_id, OutboxMessage.region_id.is_not(None))  # type: ignore[union-attr]
+            .order_by(OutboxMessage.id)  # type: ignore[arg-type]
+        ).first()
+        assert message is not None
+        before = (message.status, message.last_error, message.retry_until)
+        message.status, message.last_error = "retry", "SMTP-Server nicht erreichbar (Verbindung abgelehnt)"
+        message.retry_until = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
+        session.add(message)
+        session.commit()
+        message_id = message.id
+    try:
+        client = login(world, "koord")
+        listing = client.get("/postausgang?status=retry").text
+        assert "weitere Versuche bis 26.11.2026 10:30" in listing and "Verbindung abgelehnt" in listing
+        detail = client.get(f"/postausgang/{message_id}").text
+        assert "danach gilt die E-Mail als fehlgeschlagen und die Koordination wird benachrichtigt" in detail
+    finally:
+        with world.app.session() as session:
+            stored = session.get(OutboxMessage, message_id)
+            assert stored is not None
+            stored.status, stored.last_error, stored.retry_until = before
+            session.add(stored)
+            session.commit()
