@@ -75,7 +75,7 @@ def _classify(exc: BaseException) -> Exception:
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return TemporaryFailure(f"SMTP-Verbindung getrennt: {exc}")
     if isinstance(exc, ConnectionRefusedError):
-        return TemporaryFailure(f"SMTP-Server nicht erreichbar (Verbindung abgelehnt): {exc}")
+        return TemporaryFailure("SMTP-Server nicht erreichbar (Verbindung abgelehnt)")  # the OS text is English
     if isinstance(exc, socket.timeout | TimeoutError):
         return TemporaryFailure(f"SMTP-Zeitüberschreitung: {exc}")
     if isinstance(exc, OSError | smtplib.SMTPException):
