@@ -44,9 +44,10 @@ def _statuses(engine: Engine) -> Counter[str]:
         return Counter(dict(conn.execute(text("SELECT status, COUNT(*) FROM outbox GROUP BY status")).all()))
 
 
-#: when the sender is killed: after this many delivered mails – three seeded random moments (the
-#: same on every run, so a failure can be replayed)
-KILL_MOMENTS = sorted(random.Random(21).sample(range(1, 40), 3))
+#: when the sender is killed: after this many delivered mails – two seeded random moments (the
+#: same on every run, so a failure can be replayed); each run waits out the one-minute lease, so
+#: more would cost CI a minute each per database (the parallel-sender test kills one more on PG)
+KILL_MOMENTS = sorted(random.Random(21).sample(range(1, 40), 2))
 
 
 @pytest.mark.parametrize("kill_after", KILL_MOMENTS)

@@ -222,11 +222,15 @@ def test_send_reminders_on_a_prefect_server_with_two_workers(tmp_path: Path) -> 
             assert workers
             assert not alarms  # nothing failed, nothing late
 
-            # a run that fails (a region that does not exist) alarms the operations contact
+            # a run that fails on a worker (a region that does not exist) alarms the operations
+            # contact; without the flow's retry a minute later, to keep CI short
             sweep = httpx.get(f"{api}/deployments/name/daily-sweep/BY-BA").json()["id"]
             broken = httpx.post(
                 f"{api}/deployments/{sweep}/create_flow_run",
-                json={"parameters": {"region": "XX-NIE", "as_of": "2026-11-24"}},
+                json={
+                    "parameters": {"region": "XX-NIE", "as_of": "2026-11-24"},
+                    "empirical_policy": {"retries": 0, "retry_delay": 0},
+                },
             ).json()["id"]
             _wait_for(
                 lambda: httpx.get(f"{api}/flow_runs/{broken}").json()["state"]["type"] == "FAILED", 300, "the failure"
