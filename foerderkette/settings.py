@@ -62,6 +62,12 @@ class Settings:
     ops_webhook_url: str = field(default="", repr=False)
     #: years the audit log (the access log included) is kept (`audit_years` in the region's file)
     audit_retention_years: int = 2
+    #: how far people walk to and from a stop (metres, straight line) for the ÖPNV reachability
+    walk_max_m: int = 1000
+    #: without a timetable: the assumed door-to-door speed (km/h) of a journey, marked "geschätzt"
+    transit_estimate_kmh: int = 25
+    #: the longest wait (minutes) before a course starts or after it ends that still counts as reachable
+    transit_max_wait_minutes: int = 90
 
     def __post_init__(self) -> None:
         if self.mailer not in MAILERS:
@@ -88,6 +94,13 @@ class Settings:
         ):
             if not (1 <= value <= 30):
                 raise SettingsError(f"{PREFIX}{name} muss zwischen 1 und 30 Jahren liegen, nicht {value}")
+        for name, value, low, high in (
+            ("WALK_MAX_M", self.walk_max_m, 100, 5000),
+            ("TRANSIT_ESTIMATE_KMH", self.transit_estimate_kmh, 5, 80),
+            ("TRANSIT_MAX_WAIT_MINUTES", self.transit_max_wait_minutes, 0, 240),
+        ):
+            if not (low <= value <= high):
+                raise SettingsError(f"{PREFIX}{name} muss zwischen {low} und {high} liegen, nicht {value}")
         if not (0 < self.smtp_port < 65536):
             raise SettingsError(f"{PREFIX}SMTP_PORT muss zwischen 1 und 65535 liegen, nicht {self.smtp_port}")
         if not self.database_url.startswith(("sqlite:", "postgresql")):

@@ -11,7 +11,16 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from pipeline.importing import COURSE_COLUMNS, PARTICIPANT_COLUMNS, course_start_fact, fact_columns
-from pipeline.tables import COURSE_FORMATS, COURSE_KINDS, TRANSPORT_REACH, Agency, Course, Participant, Region
+from pipeline.tables import (
+    COURSE_FORMATS,
+    COURSE_KINDS,
+    COURSE_SLOTS,
+    TRANSPORT_REACH,
+    Agency,
+    Course,
+    Participant,
+    Region,
+)
 from pipeline.tabular import Cell, write_table
 from process_models import ProcessModel
 
@@ -114,6 +123,7 @@ def export_courses(
                 "provider": providers[course.provider_id],
                 "kind": COURSE_KINDS.get(course.kind, course.kind),
                 "format": COURSE_FORMATS.get(course.format, course.format),
+                "slot": COURSE_SLOTS.get(course.slot, course.slot) if course.slot else None,
                 "course_type": model.value_text("course_type", course.course_type),
             }
             yield [_cell(values.get(column.target)) for column in COURSE_COLUMNS]

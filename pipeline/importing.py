@@ -23,6 +23,7 @@ from pipeline.tables import (
     CONTACT_ROLES,
     COURSE_FORMATS,
     COURSE_KINDS,
+    COURSE_SLOTS,
     TRANSPORT_REACH,
     Agency,
     Contact,
@@ -150,6 +151,7 @@ COURSE_COLUMNS: tuple[Column, ...] = (
     Column("format", "format", "course_format", aliases=("kursform",)),
     Column("ort", "site", "str", True, ("kursort", "standort")),
     Column("plz", "postcode", "postcode"),
+    Column("zeit", "slot", "course_slot", aliases=("tageszeit", "unterrichtszeit")),
     Column("beginn_geplant", "planned_start", "date", aliases=("geplanter_beginn",)),
     Column("beginn", "actual_start", "date", aliases=("kursbeginn",)),
     Column("ende", "end_date", "date", aliases=("kursende",)),
@@ -275,6 +277,8 @@ def parse_cell(kind: str, cell: Cell, model: ProcessModel) -> Any:
         return stage
     if kind == "course_kind":
         return _choice(text, COURSE_KINDS, "Kursgattung")
+    if kind == "course_slot":
+        return _choice(text, COURSE_SLOTS, "Unterrichtszeit")
     if kind == "course_format":
         return _choice(text, COURSE_FORMATS, "Format")
     if kind == "role":
@@ -342,7 +346,7 @@ def map_headers(
     return mapping, errors
 
 
-def _parse_rows(
+def parse_rows(
     table: Table,
     mapping: Mapping[int, Column],
     model: ProcessModel,
@@ -399,7 +403,12 @@ _MASTER_FIELDS = (
     "literacy",
     "youth",
     "transport_reach",
+    "municipality_id",
 )
+
+#: Tells the home municipality of (postcode, place): its id, or None with a German reason
+#: (`places.geo.HomeResolver.resolve`, passed in by the shell: pipeline does not import places).
+HomeLookup = Callable[[str | None, str | None], Any]
 
 
 def import_participants(
@@ -411,9 +420,12 @@ def import_participants(
     today: date,
     max_bytes: int,
     user: str | None = None,
+    home: HomeLookup | None = None,
 ) -> ImportResult:
     """Validate the whole file, then create or update every participant in the session.
 
+    With `home` (the region has municipalities), each row's postcode and place must name one of
+    them: the participant's home municipality is set, an unknown or ambiguous address is a row error.
     Raises ImportFailed (or TableError) without writing anything when any row is wrong.
     """
     table = read_table(path, max_bytes=max_bytes)
@@ -449,6 +461,15 @@ def import_participants(
                 errors.append(RowError(line, "ref", ref, "Referenz gehört zu einer anderen Region"))
                 continue
             row_errors, record = _participant_record(line, values, present, current, model, today, known)
+            if home is not None and not row_errors and ({"postcode", "location"} & present):
+                postcode = record.get("postcode", current.postcode if current is not None else None)
+                location = record.get("location", current.location if current is not None else None)
+                found = home(postcode, location)
+                if found.problem:
+                    row_errors.append(
+                        RowError(line, "plz" if postcode else "ort", postcode or location or "", found.problem)
+                    )
+                record["municipality_id"] = found.municipality_id
             errors.extend(row_errors)
             if not row_errors:
                 planned.append((record, current))
@@ -458,7 +479,7 @@ def import_participants(
             )
         chunk.clear()
 
-    for line, values in _parse_rows(table, mapping, model, kind_of, errors):
+    for line, values in parse_rows(table, mapping, model, kind_of, errors):
         ref = values.get("ref")
         if not ref:
             continue
@@ -617,7 +638,16 @@ def _apply_participants(
             inserts.append(
                 {
                     **{
-                        key: None for key in ("birth_year", "email", "phone", "postcode", "location", "transport_reach")
+                        key: None
+                        for key in (
+                            "birth_year",
+                            "email",
+                            "phone",
+                            "postcode",
+                            "location",
+                            "transport_reach",
+                            "municipality_id",
+                        )
                     },
                     "childcare": False,
                     "part_time": False,
@@ -681,14 +711,22 @@ def _group_by_keys(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 
 def import_courses(
-    *, session: Session, path: Path, region: Region, model: ProcessModel, max_bytes: int
+    *,
+    session: Session,
+    path: Path,
+    region: Region,
+    model: ProcessModel,
+    max_bytes: int,
+    sites: Callable[[str | None, str | None], int | None] | None = None,
 ) -> ImportResult:
+    """The region's course list; `sites` links each course to its course site by the `ort` text
+    and postcode (site code or name; places.importing.site_of), passed in by the shell."""
     table = read_table(path, max_bytes=max_bytes)
     mapping, errors = map_headers(table, COURSE_COLUMNS)
     if errors:
         raise ImportFailed(errors)
     errors = []
-    parsed = list(_parse_rows(table, mapping, model, lambda column: column.kind, errors))
+    parsed = list(parse_rows(table, mapping, model, lambda column: column.kind, errors))
     providers = {
         agency.code: agency
         for agency in session.exec(select(Agency).where(Agency.region_id == region.id, Agency.type == "KT")).all()
@@ -758,6 +796,7 @@ def import_courses(
         "format",
         "site",
         "postcode",
+        "slot",
         "planned_start",
         "actual_start",
         "end_date",
@@ -771,6 +810,8 @@ def import_courses(
         course = existing.get(values["code"])
         data = {key: values[key] for key in fields if key in values and values[key] is not None}
         data.setdefault("min_size", min(15, values["capacity"]))
+        if sites is not None:
+            data["site_id"] = sites(values.get("site"), values.get("postcode"))
         if course is None:
             session.add(Course(region_id=region.id, code=values["code"], provider_id=provider_id, **data))
             result.created += 1
@@ -799,7 +840,7 @@ def import_contacts(
     if errors:
         raise ImportFailed(errors)
     errors = []
-    parsed = list(_parse_rows(table, mapping, model, lambda column: column.kind, errors))
+    parsed = list(parse_rows(table, mapping, model, lambda column: column.kind, errors))
     agencies = {
         agency.code: agency for agency in session.exec(select(Agency).where(Agency.region_id == region.id)).all()
     }

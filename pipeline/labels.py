@@ -33,6 +33,9 @@ COURSE_FORMATS: dict[str, str] = {
     "online": "Online / hybrid",
 }
 
+#: When in the day a course is taught (the reachability is computed per slot; places/slots.py has the times).
+COURSE_SLOTS: dict[str, str] = {"morning": "vormittags", "afternoon": "nachmittags", "evening": "abends"}
+
 COURSE_KINDS: dict[str, str] = {"ik": "Integrationskurs", "bsk": "Berufssprachkurs"}
 
 #: What an audit entry records, as the access log shows it.

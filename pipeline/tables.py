@@ -16,6 +16,7 @@ from pipeline.labels import (
     CONTACT_ROLES,
     COURSE_FORMATS,
     COURSE_KINDS,
+    COURSE_SLOTS,
     TRANSPORT_REACH,
 )
 
@@ -24,6 +25,7 @@ __all__ = [
     "CONTACT_ROLES",
     "COURSE_FORMATS",
     "COURSE_KINDS",
+    "COURSE_SLOTS",
     "TRANSPORT_REACH",
     "Agency",
     "AuditEntry",
@@ -44,6 +46,8 @@ class Region(SQLModel, table=True):
     name: str = Field(max_length=200)
     land: str = Field(default="BY", max_length=2)
     full_names_in_email: bool = False
+    # the longest one-way ÖPNV journey to a course the region accepts (migration 0016)
+    transit_max_minutes: int = Field(default=60, sa_column_kwargs={"server_default": "60"})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -94,6 +98,9 @@ class Participant(SQLModel, table=True):
     literacy: bool = False
     youth: bool = False
     transport_reach: str | None = Field(default=None, max_length=10)
+    # the home municipality derived from postcode and place at import (migration 0016; places/ owns
+    # the table: a plain column, kept by the places writers, so pipeline never imports places)
+    municipality_id: int | None = None
     # process state (the engine's ParticipantState) and the open steps computed from it
     model_version: str = Field(max_length=20)
     stage: str = Field(max_length=40)
@@ -141,6 +148,9 @@ class Course(SQLModel, table=True):
     format: str = Field(default="full_time", max_length=20)
     site: str = Field(max_length=120)
     postcode: str | None = Field(default=None, max_length=10)
+    # the course site (places/) the `site` text names, and the time of day it is taught (migration 0016)
+    site_id: int | None = None
+    slot: str | None = Field(default=None, max_length=12)
     planned_start: date | None = None
     actual_start: date | None = None
     end_date: date | None = None

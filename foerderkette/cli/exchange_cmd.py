@@ -61,6 +61,7 @@ def _import(args: argparse.Namespace) -> int:
     from pipeline.reads import NotFound  # noqa: PLC0415
     from pipeline.repository import get_region  # noqa: PLC0415
     from pipeline.tabular import TableError, write_table  # noqa: PLC0415
+    from places.importing import home_resolver, site_lookup, site_of  # noqa: PLC0415
 
     settings = Settings.from_env()
     app = App(settings)
@@ -69,7 +70,9 @@ def _import(args: argparse.Namespace) -> int:
         with app.session() as session:
             region = get_region(session=session, code=args.region)
             model = app.model(region)
+            assert region.id is not None
             if args.kind == "participants":
+                resolver = home_resolver(session=session, region_id=region.id)
                 result = import_participants(
                     session=session,
                     path=args.file,
@@ -78,10 +81,17 @@ def _import(args: argparse.Namespace) -> int:
                     today=args.as_of or current_date(),
                     max_bytes=max_bytes,
                     user=f"cli:{getpass.getuser()}",
+                    home=resolver.resolve if resolver else None,
                 )
             elif args.kind == "courses":
+                lookup = site_lookup(session=session, region_id=region.id)
                 result = import_courses(
-                    session=session, path=args.file, region=region, model=model, max_bytes=max_bytes
+                    session=session,
+                    path=args.file,
+                    region=region,
+                    model=model,
+                    max_bytes=max_bytes,
+                    sites=lambda text, postcode: site_of(lookup, text, postcode),
                 )
             else:
                 result = import_contacts(
