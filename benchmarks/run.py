@@ -14,7 +14,7 @@ from collections.abc import Callable
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-from benchmarks import agenda, cli_latency, dispatch, flow_runs, sweep, web
+from benchmarks import agenda, cli_latency, dispatch, flow_runs, reach, sweep, web
 from benchmarks.common import RESULTS, DataSet, Figure, print_table, write_results
 
 SMALL_1K = DataSet(1_000, 2, "sqlite")
@@ -39,6 +39,7 @@ def small_plan() -> Plan:
         ("agenda, all regions", lambda: agenda.all_regions(SMALL)),
         ("web pipeline page", lambda: web.pipeline_page(ONE_REGION)),
         ("dispatch", lambda: dispatch.dispatch(SMALL, messages=3000)),
+        ("reachability 50 × 40 × 3", lambda: reach.reachability()),
     ]
 
 

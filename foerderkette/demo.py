@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, select
@@ -141,6 +142,8 @@ class DemoSummary:
     participants: int = 0
     stage_changes: int = 0
     meetings: int = 0
+    #: municipalities and course sites of the model regions (foerderkette/demo_places/)
+    places: int = 0
     seconds: float = 0.0
     users: list[str] = field(default_factory=list)
     by_stage: dict[str, int] = field(default_factory=dict)
@@ -769,6 +772,8 @@ def generate_demo(
             bulk_insert(connection, table_of(Enrollment), enrollment_rows)
         summary.courses = len(course_rows)
         summary.regions = len(region_rows)
+        for region in region_rows:
+            summary.places += _demo_places(session, region, model_of[region.code], as_of)
         for region, ctx in zip(region_rows, contexts, strict=True):
             summary.meetings += _meetings(session, rng, region, ctx, model_of[ctx.code], as_of)
         if login_password:
@@ -785,6 +790,26 @@ DEMO_USERS = (
     ("kurstraeger", "Kursträger (Demo)", "agency", "KT"),
     ("lesen", "Nur lesen (Demo)", "readonly", None),
 )
+
+
+DEMO_PLACES = Path(__file__).parent / "demo_places"
+
+
+def _demo_places(session: Session, region: Region, model: ProcessModel, as_of: date) -> int:
+    """The region's real municipalities and its course sites, read through the same import a
+    coordinator uses; participants and courses are linked, reachability estimated (no feed)."""
+    from places.importing import import_places  # noqa: PLC0415
+    from places.reachability import WalkSettings  # noqa: PLC0415
+    from places.service import refresh_reach  # noqa: PLC0415
+
+    count = 0
+    for kind in ("gemeinden", "kursorte"):
+        path = DEMO_PLACES / f"{kind}-{region.code}.csv"
+        if path.exists():
+            count += import_places(session=session, path=path, region=region, model=model, max_bytes=10**7).total
+    if count:
+        refresh_reach(session=session, region=region, today=as_of, walk=WalkSettings())
+    return count
 
 
 def _demo_users(session: Session, region: Region, password: str) -> list[str]:

@@ -347,18 +347,22 @@ def link_participants(*, session: Session, region: Region) -> int:
 
 
 def link_courses(*, session: Session, region_id: int) -> int:
-    """Sets every course's site from its `site` text (site code or name)."""
+    """Sets every course's site from its `site` text and postcode (site code or name)."""
     lookup = site_lookup(session=session, region_id=region_id)
     course = table_of(Course)
     rows = (
         session.connection()
-        .execute(select(course.c.id, course.c.site, course.c.site_id).where(course.c.region_id == region_id))
+        .execute(
+            select(course.c.id, course.c.site, course.c.postcode, course.c.site_id).where(
+                course.c.region_id == region_id
+            )
+        )
         .all()
     )
     changes = []
     linked = 0
-    for cid, site, current in rows:
-        found = site_of(lookup, cast("str | None", site))
+    for cid, site, postcode, current in rows:
+        found = site_of(lookup, cast("str | None", site), cast("str | None", postcode))
         linked += found is not None
         if found != current:
             changes.append({"cid": cid, "sid": found})

@@ -83,7 +83,8 @@ def _demo(args: argparse.Namespace) -> int:
         app.dispose()
     print(
         f"Demo geladen in {summary.seconds:.1f} s: {summary.regions} Regionen, {summary.agencies} Stellen, {summary.contacts} Ansprechpersonen, "
-        f"{summary.courses} Kurse, {summary.participants} Teilnehmende, {summary.stage_changes} Verlaufseinträge"
+        f"{summary.courses} Kurse, {summary.participants} Teilnehmende, {summary.stage_changes} Verlaufseinträge, "
+        f"{summary.places} Gemeinden und Kursorte"
     )
     if summary.users:
         print(f"Demo-Konten für die Weboberfläche: {', '.join(summary.users)}")

@@ -40,7 +40,14 @@ def hand_feed() -> dict[str, list[dict[str, object]]]:
     after midnight, S 24:10 → H 24:40; F 07:00 → S 07:30. Sundays only: H 07:40 → S 08:10.
     """
     return {
-        "agency.txt": [{"agency_id": "V", "agency_name": "Verkehrsverbund Test", "agency_url": "https://vgn.example", "agency_timezone": "Europe/Berlin"}],
+        "agency.txt": [
+            {
+                "agency_id": "V",
+                "agency_name": "Verkehrsverbund Test",
+                "agency_url": "https://vgn.example",
+                "agency_timezone": "Europe/Berlin",
+            }
+        ],
         "stops.txt": [
             {"stop_id": "H", "stop_name": "Dorf, Mitte", "stop_lat": 49.9, "stop_lon": 10.9},
             {"stop_id": "T", "stop_name": "Umstieg, Bahnhof", "stop_lat": 49.95, "stop_lon": 10.95},
@@ -48,7 +55,8 @@ def hand_feed() -> dict[str, list[dict[str, object]]]:
             {"stop_id": "F", "stop_name": "Weiler, Abzweig", "stop_lat": 49.82, "stop_lon": 10.8},
         ],
         "routes.txt": [
-            {"route_id": route, "agency_id": "V", "route_short_name": route, "route_type": 3} for route in ("1", "2", "3")
+            {"route_id": route, "agency_id": "V", "route_short_name": route, "route_type": 3}
+            for route in ("1", "2", "3")
         ],
         "trips.txt": [
             {"route_id": "1", "service_id": "WK", "trip_id": "t1"},
@@ -71,7 +79,29 @@ def hand_feed() -> dict[str, list[dict[str, object]]]:
             *stop_times("t8", ("F", "07:00:00"), ("S", "07:30:00")),
         ],
         "calendar.txt": [
-            {"service_id": "WK", "monday": 1, "tuesday": 1, "wednesday": 1, "thursday": 1, "friday": 1, "saturday": 0, "sunday": 0, "start_date": "20261207", "end_date": "20270331"},
-            {"service_id": "SU", "monday": 0, "tuesday": 0, "wednesday": 0, "thursday": 0, "friday": 0, "saturday": 0, "sunday": 1, "start_date": "20261207", "end_date": "20270331"},
+            {
+                "service_id": "WK",
+                "monday": 1,
+                "tuesday": 1,
+                "wednesday": 1,
+                "thursday": 1,
+                "friday": 1,
+                "saturday": 0,
+                "sunday": 0,
+                "start_date": "20261207",
+                "end_date": "20270331",
+            },
+            {
+                "service_id": "SU",
+                "monday": 0,
+                "tuesday": 0,
+                "wednesday": 0,
+                "thursday": 0,
+                "friday": 0,
+                "saturday": 0,
+                "sunday": 1,
+                "start_date": "20261207",
+                "end_date": "20270331",
+            },
         ],
     }

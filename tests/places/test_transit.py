@@ -100,7 +100,9 @@ def test_sunday_service_day_uses_only_sunday_trips(tmp_path: Path) -> None:
 
 
 def test_previous_days_trips_after_midnight_count_early_in_the_morning(tmp_path: Path) -> None:
-    timetable, _ = read_timetable(write_feed(tmp_path / "feed.zip", hand_feed()), today=TODAY, service_date=date(2026, 12, 8))
+    timetable, _ = read_timetable(
+        write_feed(tmp_path / "feed.zip", hand_feed()), today=TODAY, service_date=date(2026, 12, 8)
+    )
     # Monday's 24:10 trip runs at 00:10 on Tuesday, and Tuesday's own at 24:10
     assert 10 * 60 in timetable.dep and 24 * 3600 + 10 * 60 in timetable.dep
 
@@ -116,7 +118,9 @@ def test_results_refresh_when_a_site_moves_and_are_estimated_without_feed(sessio
     assert estimated.estimated and estimated.out_minutes is not None
     # 13.6 km straight line × 1.2 at 25 km/h: 40 minutes
     assert 38 <= estimated.out_minutes <= 41
-    import_feed(session=session, region=region, path=write_feed(tmp_path / "feed.zip", hand_feed()), today=TODAY, walk=WALK)
+    import_feed(
+        session=session, region=region, path=write_feed(tmp_path / "feed.zip", hand_feed()), today=TODAY, walk=WALK
+    )
     run = session.exec(select(ReachRun)).one()
     assert not run.estimated
     basis = run.basis
