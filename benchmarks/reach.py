@@ -25,7 +25,8 @@ def synthetic_feed(
     of stop times."""
     rng = random.Random(seed)
     points = [(49.7 + rng.random() * 0.36, 10.6 + rng.random() * 0.55) for _ in range(400)]
-    trips, stop_times = [], []
+    trips: list[dict[str, object]] = []
+    stop_times: list[dict[str, object]] = []
     for line in range(lines):
         route = rng.sample(range(len(points)), stops_per_line)
         for direction, sequence in enumerate((route, route[::-1])):
@@ -45,7 +46,7 @@ def synthetic_feed(
                         }
                     )
                     minute += rng.randint(2, 5)
-    tables = {
+    tables: dict[str, list[dict[str, object]]] = {
         "agency.txt": [
             {
                 "agency_id": "A",

@@ -171,16 +171,20 @@ def compute_reach(
 
 
 def estimate_reach(municipalities: Sequence[Point], sites: Sequence[Point], walk: WalkSettings) -> list[ReachResult]:
-    """Without a timetable: the straight-line distance × detour at `estimate_kmh`, marked estimated."""
+    """Without a timetable: the straight-line distance × detour at `estimate_kmh` (on foot within
+    walking distance), marked estimated."""
     results = []
     for site in sites:
         for municipality in municipalities:
-            metres = distance_m(municipality.lat, municipality.lon, site.lat, site.lon) * walk.detour
-            seconds = round(metres / (walk.estimate_kmh * 1000 / 3600))
+            straight = distance_m(municipality.lat, municipality.lon, site.lat, site.lon)
+            on_foot = straight <= walk.max_m
+            seconds = (
+                walk.walk_seconds(straight) if on_foot else round(straight * walk.detour / (walk.estimate_kmh / 3.6))
+            )
             for slot in SLOTS:
                 start, end = slot.start * 60, slot.end * 60
-                there = Journey(start - seconds, start, 1)
-                back = Journey(end, end + seconds, 1)
+                there = Journey(start - seconds, start, 0 if on_foot else 1)
+                back = Journey(end, end + seconds, 0 if on_foot else 1)
                 results.append(_result(municipality, site, slot, there, back, estimated=True))
     return results
 

@@ -86,6 +86,15 @@ class ValueSet:
     values: Mapping[str, str]
 
 
+#: The participant needs a course type may be for (`needs:`): the boolean needs of a participant.
+COURSE_NEEDS: dict[str, str] = {
+    "childcare": "Kinderbetreuung",
+    "part_time": "Teilzeit/Abend",
+    "literacy": "Alphabetisierung",
+    "youth": "Jugendkurs",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class CourseType:
     id: str
@@ -93,6 +102,10 @@ class CourseType:
     language_hours: int
     orientation_hours: int
     max_group: int
+    #: the needs this special course is for: someone not yet placed who has them may take it
+    needs: frozenset[str] = frozenset()
+    #: someone with these needs takes only this course type (literacy: not a general course)
+    exclusive: bool = False
 
     @property
     def total_hours(self) -> int:

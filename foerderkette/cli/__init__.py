@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from foerderkette.cli import (
+    courses_cmd,
     db_cmd,
     demo_cmd,
     exchange_cmd,
@@ -30,6 +31,7 @@ _COMMAND_MODULES = [
     participants_cmd,
     exchange_cmd,
     places_cmd,
+    courses_cmd,
     flows_cmd,
     notifications_cmd,
     jourfixe_cmd,

@@ -23,6 +23,7 @@ from process_models.loading.yaml_source import (
     _Builder,
 )
 from process_models.spec import (
+    COURSE_NEEDS,
     STAGE_TAGS,
     Agency,
     CourseType,
@@ -137,7 +138,15 @@ def _course_types(b: _Builder, top: Mapping[str, Any], params: Mapping[str, Para
     for type_id, spec in b.mapping(top.get("course_types"), ("course_types",), what="course_types").items():
         path = ("course_types", type_id)
         keys = ("label", "language_hours", "orientation_hours", "max_group")
-        spec = b.mapping(spec, path, what=f"Kursart '{type_id}'", allowed=keys, required=keys)
+        spec = b.mapping(spec, path, what=f"Kursart '{type_id}'", allowed=(*keys, "needs", "exclusive"), required=keys)
+        needs = b.names(spec["needs"], (*path, "needs"), what="needs") if "needs" in spec else []
+        for need in needs:
+            if need not in COURSE_NEEDS:
+                b.error(
+                    (*path, "needs"),
+                    f"Unbekannter Bedarf '{need}' (möglich: {', '.join(COURSE_NEEDS)})",
+                    f"unknown need {need!r}",
+                )
         if set(keys) <= set(spec):
             course_types[type_id] = CourseType(
                 type_id,
@@ -145,6 +154,8 @@ def _course_types(b: _Builder, top: Mapping[str, Any], params: Mapping[str, Para
                 _int_ref(b, spec["language_hours"], (*path, "language_hours"), params),
                 _int_ref(b, spec["orientation_hours"], (*path, "orientation_hours"), params),
                 _int_ref(b, spec["max_group"], (*path, "max_group"), params),
+                frozenset(needs),
+                b.boolean(spec.get("exclusive"), (*path, "exclusive"), what="exclusive"),
             )
     return course_types
 

@@ -1,0 +1,182 @@
+"""Reading what the planning needs: waiting participants, upcoming courses with their free
+places, the stored reachability – as the plain shapes of planning.suggestions. Core only."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Boolean, Connection, bindparam
+
+from pipeline.reads import NEEDS, NotFound, RegionRow, fact_sql, fetch, fetch_one, typed
+from places.reachability import slot_of, verdict
+from planning.suggestions import Offer, Seeker, Suggestion, Trip, suggest
+from process_models import ProcessModel
+
+
+def _placement_fact(model: ProcessModel) -> str:
+    return model.facts_of_type("course_type")[0]
+
+
+def _seeker(row: Sequence[Any]) -> Seeker:
+    pid, ref, course_type, municipality_id, since, *needs = row
+    return Seeker(
+        pid,
+        ref,
+        str(course_type) if course_type else None,
+        frozenset(name for name, flag in zip(NEEDS, needs, strict=True) if flag),
+        municipality_id,
+        since,
+    )
+
+
+def _seeker_sql(dialect: str, model: ProcessModel, where: str) -> str:
+    needs = ", ".join(f"p.{name}" for name in NEEDS)
+    return (
+        f"SELECT p.id, p.ref, {fact_sql(dialect, _placement_fact(model))}, p.municipality_id, p.stage_since, {needs} "
+        f"FROM participant p WHERE {where} ORDER BY p.stage_since, p.ref"
+    )
+
+
+def waiting_seekers(conn: Connection, region: RegionRow, model: ProcessModel) -> list[Seeker]:
+    """Everyone of the region in a stage the model tags `awaiting_course`."""
+    stages = sorted(model.stages_tagged("awaiting_course"))
+    statement = typed(
+        _seeker_sql(
+            conn.dialect.name, model, "p.region_id = :region AND p.stage IN :stages AND p.anonymised_on IS NULL"
+        ),
+        dates=(),
+        columns={name: Boolean for name in NEEDS},
+    ).bindparams(bindparam("stages", expanding=True))
+    return [_seeker(row) for row in fetch(conn, statement, {"region": region.id, "stages": stages})]
+
+
+def seeker_by_ref(conn: Connection, ref: str, model: ProcessModel) -> tuple[Seeker, str, int]:
+    """One participant as a seeker, with their stage and region id (NotFound when unknown)."""
+    row = fetch_one(
+        conn,
+        typed(
+            _seeker_sql(conn.dialect.name, model, "p.ref = :ref").replace(
+                "FROM participant p", ", p.stage, p.region_id FROM participant p"
+            ),
+            columns={name: Boolean for name in NEEDS},
+        ),
+        {"ref": ref},
+    )
+    if row is None:
+        raise NotFound(f"Teilnehmende '{ref}' gibt es nicht")
+    return _seeker(row[:-2]), row[-2], row[-1]
+
+
+def upcoming_offers(conn: Connection, region_id: int, today: date) -> list[Offer]:
+    """The region's integration courses that have not started by `today` and are not cancelled."""
+    rows = fetch(
+        conn,
+        typed(
+            "SELECT c.id, c.code, a.code, a.name, c.course_type, c.format, c.site_id, COALESCE(s.name, c.site), c.slot, "
+            "COALESCE(c.actual_start, c.planned_start), c.capacity, "
+            "(SELECT COUNT(*) FROM enrollment e WHERE e.course_id = c.id AND e.left_on IS NULL), c.min_size, "
+            "COALESCE(s.childcare, FALSE) "
+            "FROM course c JOIN agency a ON a.id = c.provider_id LEFT JOIN course_site s ON s.id = c.site_id "
+            "WHERE c.region_id = :region AND c.kind = 'ik' AND NOT c.cancelled "
+            "AND COALESCE(c.actual_start, c.planned_start) >= :today ORDER BY 10, c.code",
+            dates=("today",),
+        ),
+        {"region": region_id, "today": today},
+    )
+    offers = []
+    for cid, code, pcode, pname, ctype, fmt, site_id, site, slot, start, capacity, enrolled, min_size, care in rows:
+        start_day = start if isinstance(start, date) else date.fromisoformat(str(start)[:10])
+        offers.append(
+            Offer(
+                cid,
+                code,
+                pcode,
+                pname,
+                ctype,
+                fmt,
+                site_id,
+                site,
+                slot_of(slot, fmt),
+                start_day,
+                int(capacity),
+                int(enrolled),
+                int(min_size),
+                bool(care),
+            )
+        )
+    return offers
+
+
+def region_trips(
+    conn: Connection, region_id: int, *, limit_minutes: int, max_wait_minutes: int
+) -> dict[tuple[int, int, str], Trip]:
+    rows = fetch(
+        conn,
+        typed(
+            "SELECT municipality_id, site_id, slot, estimated, out_depart, out_arrive, out_minutes, out_transfers, "
+            "back_depart, back_minutes FROM reach WHERE region_id = :region",
+            columns={"estimated": Boolean},
+        ),
+        {"region": region_id},
+    )
+    trips = {}
+    for mid, sid, slot, estimated, out_depart, out_arrive, out_minutes, transfers, back_depart, back_minutes in rows:
+        ok = verdict(
+            {
+                "slot": slot,
+                "out_depart": out_depart,
+                "out_arrive": out_arrive,
+                "out_minutes": out_minutes,
+                "back_depart": back_depart,
+                "back_minutes": back_minutes,
+            },
+            limit_minutes=limit_minutes,
+            max_wait_minutes=max_wait_minutes,
+        )
+        trips[(mid, sid, slot)] = Trip(out_minutes, back_minutes, transfers, ok, bool(estimated))
+    return trips
+
+
+@dataclass(frozen=True)
+class SuggestionView:
+    ref: str
+    stage: str
+    waiting: bool
+    municipality: str | None
+    suggestions: list[Suggestion]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ref": self.ref,
+            "stage": self.stage,
+            "waiting": self.waiting,
+            "municipality": self.municipality,
+            "suggestions": [s.to_json() for s in self.suggestions],
+        }
+
+
+def suggestions_for(
+    conn: Connection, ref: str, model: ProcessModel, *, today: date, max_wait_minutes: int, formats: dict[str, str]
+) -> SuggestionView:
+    from places.reads import region_transit_limit  # noqa: PLC0415
+
+    seeker, stage, region_id = seeker_by_ref(conn, ref, model)
+    limit = region_transit_limit(conn, region_id)
+    trips = region_trips(conn, region_id, limit_minutes=limit, max_wait_minutes=max_wait_minutes)
+    found = suggest(
+        seeker,
+        upcoming_offers(conn, region_id, today),
+        trips,
+        model=model,
+        today=today,
+        limit_minutes=limit,
+        formats=formats,
+    )
+    name = None
+    if seeker.municipality_id is not None:
+        row = fetch_one(conn, typed("SELECT name FROM municipality WHERE id = :id"), {"id": seeker.municipality_id})
+        name = row[0] if row else None
+    return SuggestionView(seeker.ref, stage, stage in model.stages_tagged("awaiting_course"), name, found)
