@@ -71,7 +71,7 @@ def seeker_by_ref(conn: Connection, ref: str, model: ProcessModel) -> tuple[Seek
 
 
 def upcoming_offers(conn: Connection, region_id: int, today: date) -> list[Offer]:
-    """The region's integration courses that have not started by `today` and are not cancelled."""
+    """The region's integration courses starting after `today` (one starting today takes nobody new), not cancelled."""
     rows = fetch(
         conn,
         typed(
@@ -81,7 +81,7 @@ def upcoming_offers(conn: Connection, region_id: int, today: date) -> list[Offer
             "COALESCE(s.childcare, FALSE) "
             "FROM course c JOIN agency a ON a.id = c.provider_id LEFT JOIN course_site s ON s.id = c.site_id "
             "WHERE c.region_id = :region AND c.kind = 'ik' AND NOT c.cancelled "
-            "AND COALESCE(c.actual_start, c.planned_start) >= :today ORDER BY 10, c.code",
+            "AND COALESCE(c.actual_start, c.planned_start) > :today ORDER BY 10, c.code",
             dates=("today",),
         ),
         {"region": region_id, "today": today},
@@ -180,3 +180,187 @@ def suggestions_for(
         row = fetch_one(conn, typed("SELECT name FROM municipality WHERE id = :id"), {"id": seeker.municipality_id})
         name = row[0] if row else None
     return SuggestionView(seeker.ref, stage, stage in model.stages_tagged("awaiting_course"), name, found)
+
+
+@dataclass(frozen=True)
+class FillRow:
+    """A course of the proposal: before and after, and whether it reaches its minimum."""
+
+    code: str
+    provider: str
+    provider_name: str
+    course_type: str
+    site: str
+    start: date
+    enrolled: int
+    joining: int
+    min_size: int
+    capacity: int
+    below: bool
+    reaches: bool
+    note: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.__dict__, "start": self.start.isoformat()}
+
+
+@dataclass(frozen=True)
+class FillPick:
+    """One proposed assignment: who, which course, how long until it starts, how they get there."""
+
+    ref: str
+    course: str
+    provider: str
+    start: date
+    wait_days: int
+    waiting_since: date
+    travel_minutes: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.__dict__, "start": self.start.isoformat(), "waiting_since": self.waiting_since.isoformat()}
+
+
+@dataclass(frozen=True)
+class FillView:
+    region: str
+    as_of: date
+    message: str
+    optimal: bool
+    seconds: float
+    waiting: int
+    courses: list[FillRow]
+    picks: list[FillPick]
+    stages: list[str]
+
+    @property
+    def below(self) -> int:
+        return sum(row.below for row in self.courses)
+
+    @property
+    def reached(self) -> int:
+        return sum(row.below and row.reaches for row in self.courses)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "region": self.region,
+            "as_of": self.as_of.isoformat(),
+            "message": self.message,
+            "optimal": self.optimal,
+            "seconds": round(self.seconds, 3),
+            "waiting": self.waiting,
+            "courses_below_minimum": self.below,
+            "courses_reaching_minimum": self.reached,
+            "courses": [row.to_json() for row in self.courses],
+            "assignments": [pick.to_json() for pick in self.picks],
+            "solver": self.stages,
+        }
+
+
+def region_suggestions(
+    conn: Connection,
+    region: RegionRow,
+    model: ProcessModel,
+    *,
+    today: date,
+    max_wait_minutes: int,
+    formats: dict[str, str],
+) -> tuple[list[Seeker], list[Offer], dict[int, list[Suggestion]]]:
+    """Every waiting participant's suggestions (the fill proposal's input and its benchmark)."""
+    from places.reads import region_transit_limit  # noqa: PLC0415
+
+    limit = region_transit_limit(conn, region.id)
+    trips = region_trips(conn, region.id, limit_minutes=limit, max_wait_minutes=max_wait_minutes)
+    offers = upcoming_offers(conn, region.id, today)
+    seekers = waiting_seekers(conn, region, model)
+    found = {
+        seeker.id: suggest(seeker, offers, trips, model=model, today=today, limit_minutes=limit, formats=formats)
+        for seeker in seekers
+    }
+    return seekers, offers, found
+
+
+def fill_for_region(
+    conn: Connection,
+    region: RegionRow,
+    model: ProcessModel,
+    *,
+    today: date,
+    max_wait_minutes: int,
+    formats: dict[str, str],
+    horizon_days: int = 92,
+    time_limit: float = 10.0,
+) -> FillView:
+    """The fill proposal for the region's courses starting within `horizon_days`."""
+    from planning.fill import FillCourse, propose_fill  # noqa: PLC0415
+
+    seekers, offers, found = region_suggestions(
+        conn, region, model, today=today, max_wait_minutes=max_wait_minutes, formats=formats
+    )
+    offers = [offer for offer in offers if (offer.start - today).days <= horizon_days]
+    window = {offer.id for offer in offers}
+    pairs = {
+        seeker_id: [s.offer.id for s in items if s.suitable and s.offer.id in window]
+        for seeker_id, items in found.items()
+    }
+    courses = [FillCourse(o.id, o.code, o.start, o.enrolled, o.capacity, o.min_size) for o in offers]
+    result = propose_fill(courses, pairs, today=today, time_limit=time_limit)
+    joining: dict[int, int] = {}
+    for assignment in result.assignments:
+        joining[assignment.course_id] = joining.get(assignment.course_id, 0) + 1
+    by_offer = {offer.id: offer for offer in offers}
+    rows = [
+        FillRow(
+            o.code,
+            o.provider_code,
+            o.provider_name,
+            o.course_type,
+            o.site,
+            o.start,
+            o.enrolled,
+            joining.get(o.id, 0),
+            o.min_size,
+            o.capacity,
+            o.enrolled < o.min_size,
+            o.enrolled + joining.get(o.id, 0) >= o.min_size,
+            result.out_of_reach.get(o.id, ""),
+        )
+        for o in offers
+    ]
+    seekers_by_id = {seeker.id: seeker for seeker in seekers}
+    trips = {
+        (seeker_id, s.offer.id): (s.trip.out_minutes if s.trip else None)
+        for seeker_id, items in found.items()
+        for s in items
+        if s.suitable
+    }
+    picks = sorted(
+        (
+            FillPick(
+                seekers_by_id[a.participant_id].ref,
+                by_offer[a.course_id].code,
+                by_offer[a.course_id].provider_code,
+                by_offer[a.course_id].start,
+                a.wait_days,
+                seekers_by_id[a.participant_id].waiting_since,
+                trips.get((a.participant_id, a.course_id)),
+            )
+            for a in result.assignments
+        ),
+        key=lambda pick: (pick.start, pick.course, pick.waiting_since, pick.ref),
+    )
+    return FillView(
+        region.code, today, result.message, result.optimal, result.seconds, len(seekers), rows, picks, result.stages
+    )
+
+
+def assignment_event(model: ProcessModel) -> str | None:
+    """The model's event by which the BAMF assigns someone waiting to a provider: allowed in the
+    stages awaiting a course, recorded by the BAMF, setting the provider."""
+    waiting = model.stages_tagged("awaiting_course")
+    providers = set(model.facts_of_type("provider"))
+    allowed = {event for stage in waiting for event in model.allowed_events(stage)}
+    for event_id in sorted(allowed):
+        spec = model.events[event_id]
+        if "BAMF" in spec.actors and any(fact in providers for fact, _source in spec.sets):
+            return event_id
+    return None

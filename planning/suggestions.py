@@ -141,7 +141,7 @@ def suggest(
     labels = {key: spec.label for key, spec in model.course_types.items()}
     result = []
     for offer in offers:
-        if offer.start < today:
+        if offer.start <= today:
             continue
         reasons = []
         label = labels.get(offer.course_type, offer.course_type)

@@ -90,6 +90,7 @@ def create_app(settings: Settings, *, app: App | None = None, runner: Any = None
         answers,
         auth,
         courses,
+        fill,
         jourfixe,
         operations,
         outbox,
@@ -98,7 +99,7 @@ def create_app(settings: Settings, *, app: App | None = None, runner: Any = None
         process,
     )
 
-    for module in (auth, pipeline, participants, courses, jourfixe, outbox, operations, process, answers):
+    for module in (auth, pipeline, participants, courses, fill, jourfixe, outbox, operations, process, answers):
         web.include_router(module.router)
     web.mount("/static", StaticFiles(directory=STATIC), name="static")
     return web

@@ -72,6 +72,10 @@ POLICY: dict[tuple[str, str], Rule] = {
         "Das Zugriffsprotokoll sieht nur die Koordination.",
     ),
     ("GET", "/kurse"): Rule(EVERYONE, "Kurse der Region; Kursträger: nur die eigenen"),
+    ("GET", "/kurse/auffuellen"): Rule(
+        EVERYONE,
+        "Koordination und BAMF: Vorschlag, welche Wartenden welche Kurse auf Mindestgröße bringen; andere Stellen: nicht zugänglich",
+    ),
     ("GET", "/kurse/export.{suffix}"): Rule(
         EVERYONE, "Dieselben Kurse wie die Liste, als CSV/XLSX (Formeln entschärft)"
     ),

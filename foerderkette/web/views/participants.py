@@ -13,7 +13,7 @@ from foerderkette.web.deps import DB, audit, check_csrf, current_viewer, get_app
 from foerderkette.web.rendering import page
 from notifications.tables import LEVEL_LABELS, STATUSES
 from pipeline.access import Viewer, visible_participants
-from pipeline.labels import AUDIT_ACTIONS, USER_ROLES
+from pipeline.labels import AUDIT_ACTIONS, COURSE_FORMATS, COURSE_SLOTS, USER_ROLES
 from pipeline.reads import ParticipantDetail, audit_about, find_region, participant_detail, reminders_about
 from pipeline.repository import InvalidHold, course_overview, get_participant, hold_step, record_event
 from pipeline.tables import TRANSPORT_REACH, Agency
@@ -182,6 +182,20 @@ def _render(
         }
         for item in reminders_about(connection, participant.id)
     ]
+    suggestions = None
+    if viewer.sees_needs and participant.stage in model.stages_tagged("awaiting_course"):
+        from planning.reads import suggestions_for  # noqa: PLC0415
+
+        found = suggestions_for(
+            connection,
+            participant.ref,
+            model,
+            today=day,
+            max_wait_minutes=app.settings.transit_max_wait_minutes,
+            formats=COURSE_FORMATS,
+        )
+        suitable = [item for item in found.suggestions if item.suitable]
+        suggestions = {"shown": suitable[:5], "more": max(len(suitable) - 5, 0), "home": found.municipality}
     audit(session, viewer, "view_participant", participant_id=participant.id, request=request)
     return page(
         request,
@@ -206,6 +220,10 @@ def _render(
             "today": day,
             "timedelta": timedelta,
             "error": error,
+            "suggestions": suggestions,
+            "course_labels": {key: spec.label for key, spec in model.course_types.items()},
+            "formats": COURSE_FORMATS,
+            "slots": COURSE_SLOTS,
         },
         status_code=status_code,
     )

@@ -1,0 +1,225 @@
+"""Filling courses below their minimum size: which waiting participants could join which
+upcoming courses so that as many courses as possible reach their minimum, as many people as
+possible get a place, and the waiting until the start is as short as possible – in that order.
+
+Solved exactly as a mixed-integer programme with HiGHS (`scipy.optimize.milp`), lexicographically
+in three solves. A recommendation for BAMF and the providers: the Kommune steers, BAMF assigns.
+Pure over plain data (the pairs that may be assigned come from planning.suggestions).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class FillCourse:
+    id: int
+    code: str
+    start: date
+    enrolled: int
+    capacity: int
+    min_size: int
+
+    @property
+    def free(self) -> int:
+        return max(self.capacity - self.enrolled, 0)
+
+    @property
+    def below(self) -> bool:
+        return self.enrolled < self.min_size
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    participant_id: int
+    course_id: int
+    wait_days: int
+
+
+@dataclass(frozen=True)
+class FillResult:
+    """The proposal: who joins which course, which courses thereby reach their minimum, and the
+    solver's word on it (German)."""
+
+    assignments: list[Assignment]
+    reached: list[int]
+    #: courses below minimum that cannot reach it, with the reason (German)
+    out_of_reach: dict[int, str]
+    optimal: bool
+    message: str
+    seconds: float
+    objective: tuple[int, int, int] = (0, 0, 0)
+    stages: list[str] = field(default_factory=list)
+
+
+def _key(assignments: Sequence[Assignment], reached: int) -> tuple[int, int, int]:
+    return (reached, len(assignments), sum(a.wait_days for a in assignments))
+
+
+def propose_fill(
+    courses: Sequence[FillCourse],
+    pairs: Mapping[int, Sequence[int]],
+    *,
+    today: date,
+    time_limit: float = 10.0,
+) -> FillResult:
+    """`pairs`: participant id → the course ids they may join (suitable, reachable, free places)."""
+    import numpy as np  # noqa: PLC0415 - SciPy and NumPy only where a proposal is made
+    from scipy.optimize import Bounds, LinearConstraint, milp  # noqa: PLC0415
+    from scipy.sparse import coo_array  # noqa: PLC0415
+
+    started = time.perf_counter()
+    by_id = {course.id: course for course in courses}
+    edges = [(p, c) for p, cs in pairs.items() for c in dict.fromkeys(cs) if c in by_id and by_id[c].free > 0]
+    wait = [max((by_id[c].start - today).days, 0) for _p, c in edges]
+    below = [course for course in courses if course.below]
+    below_index = {course.id: len(edges) + index for index, course in enumerate(below)}
+    out_of_reach: dict[int, str] = {}
+    candidates: dict[int, int] = {}
+    for _p, c in edges:
+        candidates[c] = candidates.get(c, 0) + 1
+    for course in below:
+        missing = course.min_size - course.enrolled
+        if candidates.get(course.id, 0) < missing:
+            out_of_reach[course.id] = (
+                f"es fehlen {missing} bis zur Mindestgröße {course.min_size}, passend sind nur "
+                f"{candidates.get(course.id, 0)} Wartende"
+            )
+    n = len(edges) + len(below)
+    if not edges:
+        return FillResult(
+            [], [], out_of_reach, True, "Keine wartende Person passt zu einem kommenden Kurs mit freien Plätzen.", 0.0
+        )
+
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    lower: list[float] = []
+    upper: list[float] = []
+
+    def row(entries: Sequence[tuple[int, float]], lo: float, hi: float) -> None:
+        index = len(lower)
+        for col, value in entries:
+            rows.append(index)
+            cols.append(col)
+            vals.append(value)
+        lower.append(lo)
+        upper.append(hi)
+
+    per_person: dict[int, list[int]] = {}
+    per_course: dict[int, list[int]] = {}
+    for index, (p, c) in enumerate(edges):
+        per_person.setdefault(p, []).append(index)
+        per_course.setdefault(c, []).append(index)
+    for indices in per_person.values():
+        if len(indices) > 1:
+            row([(i, 1.0) for i in indices], 0, 1)  # at most one course each
+    for c, indices in per_course.items():
+        course = by_id[c]
+        if course.below:
+            y = below_index[c]
+            # joins only a course that runs: x ≤ free·y, and a course runs when it has its minimum
+            row([*((i, 1.0) for i in indices), (y, -float(course.free))], -np.inf, 0)
+            row([*((i, 1.0) for i in indices), (y, -float(course.min_size - course.enrolled))], 0, np.inf)
+        else:
+            row([(i, 1.0) for i in indices], 0, course.free)
+    for course in below:
+        if course.id not in per_course:
+            row([(below_index[course.id], 1.0)], 0, 0)  # nobody fits: it cannot reach its minimum
+
+    matrix = coo_array((vals, (rows, cols)), shape=(len(lower), n)).tocsr()
+    base = LinearConstraint(matrix, np.array(lower), np.array(upper))
+    integrality = np.ones(n)
+    bounds = Bounds(np.zeros(n), np.ones(n))
+    reach_vector = np.zeros(n)
+    for course in below:
+        reach_vector[below_index[course.id]] = 1.0
+    placed_vector = np.zeros(n)
+    placed_vector[: len(edges)] = 1.0
+    wait_vector = np.zeros(n)
+    wait_vector[: len(edges)] = wait
+
+    constraints = [base]
+    optimal = True
+    stages = []
+    solution = None
+    for name, objective, sense in (
+        ("Kurse auf Mindestgröße", reach_vector, -1.0),
+        ("Personen mit Platz", placed_vector, -1.0),
+        ("Wartetage", wait_vector, 1.0),
+    ):
+        remaining = time_limit - (time.perf_counter() - started)
+        if remaining <= 0.05:
+            optimal = False
+            stages.append(f"{name}: Zeitlimit erreicht, nicht mehr optimiert")
+            break
+        result = milp(
+            sense * objective,
+            constraints=constraints,
+            integrality=integrality,
+            bounds=bounds,
+            options={"time_limit": remaining, "disp": False},
+        )
+        if result.x is None:
+            optimal = False
+            stages.append(f"{name}: keine Lösung im Zeitlimit ({result.message})")
+            break
+        solution = np.round(result.x)
+        value = float(objective @ solution)
+        if result.status != 0:
+            optimal = False
+            stages.append(f"{name}: {value:.0f} (Zeitlimit erreicht: beste gefundene Lösung)")
+        else:
+            stages.append(f"{name}: {value:.0f} (optimal)")
+        # keep what this stage reached while the next one improves its own goal
+        if sense < 0:
+            constraints = [*constraints, LinearConstraint(objective.reshape(1, -1), value - 0.5, np.inf)]
+        else:
+            constraints = [*constraints, LinearConstraint(objective.reshape(1, -1), -np.inf, value + 0.5)]
+    if solution is None:
+        return FillResult(
+            [],
+            [],
+            out_of_reach,
+            False,
+            "Keine Lösung im Zeitlimit gefunden.",
+            time.perf_counter() - started,
+            stages=stages,
+        )
+    assignments = [Assignment(p, c, wait[index]) for index, (p, c) in enumerate(edges) if solution[index] > 0.5]
+    joined: dict[int, int] = {}
+    for assignment in assignments:
+        joined[assignment.course_id] = joined.get(assignment.course_id, 0) + 1
+    reached = [course.id for course in below if course.enrolled + joined.get(course.id, 0) >= course.min_size]
+    if below and not reached:
+        message = "Kein Kurs unter Mindestgröße lässt sich mit den Wartenden auf seine Mindestgröße bringen."
+    elif below:
+        message = f"{len(reached)} von {len(below)} Kursen unter Mindestgröße erreichen sie mit diesem Vorschlag."
+    else:
+        message = "Kein Kurs ist unter seiner Mindestgröße."
+    if not optimal:
+        message += " Zeitlimit erreicht: beste gefundene Lösung, nicht nachweislich optimal."
+    return FillResult(
+        assignments,
+        reached,
+        out_of_reach,
+        optimal,
+        message,
+        time.perf_counter() - started,
+        _key(assignments, len(reached)),
+        stages,
+    )
+
+
+def describe(result: FillResult) -> dict[str, Any]:
+    return {
+        "optimal": result.optimal,
+        "message": result.message,
+        "seconds": round(result.seconds, 3),
+        "stages": result.stages,
+    }

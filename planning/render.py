@@ -1,0 +1,30 @@
+"""Rendering planning proposals as standalone HTML documents (German, printable, no scripts)."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from planning.reads import FillView
+from process_models import ProcessModel, format_date
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["datum"] = lambda value: format_date(value) if isinstance(value, date) else "–"
+    return env
+
+
+def fill_html(view: FillView, model: ProcessModel) -> str:
+    labels = {key: spec.label for key, spec in model.course_types.items()}
+    return _environment().get_template("fill.html").render(view=view, labels=labels)
