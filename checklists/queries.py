@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from checklists.records import AgendaData, Figure, ItemResult, Person, Section
+from pipeline.repository import CourseInfo
 from process_models import AgencyRef, OpenStep, format_date
 from process_models.durations import add_months
 from process_models.reminders import reminder_level
@@ -362,9 +363,22 @@ def course_planning(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
         for place, c in sorted(demand.items())
     ]
     free_total = sum(max(c.capacity - c.enrolled, 0) for c in upcoming)
+    summary = f"{_plural(len(upcoming), 'Kurs beginnt', 'Kurse beginnen')} bis {_d(horizon)} mit {free_total} freien Plätzen; {len(below)} unter der Mindestgröße"
+    below_sections = [
+        Section(
+            "Kurse unter der Mindestgröße",
+            ["Träger", "Kurs", "Kursart", "Beginn", "Anmeldungen"],
+            below,
+            "Alle Kurse erreichen die Mindestgröße.",
+        )
+    ]
+    fill = _fill_sections(data, [c for c in upcoming if c.enrolled < c.min_size]) if below else None
+    if fill is not None:
+        summary = f"{summary}, {fill[0]}"
+        below_sections = fill[1]
     return ItemResult(
         count=len(upcoming),
-        summary=f"{_plural(len(upcoming), 'Kurs beginnt', 'Kurse beginnen')} bis {_d(horizon)} mit {free_total} freien Plätzen; {len(below)} unter der Mindestgröße",
+        summary=summary,
         sections=[
             Section(
                 "Kursbeginne (Gesamtkursliste)",
@@ -383,12 +397,7 @@ def course_planning(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
                 rows,
                 "Keine Kursbeginne geplant.",
             ),
-            Section(
-                "Kurse unter der Mindestgröße",
-                ["Träger", "Kurs", "Kursart", "Beginn", "Anmeldungen"],
-                below,
-                "Alle Kurse erreichen die Mindestgröße.",
-            ),
+            *below_sections,
             Section(
                 "Bedarf nach Ort (Wartende)",
                 ["Ort", "Wartende", "Alphabetisierung", "Jugendkurs", "Eltern/Kinderbetreuung", "Teilzeit/Abend"],
@@ -397,6 +406,58 @@ def course_planning(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
             ),
         ],
     )
+
+
+def _fill_sections(data: AgendaData, below: list[CourseInfo]) -> tuple[str, list[Section]] | None:
+    """The fill proposal for the courses below their minimum (the web's "Kurse auffüllen"
+    computes the same, with the running courses as well): summary and two tables."""
+    if data.fill is None:
+        return None
+    view = data.fill()
+    labels = {person.ref: person.label for person in data.persons}
+    proposed = {row.code: row for row in view.courses}
+    courses = []
+    for course in below:
+        row = proposed.get(course.code)
+        result = (
+            "beginnt heute: kein Auffüllen mehr"
+            if row is None
+            else "erreicht"
+            if row.reaches
+            else row.note or "bleibt darunter"
+        )
+        courses.append(
+            [
+                course.provider_name,
+                course.code,
+                _course_type(data, course.course_type),
+                course.site,
+                _d(course.start),
+                f"{course.enrolled} + {row.joining if row else 0} von mindestens {course.min_size}",
+                result,
+            ]
+        )
+    picks = [
+        [labels.get(pick.ref, pick.ref), pick.course, _d(pick.start), _d(pick.waiting_since)] for pick in view.picks
+    ]
+    summary = (
+        f"{view.reached} {'erreicht' if view.reached == 1 else 'erreichen'} sie mit "
+        f"{_plural(len(picks), 'vorgeschlagenen Zuweisung', 'vorgeschlagenen Zuweisungen')} aus den Wartenden"
+    )
+    return summary, [
+        Section(
+            "Kurse unter der Mindestgröße – Vorschlag zum Auffüllen (Empfehlung an BAMF und Kursträger)",
+            ["Träger", "Kurs", "Kursart", "Ort", "Beginn", "Anmeldungen + Vorschlag", "Ergebnis"],
+            courses,
+            "Alle kommenden Kurse erreichen die Mindestgröße.",
+        ),
+        Section(
+            "Vorgeschlagene Zuweisungen (das BAMF weist zu)",
+            ["Person", "Kurs", "Beginn", "wartet seit"],
+            picks,
+            "Keine Zuweisung vorgeschlagen.",
+        ),
+    ]
 
 
 # --------------------------------------------------------------------------- 6 placement tests

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
@@ -66,6 +67,9 @@ class AgendaData:
     courses: list[CourseInfo]
     actions: list[ActionInfo]
     agency_names: dict[str, str] = field(default_factory=dict)
+    #: computes the fill proposal for the courses below their minimum when an item asks for it
+    #: (planning.reads.fill_for_region; None where there is no database, as in pure tests)
+    fill: Callable[[], Any] | None = None
 
     @cached_property
     def since(self) -> date:

@@ -206,6 +206,26 @@ def load_agenda_data(
         courses=courses,
         actions=actions,
         agency_names=names,
+        fill=lambda: _fill(session, region, model, as_of),
+    )
+
+
+def _fill(session: Session, region: Region, model: ProcessModel, as_of: date) -> Any:
+    """The fill proposal for the region's courses below their minimum (the agenda's item)."""
+    from pipeline.labels import COURSE_FORMATS  # noqa: PLC0415
+    from pipeline.reads import RegionRow  # noqa: PLC0415
+    from planning.reads import fill_for_region  # noqa: PLC0415
+
+    assert region.id is not None
+    return fill_for_region(
+        session.connection(),
+        RegionRow(region.id, region.code, region.name, region.land),
+        model,
+        today=as_of,
+        max_wait_minutes=90,
+        formats=COURSE_FORMATS,
+        only_below=True,
+        time_limit=10.0,
     )
 
 

@@ -3,12 +3,12 @@ places, the stored reachability – as the plain shapes of planning.suggestions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Boolean, Connection, bindparam
+from sqlalchemy import Boolean, Connection, Date, bindparam
 
 from pipeline.reads import NEEDS, NotFound, RegionRow, fact_sql, fetch, fetch_one, typed
 from places.reachability import slot_of, verdict
@@ -48,7 +48,7 @@ def waiting_seekers(conn: Connection, region: RegionRow, model: ProcessModel) ->
             conn.dialect.name, model, "p.region_id = :region AND p.stage IN :stages AND p.anonymised_on IS NULL"
         ),
         dates=(),
-        columns={name: Boolean for name in NEEDS},
+        columns={**{name: Boolean for name in NEEDS}, "stage_since": Date},
     ).bindparams(bindparam("stages", expanding=True))
     return [_seeker(row) for row in fetch(conn, statement, {"region": region.id, "stages": stages})]
 
@@ -61,7 +61,7 @@ def seeker_by_ref(conn: Connection, ref: str, model: ProcessModel) -> tuple[Seek
             _seeker_sql(conn.dialect.name, model, "p.ref = :ref").replace(
                 "FROM participant p", ", p.stage, p.region_id FROM participant p"
             ),
-            columns={name: Boolean for name in NEEDS},
+            columns={**{name: Boolean for name in NEEDS}, "stage_since": Date},
         ),
         {"ref": ref},
     )
@@ -264,13 +264,15 @@ def region_suggestions(
     today: date,
     max_wait_minutes: int,
     formats: dict[str, str],
+    keep: Callable[[Offer], bool] | None = None,
 ) -> tuple[list[Seeker], list[Offer], dict[int, list[Suggestion]]]:
-    """Every waiting participant's suggestions (the fill proposal's input and its benchmark)."""
+    """Every waiting participant's suggestions among the upcoming courses (those `keep` keeps):
+    the fill proposal's input and its benchmark."""
     from places.reads import region_transit_limit  # noqa: PLC0415
 
     limit = region_transit_limit(conn, region.id)
     trips = region_trips(conn, region.id, limit_minutes=limit, max_wait_minutes=max_wait_minutes)
-    offers = upcoming_offers(conn, region.id, today)
+    offers = [offer for offer in upcoming_offers(conn, region.id, today) if keep is None or keep(offer)]
     seekers = waiting_seekers(conn, region, model)
     found = {
         seeker.id: suggest(seeker, offers, trips, model=model, today=today, limit_minutes=limit, formats=formats)
@@ -289,14 +291,22 @@ def fill_for_region(
     formats: dict[str, str],
     horizon_days: int = 92,
     time_limit: float = 10.0,
+    only_below: bool = False,
 ) -> FillView:
-    """The fill proposal for the region's courses starting within `horizon_days`."""
+    """The fill proposal for the region's courses starting within `horizon_days` (with
+    `only_below`, only the courses below their minimum: the agenda's item, cheaper)."""
     from planning.fill import FillCourse, propose_fill  # noqa: PLC0415
 
     seekers, offers, found = region_suggestions(
-        conn, region, model, today=today, max_wait_minutes=max_wait_minutes, formats=formats
+        conn,
+        region,
+        model,
+        today=today,
+        max_wait_minutes=max_wait_minutes,
+        formats=formats,
+        keep=lambda offer: (offer.start - today).days <= horizon_days
+        and (not only_below or offer.enrolled < offer.min_size),
     )
-    offers = [offer for offer in offers if (offer.start - today).days <= horizon_days]
     window = {offer.id for offer in offers}
     pairs = {
         seeker_id: [s.offer.id for s in items if s.suitable and s.offer.id in window]
