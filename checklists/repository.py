@@ -212,7 +212,6 @@ def load_agenda_data(
 
 def _fill(session: Session, region: Region, model: ProcessModel, as_of: date) -> Any:
     """The fill proposal for the region's courses below their minimum (the agenda's item)."""
-    from pipeline.labels import COURSE_FORMATS  # noqa: PLC0415
     from pipeline.reads import RegionRow  # noqa: PLC0415
     from planning.reads import fill_for_region  # noqa: PLC0415
 
@@ -223,7 +222,6 @@ def _fill(session: Session, region: Region, model: ProcessModel, as_of: date) ->
         model,
         today=as_of,
         max_wait_minutes=90,
-        formats=COURSE_FORMATS,
         only_below=True,
         time_limit=10.0,
     )

@@ -288,30 +288,29 @@ def fill_for_region(
     *,
     today: date,
     max_wait_minutes: int,
-    formats: dict[str, str],
     horizon_days: int = 92,
     time_limit: float = 10.0,
     only_below: bool = False,
 ) -> FillView:
     """The fill proposal for the region's courses starting within `horizon_days` (with
     `only_below`, only the courses below their minimum: the agenda's item, cheaper)."""
+    from places.reads import region_transit_limit  # noqa: PLC0415
     from planning.fill import FillCourse, propose_fill  # noqa: PLC0415
+    from planning.suggestions import acceptable_types, fits  # noqa: PLC0415
 
-    seekers, offers, found = region_suggestions(
-        conn,
-        region,
-        model,
-        today=today,
-        max_wait_minutes=max_wait_minutes,
-        formats=formats,
-        keep=lambda offer: (offer.start - today).days <= horizon_days
-        and (not only_below or offer.enrolled < offer.min_size),
-    )
-    window = {offer.id for offer in offers}
-    pairs = {
-        seeker_id: [s.offer.id for s in items if s.suitable and s.offer.id in window]
-        for seeker_id, items in found.items()
-    }
+    limit = region_transit_limit(conn, region.id)
+    trip_of = region_trips(conn, region.id, limit_minutes=limit, max_wait_minutes=max_wait_minutes)
+    offers = [
+        offer
+        for offer in upcoming_offers(conn, region.id, today)
+        if (offer.start - today).days <= horizon_days and (not only_below or offer.enrolled < offer.min_size)
+    ]
+    seekers = waiting_seekers(conn, region, model) if offers else []
+    # the predicate of the suggestions, without their reasons: every person against every course
+    pairs = {}
+    for seeker in seekers:
+        types = acceptable_types(seeker, model)[0]
+        pairs[seeker.id] = [offer.id for offer in offers if fits(seeker, offer, trip_of, types, today)]
     courses = [FillCourse(o.id, o.code, o.start, o.enrolled, o.capacity, o.min_size) for o in offers]
     result = propose_fill(courses, pairs, today=today, time_limit=time_limit)
     joining: dict[int, int] = {}
@@ -337,12 +336,14 @@ def fill_for_region(
         for o in offers
     ]
     seekers_by_id = {seeker.id: seeker for seeker in seekers}
-    trips = {
-        (seeker_id, s.offer.id): (s.trip.out_minutes if s.trip else None)
-        for seeker_id, items in found.items()
-        for s in items
-        if s.suitable
-    }
+
+    def travel(participant_id: int, course_id: int) -> int | None:
+        seeker, offer = seekers_by_id[participant_id], by_offer[course_id]
+        if seeker.municipality_id is None or offer.site_id is None or offer.online:
+            return None
+        trip = trip_of.get((seeker.municipality_id, offer.site_id, offer.slot))
+        return trip.out_minutes if trip else None
+
     picks = sorted(
         (
             FillPick(
@@ -352,7 +353,7 @@ def fill_for_region(
                 by_offer[a.course_id].start,
                 a.wait_days,
                 seekers_by_id[a.participant_id].waiting_since,
-                trips.get((a.participant_id, a.course_id)),
+                travel(a.participant_id, a.course_id),
             )
             for a in result.assignments
         ),

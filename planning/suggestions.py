@@ -126,6 +126,29 @@ def _general(model: ProcessModel) -> str:
     return next(key for key, spec in model.course_types.items() if not spec.needs)
 
 
+def fits(
+    seeker: Seeker,
+    offer: Offer,
+    trips: Mapping[tuple[int, int, str], Trip],
+    types: frozenset[str],
+    today: date,
+) -> bool:
+    """Whether `suggest` would call the offer suitable, without writing its reasons (the fill
+    proposal judges every waiting person against every course; tests keep the two in step)."""
+    if offer.start <= today or offer.free <= 0 or offer.course_type not in types:
+        return False
+    if "part_time" in seeker.needs and not (
+        offer.format in ("part_time", "evening") or offer.slot in ("afternoon", "evening")
+    ):
+        return False
+    if "childcare" in seeker.needs and not (offer.childcare or offer.format == "childcare"):
+        return False
+    if offer.online or seeker.municipality_id is None or offer.site_id is None:
+        return True
+    trip = trips.get((seeker.municipality_id, offer.site_id, offer.slot))
+    return trip is None or trip.reachable
+
+
 def suggest(
     seeker: Seeker,
     offers: Sequence[Offer],

@@ -107,7 +107,6 @@ def _suggest(args: argparse.Namespace) -> int:
 
 def _fill(args: argparse.Namespace) -> int:
     from foerderkette.settings import Settings  # noqa: PLC0415
-    from pipeline.labels import COURSE_FORMATS  # noqa: PLC0415
     from pipeline.reads import NotFound, find_region  # noqa: PLC0415
     from planning.reads import fill_for_region  # noqa: PLC0415
     from process_models.loader import load_model  # noqa: PLC0415
@@ -125,7 +124,6 @@ def _fill(args: argparse.Namespace) -> int:
                 model,
                 today=today,
                 max_wait_minutes=settings.transit_max_wait_minutes,
-                formats=COURSE_FORMATS,
                 horizon_days=args.months * 31,
                 time_limit=args.time_limit,
             )

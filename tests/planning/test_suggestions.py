@@ -126,3 +126,43 @@ def test_ranked_by_earliest_start_suitable_first_and_started_courses_left_out() 
     )
     assert [item.offer.code for item in found] == ["SOON", "LATE", "FULL"]
     assert [item.weeks_until_start for item in found] == [1, 12, 0]
+
+
+def test_fits_agrees_with_the_suggestions_reasons() -> None:
+    """The fill proposal's fast predicate and the suggestions' reasons never disagree."""
+    import itertools
+
+    from planning.suggestions import fits
+
+    needs_options = [
+        frozenset(),
+        frozenset({"part_time"}),
+        frozenset({"childcare"}),
+        frozenset({"literacy"}),
+        frozenset({"youth", "childcare"}),
+    ]
+    trips = [None, FAST, Trip(75, 70, 2, False, False), Trip(None, None, None, False, False)]
+    offers = [
+        replace(BASE, course_type=kind, format=form, slot=slot, childcare=care, enrolled=enrolled, start=start)
+        for kind, form, slot, care, enrolled, start in itertools.product(
+            ("general", "literacy", "youth", "parents_women"),
+            ("full_time", "part_time", "evening", "childcare", "online"),
+            ("morning", "evening"),
+            (False, True),
+            (10, 25),
+            (date(2027, 1, 11), TODAY),
+        )
+    ]
+    checked = 0
+    for needs, placed, trip, home in itertools.product(needs_options, (None, "general", "literacy"), trips, (3, None)):
+        seeker = replace(PERSON, needs=needs, course_type=placed, municipality_id=home)
+        table = {} if trip is None else {(3, 10, slot): trip for slot in ("morning", "afternoon", "evening")}
+        types = acceptable_types(seeker, MODEL)[0]
+        judged = {
+            s.offer: s.suitable
+            for s in suggest(seeker, offers, table, model=MODEL, today=TODAY, limit_minutes=60, formats=COURSE_FORMATS)
+        }
+        for offer in offers:
+            assert fits(seeker, offer, table, types, TODAY) == judged.get(offer, False), (seeker, offer, trip)
+            checked += 1
+    assert checked > 10_000

@@ -10,7 +10,6 @@ from fastapi.responses import HTMLResponse, Response
 from foerderkette.web.deps import current_viewer, get_app, reading, today
 from foerderkette.web.rendering import page
 from pipeline.access import Viewer
-from pipeline.labels import COURSE_FORMATS
 from pipeline.reads import find_region
 from planning.reads import assignment_event, fill_for_region
 
@@ -32,7 +31,6 @@ def fill_page(request: Request, viewer: Viewer = Depends(current_viewer)) -> Res
             model,
             today=day,
             max_wait_minutes=app.settings.transit_max_wait_minutes,
-            formats=COURSE_FORMATS,
         )
     event = assignment_event(model)
     spec = model.events.get(event) if event else None
