@@ -14,7 +14,7 @@ from collections.abc import Callable
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-from benchmarks import agenda, cli_latency, dispatch, flow_runs, reach, sweep, web
+from benchmarks import agenda, cli_latency, dispatch, flow_runs, planning, reach, sweep, web
 from benchmarks.common import RESULTS, DataSet, Figure, print_table, write_results
 
 SMALL_1K = DataSet(1_000, 2, "sqlite")
@@ -40,6 +40,8 @@ def small_plan() -> Plan:
         ("web pipeline page", lambda: web.pipeline_page(ONE_REGION)),
         ("dispatch", lambda: dispatch.dispatch(SMALL, messages=3000)),
         ("reachability 50 × 40 × 3", lambda: reach.reachability()),
+        ("suggestions, one region", lambda: planning.suggestions(ONE_REGION)),
+        ("fill proposal 200 × 800", lambda: planning.fill()),
     ]
 
 

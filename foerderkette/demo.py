@@ -807,9 +807,40 @@ def _demo_places(session: Session, region: Region, model: ProcessModel, as_of: d
         path = DEMO_PLACES / f"{kind}-{region.code}.csv"
         if path.exists():
             count += import_places(session=session, path=path, region=region, model=model, max_bytes=10**7).total
-    if count:
+    if count and not _demo_feed(session, region, as_of):
         refresh_reach(session=session, region=region, today=as_of, walk=WalkSettings())
     return count
+
+
+def _demo_feed(session: Session, region: Region, as_of: date) -> bool:
+    """The region's synthetic timetable (foerderkette/demo_transit.py), imported like a real one."""
+    import tempfile  # noqa: PLC0415
+
+    from foerderkette.demo_transit import Stop, write_demo_feed  # noqa: PLC0415
+    from places.reachability import WalkSettings  # noqa: PLC0415
+    from places.service import import_feed  # noqa: PLC0415
+    from places.tables import CourseSite, Municipality  # noqa: PLC0415
+
+    sites = session.exec(
+        model_select(CourseSite).where(CourseSite.region_id == region.id).order_by(col(CourseSite.code))
+    ).all()
+    homes = session.exec(model_select(Municipality).where(Municipality.region_id == region.id)).all()
+    if not sites:
+        return False
+    towns = [Stop(f"K-{site.code}", f"{site.place}, {site.address}".strip(", "), site.lat, site.lon) for site in sites]
+    places = [Stop(f"G-{home.id}", home.name, home.lat, home.lon) for home in homes]
+    weights = {name: weight for name, _postcode, weight in MUNICIPALITIES.get(region.code, ())}
+    with tempfile.TemporaryDirectory(prefix="demo-gtfs-") as folder:
+        path = write_demo_feed(
+            Path(folder) / f"gtfs-{region.code}.zip",
+            towns=towns,
+            places=places,
+            weights=weights,
+            valid_from=as_of - timedelta(days=7),
+            agency=f"Verkehrsverbund {region.name} (Demo)",
+        )
+        import_feed(session=session, region=region, path=path, today=as_of, walk=WalkSettings(), user="demo")
+    return True
 
 
 def _demo_users(session: Session, region: Region, password: str) -> list[str]:

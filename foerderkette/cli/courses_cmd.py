@@ -148,7 +148,8 @@ def _fill(args: argparse.Namespace) -> int:
     print(
         f"Auffüllen von Kursen – Region {view.region}, Stand {german_date(view.as_of)} (Empfehlung; das BAMF weist zu)"
     )
-    print(view.message)
+    if not view.reached or not view.optimal:
+        print(view.message)
     print(
         f"{view.waiting} Wartende; {view.below} Kurse unter Mindestgröße, davon {view.reached} mit diesem Vorschlag erreicht."
     )
