@@ -38,6 +38,11 @@ def read_only_commands(path: str) -> list[list[str]]:
             "SELECT r.code, MIN(p.ref) FROM region r JOIN participant p ON p.region_id = r.id "
             "GROUP BY r.code ORDER BY r.code LIMIT 1"
         ).fetchone()
+        # the planning commands on a region with municipalities (the demo's model regions)
+        place_region, place_ref = connection.execute(
+            "SELECT r.code, MIN(p.ref) FROM region r JOIN participant p ON p.region_id = r.id "
+            "WHERE EXISTS (SELECT 1 FROM municipality m WHERE m.region_id = r.id) GROUP BY r.code ORDER BY r.code LIMIT 1"
+        ).fetchone() or (region, ref)
     finally:
         connection.close()
     month = f"{TODAY.year + TODAY.month // 12}-{TODAY.month % 12 + 1:02d}"
@@ -53,6 +58,9 @@ def read_only_commands(path: str) -> list[list[str]]:
         ["jourfixe", "actions", "list", "--region", region, "--status", "all"],
         ["jourfixe", "snapshots", "--region", region, "--month", month],
         ["jourfixe", "minutes", "show", "--region", region, "--month", month],
+        ["places", "list", "--region", place_region],
+        ["transit", "reach", "--region", place_region],
+        ["courses", "suggest", place_ref],
     ]
 
 

@@ -375,3 +375,68 @@ def assignment_event(model: ProcessModel) -> str | None:
         if "BAMF" in spec.actors and any(fact in providers for fact, _source in spec.sets):
             return event_id
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingTime:
+    """How long people waited from registration to course start with one provider and course
+    type (the survey's "kürzeste Wartezeit", a recommendation where to register)."""
+
+    provider: str
+    course_type: str
+    shortest_days: int
+    median_days: float
+    starts: int
+    within_target: int
+
+
+def waiting_times(
+    conn: Connection, region_id: int, model: ProcessModel, *, today: date, months: int = 12
+) -> list[WaitingTime]:
+    """From the history: the first day in a stage awaiting the start (registered or assigned) to
+    the first day in a stage attending, for course starts in the last `months`; by provider and
+    course type (the facts of those types)."""
+    import statistics  # noqa: PLC0415
+
+    from process_models.durations import add_calendar, add_months  # noqa: PLC0415
+
+    awaiting = sorted(model.stages_tagged("awaiting_start"))
+    attending = sorted(model.stages_tagged("attending"))
+    if not awaiting or not attending:
+        return []
+    dialect = conn.dialect.name
+    provider = fact_sql(dialect, model.facts_of_type("provider")[0])
+    kind = fact_sql(dialect, _placement_fact(model))
+    statement = typed(
+        f"SELECT {provider}, {kind}, "
+        "(SELECT MIN(s.occurred_on) FROM stage_change s WHERE s.participant_id = p.id AND s.to_stage IN :awaiting), "
+        "(SELECT MIN(s.occurred_on) FROM stage_change s WHERE s.participant_id = p.id AND s.to_stage IN :attending) "
+        "FROM participant p WHERE p.region_id = :region AND EXISTS (SELECT 1 FROM stage_change s "
+        "WHERE s.participant_id = p.id AND s.to_stage IN :attending AND s.occurred_on >= :since)",
+        dates=("since",),
+    ).bindparams(bindparam("awaiting", expanding=True), bindparam("attending", expanding=True))
+    rows = fetch(
+        conn,
+        statement,
+        {"region": region_id, "awaiting": awaiting, "attending": attending, "since": add_months(today, -months)},
+    )
+    target = model.duration("waiting_time_target")
+    groups: dict[tuple[str, str], list[int]] = {}
+    within: dict[tuple[str, str], int] = {}
+    for provider_code, course_type, registered, started in rows:
+        if not provider_code or not course_type or registered is None or started is None:
+            continue
+        first = registered if isinstance(registered, date) else date.fromisoformat(str(registered)[:10])
+        start = started if isinstance(started, date) else date.fromisoformat(str(started)[:10])
+        if start < first:
+            continue
+        key = (str(provider_code), str(course_type))
+        groups.setdefault(key, []).append((start - first).days)
+        within[key] = within.get(key, 0) + (start <= add_calendar(first, target))
+    return sorted(
+        (
+            WaitingTime(p, t, min(days), float(statistics.median(days)), len(days), within.get((p, t), 0))
+            for (p, t), days in groups.items()
+        ),
+        key=lambda w: (w.course_type, w.shortest_days, w.provider),
+    )

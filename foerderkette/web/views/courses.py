@@ -18,9 +18,12 @@ from pipeline.access import Viewer
 from pipeline.exporting import export_courses
 from pipeline.repository import CourseInfo, course_overview, get_region
 from pipeline.tables import COURSE_FORMATS, COURSE_KINDS
+from planning.reads import waiting_times
 from process_models.durations import add_months
 
 router = APIRouter()
+#: waiting times are shown for groups of at least this many course starts
+MIN_GROUP = 5
 
 
 #: The sections of the course list, in display order.
@@ -65,6 +68,14 @@ def courses_page(
     for sections in providers.values():
         sections["past"].reverse()  # most recent first
     upcoming = [course for course in courses if section_of(course, day, horizon) == "upcoming"]
+    names = {
+        course.provider_code: course.provider_name
+        for course in course_overview(session=session, region_id=viewer.region_id, on=day)
+    }
+    # aggregates only, and none of fewer than five starts (no one recognisable by their waiting time)
+    waits = [
+        w for w in waiting_times(session.connection(), viewer.region_id, model, today=day) if w.starts >= MIN_GROUP
+    ]
     return page(
         request,
         "courses.html",
@@ -84,6 +95,9 @@ def courses_page(
             "today": day,
             "horizon": horizon,
             "free_total": sum(course.free for course in upcoming),
+            "waits": waits,
+            "provider_names": names,
+            "min_group": MIN_GROUP,
             "upcoming_count": len(upcoming),
         },
     )
