@@ -1,0 +1,85 @@
+"""The planning pages: Kurse auffüllen (who sees it, who may record the BAMF's assignment from
+it), the suggestions on a participant's page, the shortest waiting times on the course page."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlmodel import select
+
+from foerderkette.users import create_user
+from pipeline.repository import find_agency, get_region
+from pipeline.tables import Participant
+from planning.reads import assignment_event
+from process_models import load_model
+from tests.web.conftest import PASSWORD, World, login, token_of
+
+
+def test_the_models_assignment_event_is_found_by_its_roles() -> None:
+    model = load_model()
+    event = assignment_event(model)
+    assert event is not None and model.events[event].label == "Zuweisung durch das BAMF"
+
+
+def test_fill_page_for_coordination_and_bamf_only(world: World, clients: dict[str, TestClient]) -> None:
+    page = clients["koord"].get("/kurse/auffuellen")
+    assert page.status_code == 200
+    assert "Kurse auffüllen" in page.text and "Empfehlung" in page.text
+    # the standard model lets only the BAMF record its assignment: no buttons for the coordination
+    assert "in dieser Region erfasst die Koordination sie nicht für das BAMF" in page.text
+    assert 'name="event"' not in page.text
+    assert clients["leser"].get("/kurse/auffuellen").status_code == 200
+    denied = clients["jobcenter"].get("/kurse/auffuellen")
+    assert denied.status_code == 403 and "Koordination und das BAMF" in denied.text
+    assert clients["kurstraeger"].get("/kurse/auffuellen").status_code == 403
+    assert 'href="/kurse/auffuellen"' in clients["koord"].get("/kurse").text
+    assert 'href="/kurse/auffuellen"' not in clients["kurstraeger"].get("/kurse").text
+
+
+def test_bamf_records_a_proposed_assignment_from_the_page(world: World) -> None:
+    with world.app.session() as session:
+        region = get_region(session=session, code="BY-BA")
+        bamf = find_agency(session=session, region=region, code="BAMF-BA")
+        create_user(
+            session=session,
+            username="bamf",
+            display_name="BAMF Test",
+            password=PASSWORD,
+            role="agency",
+            region=region,
+            agency=bamf,
+        )
+    client = login(world, "bamf")
+    page = client.get("/kurse/auffuellen").text
+    forms = re.findall(r'<form method="post" action="/teilnehmende/([^/"]+)/ereignis">(.*?)</form>', page, re.S)
+    assert forms, "a BAMF user gets a button per proposed assignment"
+    ref, body = forms[0]
+    fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', body))
+    assert fields["event"] == assignment_event(load_model())
+    response = client.post(f"/teilnehmende/{ref}/ereignis", data={**fields, "csrf_token": token_of(page)})
+    assert response.status_code == 303, response.text
+    with world.app.session() as session:
+        person = session.exec(select(Participant).where(Participant.ref == ref)).one()
+        assert person.state["facts"]["provider"] == fields["f_provider"]
+
+
+def test_participant_page_suggests_courses_for_the_waiting(world: World, clients: dict[str, TestClient]) -> None:
+    with world.app.session() as session:
+        region = get_region(session=session, code="BY-BA")
+        model = load_model()
+        waiting = sorted(model.stages_tagged("awaiting_course"))
+        ref = session.exec(
+            select(Participant.ref).where(Participant.region_id == region.id, Participant.stage.in_(waiting))  # type: ignore[attr-defined]
+        ).first()
+    assert ref is not None
+    page = clients["koord"].get(f"/teilnehmende/{ref}").text
+    assert '<h2 id="suggestions-title">Kursvorschläge</h2>' in page
+    # the Jobcenter sees no needs of the person, and so no suggestions built from them
+    assert "Kursvorschläge" not in clients["jobcenter"].get("/teilnehmende/T-JC-1").text
+
+
+def test_course_page_shows_the_shortest_waiting_time_per_provider(clients: dict[str, TestClient]) -> None:
+    page = clients["koord"].get("/kurse").text
+    assert "Kürzeste Wartezeit je Träger und Kursart" in page
+    assert "nur Gruppen ab 5 Kursbeginnen" in page
