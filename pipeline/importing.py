@@ -809,7 +809,10 @@ def import_courses(
         assert provider_id is not None and region.id is not None
         course = existing.get(values["code"])
         data = {key: values[key] for key in fields if key in values and values[key] is not None}
-        data.setdefault("min_size", min(15, values["capacity"]))
+        # the minimum size: the course's own, else its type's usual one (the model's `min_group`)
+        spec = model.course_types.get(values.get("course_type") or "") if values["kind"] == "ik" else None
+        usual = spec.min_group if spec is not None and spec.min_group is not None else 15
+        data.setdefault("min_size", min(usual, values["capacity"]))
         if sites is not None:
             data["site_id"] = sites(values.get("site"), values.get("postcode"))
         if course is None:

@@ -106,6 +106,8 @@ class CourseType:
     needs: frozenset[str] = frozenset()
     #: someone with these needs takes only this course type (literacy: not a general course)
     exclusive: bool = False
+    #: the minimum size a course of this type usually needs to start (a course may say otherwise)
+    min_group: int | None = None
 
     @property
     def total_hours(self) -> int:

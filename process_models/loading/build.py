@@ -138,7 +138,9 @@ def _course_types(b: _Builder, top: Mapping[str, Any], params: Mapping[str, Para
     for type_id, spec in b.mapping(top.get("course_types"), ("course_types",), what="course_types").items():
         path = ("course_types", type_id)
         keys = ("label", "language_hours", "orientation_hours", "max_group")
-        spec = b.mapping(spec, path, what=f"Kursart '{type_id}'", allowed=(*keys, "needs", "exclusive"), required=keys)
+        spec = b.mapping(
+            spec, path, what=f"Kursart '{type_id}'", allowed=(*keys, "needs", "exclusive", "min_group"), required=keys
+        )
         needs = b.names(spec["needs"], (*path, "needs"), what="needs") if "needs" in spec else []
         for need in needs:
             if need not in COURSE_NEEDS:
@@ -156,6 +158,7 @@ def _course_types(b: _Builder, top: Mapping[str, Any], params: Mapping[str, Para
                 _int_ref(b, spec["max_group"], (*path, "max_group"), params),
                 frozenset(needs),
                 b.boolean(spec.get("exclusive"), (*path, "exclusive"), what="exclusive"),
+                _int_ref(b, spec["min_group"], (*path, "min_group"), params) if "min_group" in spec else None,
             )
     return course_types
 

@@ -108,5 +108,28 @@ def test_places_transit_and_suggestions_end_to_end(run_cli: CliRunner, engine: E
     assert "✓ mit ÖPNV in 45 Min., 1× umsteigen (Grenze 60)" in shown.stdout
     data = json.loads(run_cli("courses", "suggest", "BA-9", "--as-of", "2026-12-03", "--format", "json").stdout)
     assert data["municipality"] == "Dorf" and data["suggestions"][0]["course"] == "IK-1"
+    fill = json.loads(
+        run_cli("courses", "fill", "--region", "BY-BA", "--as-of", "2026-12-03", "--format", "json").stdout
+    )
+    assert fill["courses_below_minimum"] == 1 and fill["courses_reaching_minimum"] == 0 and fill["assignments"] == []
+    assert (
+        fill["message"] == "Kein Kurs unter Mindestgröße lässt sich mit den Wartenden auf seine Mindestgröße bringen."
+    )
+    assert fill["courses"][0]["note"] == "es fehlen 15 bis zur Mindestgröße 15, passend sind nur 1 Wartende"
+    html = run_cli(
+        "courses",
+        "fill",
+        "--region",
+        "BY-BA",
+        "--as-of",
+        "2026-12-03",
+        "--format",
+        "html",
+        "-o",
+        str(tmp_path / "v.html"),
+    )
+    assert html.returncode == 0 and "geschrieben" in html.stdout
+    page = (tmp_path / "v.html").read_text(encoding="utf-8")
+    assert '<html lang="de">' in page and "IK-1" in page and "bleibt darunter" in page
     missing = run_cli("courses", "suggest", "XX-1")
     assert missing.returncode == 1 and "Teilnehmende 'XX-1' gibt es nicht" in missing.stderr

@@ -177,3 +177,20 @@ def test_courses_link_to_their_site_by_code_or_by_name_and_postcode(session: Ses
     linked = [codes.get(course.site_id or 0) for course in courses]
     # three sites are all called "Passau": without a postcode the name alone does not tell
     assert linked == ["PA-HAIDENHOF", "PA-HACKLBERG", None]
+
+
+def test_course_minimum_defaults_from_its_type(session: Session, tmp_path: Path) -> None:
+    """A literacy course without `mindestgroesse` starts at the model's 10, a general one at 15;
+    a course's own value wins."""
+    from pipeline.importing import import_courses
+    from pipeline.tables import Course
+
+    region = make_region(session)
+    path = tmp_path / "kurse.csv"
+    path.write_text(
+        "kurs;kurstraeger;kursart;ort;plaetze;mindestgroesse\nA1;VHS-BA;Alphabetisierungskurs;Bamberg;16;\n"
+        "G1;VHS-BA;Allgemeiner Integrationskurs;Bamberg;25;\nG2;VHS-BA;Allgemeiner Integrationskurs;Bamberg;25;12\n",
+        encoding="utf-8",
+    )
+    import_courses(session=session, path=path, region=region, model=load_model(), max_bytes=10**6)
+    assert {c.code: c.min_size for c in session.exec(select(Course)).all()} == {"A1": 10, "G1": 15, "G2": 12}
