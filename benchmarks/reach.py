@@ -4,15 +4,13 @@ with gtfs-kit and taking the day's stop times (run in turn, same process, same f
 
 from __future__ import annotations
 
-import csv
-import io
 import random
 import tempfile
-import zipfile
 from datetime import date
 from pathlib import Path
 
 from benchmarks.common import Figure, alternating
+from places.transit import write_feed
 
 TODAY = date(2026, 12, 3)
 
@@ -80,13 +78,7 @@ def synthetic_feed(
             }
         ],
     }
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, rows in tables.items():
-            buffer = io.StringIO()
-            writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-            archive.writestr(name, buffer.getvalue())
+    write_feed(path, tables)
     return points, len(stop_times)
 
 

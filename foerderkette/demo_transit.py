@@ -5,15 +5,13 @@ real feed and read through `transit import`, so some courses are unreachable fro
 
 from __future__ import annotations
 
-import csv
-import io
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 from places.geo import distance_m
+from places.transit import write_feed
 
 
 @dataclass(frozen=True)
@@ -125,12 +123,4 @@ def write_demo_feed(
             }
         ],
     }  # fmt: skip
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, rows in tables.items():
-            buffer = io.StringIO()
-            if rows:
-                writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-                writer.writeheader()
-                writer.writerows(rows)
-            archive.writestr(name, buffer.getvalue())
-    return path
+    return write_feed(path, tables)

@@ -5,7 +5,7 @@ municipality's name and the site's code; participants and courses are linked aga
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -186,22 +186,16 @@ def _import_municipalities(*, session: Session, table: Table, region: Region, mo
         for m in session.exec(select(Municipality).where(Municipality.region_id == region.id)).all()
     }
     result = PlacesResult(kind="municipalities")
+    region_id = region.id
     for record in planned:
         record["postcodes"] = list(record["postcodes"])
-        current = existing.get(place_key(record["name"]))
-        if current is None:
-            session.add(Municipality(region_id=region.id, **record))
-            result.created += 1
-            continue
-        before = current.model_dump()
-        for key, value in record.items():
-            setattr(current, key, value)
-        if current.model_dump() == before:
-            result.unchanged += 1
-        else:
-            session.add(current)
-            result.updated += 1
-    session.flush()
+    _upsert(
+        session,
+        result,
+        planned,
+        lambda r: existing.get(place_key(r["name"])),
+        lambda r: Municipality(region_id=region_id, **r),
+    )
     result.linked = link_participants(session=session, region=region)
     return result
 
@@ -266,10 +260,24 @@ def _import_sites(*, session: Session, table: Table, region: Region, model: Proc
         site.code: site for site in session.exec(select(CourseSite).where(CourseSite.region_id == region.id)).all()
     }
     result = PlacesResult(kind="sites")
+    region_id = region.id
+    _upsert(session, result, planned, lambda r: existing.get(r["code"]), lambda r: CourseSite(region_id=region_id, **r))
+    result.linked = link_courses(session=session, region_id=region.id)
+    return result
+
+
+def _upsert(
+    session: Session,
+    result: PlacesResult,
+    planned: Sequence[dict[str, Any]],
+    current_of: Callable[[dict[str, Any]], Any],
+    new: Callable[[dict[str, Any]], Any],
+) -> None:
+    """Creates or updates a row per checked record, counting what changed."""
     for record in planned:
-        current = existing.get(record["code"])
+        current = current_of(record)
         if current is None:
-            session.add(CourseSite(region_id=region.id, **record))
+            session.add(new(record))
             result.created += 1
             continue
         before = current.model_dump()
@@ -281,8 +289,6 @@ def _import_sites(*, session: Session, table: Table, region: Region, model: Proc
             session.add(current)
             result.updated += 1
     session.flush()
-    result.linked = link_courses(session=session, region_id=region.id)
-    return result
 
 
 def home_resolver(*, session: Session, region_id: int) -> HomeResolver:

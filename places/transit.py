@@ -295,3 +295,17 @@ def read_timetable(path: Path, *, today: date, service_date: date | None = None)
         timetable.size,
     )
     return timetable, summary
+
+
+def write_feed(path: Path, tables: dict[str, list[dict[str, object]]]) -> Path:
+    """Write GTFS tables (file name → rows) as a feed ZIP (the demo's synthetic timetables, the
+    benchmark's and the tests' feeds)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, rows in tables.items():
+            buffer = io.StringIO()
+            if rows:
+                writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+                writer.writeheader()
+                writer.writerows(rows)
+            archive.writestr(name, buffer.getvalue())
+    return path

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+from places import transit
 
 Rows = Sequence[Mapping[str, object]]
 
 
 def write_feed(path: Path, tables: Mapping[str, Rows]) -> Path:
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, rows in tables.items():
-            buffer = io.StringIO()
-            if rows:
-                writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-                writer.writeheader()
-                writer.writerows(rows)
-            archive.writestr(name, buffer.getvalue())
-    return path
+    return transit.write_feed(path, {name: [dict(row) for row in rows] for name, rows in tables.items()})
 
 
 def stop_times(trip: str, *calls: tuple[str, str]) -> list[dict[str, object]]:
