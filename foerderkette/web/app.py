@@ -97,9 +97,10 @@ def create_app(settings: Settings, *, app: App | None = None, runner: Any = None
         participants,
         pipeline,
         process,
+        public,
     )
 
-    for module in (auth, pipeline, participants, courses, fill, jourfixe, outbox, operations, process, answers):
+    for module in (auth, pipeline, participants, courses, fill, jourfixe, outbox, operations, process, answers, public):
         web.include_router(module.router)
     web.mount("/static", StaticFiles(directory=STATIC), name="static")
     return web

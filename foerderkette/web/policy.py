@@ -47,6 +47,10 @@ OWN = "Stellen: nur Teilnehmende, für die ihre Stelle zuständig ist oder war (
 POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/"): Rule(frozenset({PUBLIC}), "Weiter zur Anmeldung oder zur Pipeline"),
     ("GET", "/health"): Rule(frozenset({PUBLIC}), "Betriebszustand ohne Daten"),
+    ("GET", "/kursliste/{region}"): Rule(
+        frozenset({PUBLIC}),
+        "Gesamtkursliste einer Region (Seite, .csv, .ics): nur Kursdaten – Kursart, Form, Ort, Beginn, freie Plätze; keine Personen",
+    ),
     ("GET", "/login"): Rule(frozenset({PUBLIC}), "Anmeldeformular"),
     ("POST", "/login"): Rule(frozenset({PUBLIC}), "Anmeldung (gedrosselt nach Fehlversuchen)"),
     ("POST", "/logout"): Rule(frozenset({PUBLIC}), "Abmeldung der eigenen Sitzung"),

@@ -128,6 +128,7 @@ def ids(world: World) -> dict[str, str]:
             "action_id": str(action.id),
             "suffix": "csv",
             "token": "ungueltig",
+            "region": "BY-BA",
         }
 
 

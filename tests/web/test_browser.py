@@ -8,6 +8,7 @@ test is skipped, unless FOERDERKETTE_REQUIRE_PROGRAMS=1 (set by CI) makes that a
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -147,10 +148,19 @@ def test_coordinator_works_through_the_ui(server: str) -> None:
             agenda.close()
 
             for number, (name, path) in enumerate(
-                [("kurse", "/kurse"), ("postausgang", "/postausgang"), ("prozess", "/prozess")], start=7
+                [
+                    ("kurse", "/kurse"),
+                    ("kurse-auffuellen", "/kurse/auffuellen"),
+                    ("postausgang", "/postausgang"),
+                    ("prozess", "/prozess"),
+                ],
+                start=7,
             ):
                 page.goto(f"{server}{path}")
                 expect(page.locator("main h1")).to_be_visible()
+                if name == "kurse-auffuellen":  # the fill proposal: its courses and proposed assignments
+                    expect(page.get_by_role("heading", name="Kurse", exact=True)).to_be_visible()
+                    expect(page.get_by_role("heading", name=re.compile(r"Vorgeschlagene Zuweisungen"))).to_be_visible()
                 page.screenshot(path=shots / f"{number:02d}-{name}.png", full_page=True)
 
             page.get_by_role("button", name="Abmelden").click()
@@ -353,3 +363,35 @@ def test_the_coordination_sees_whether_the_jobs_run(server: str, world: World) -
             page.screenshot(path=str(shots / "betrieb.png"), full_page=True)
         finally:
             context.close()
+
+
+def test_the_public_course_list_without_login_prints_on_a4(server: str, world: World) -> None:
+    """Issue 23: `/kursliste/<REGION>` opens without login, prints on A4 (Chromium's own PDF) and
+    carries no participant's reference, name or contact."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.web.test_planning_pages import _personal_data
+
+    executable = _chromium()
+    shots: Path = screenshots_dir()
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=executable, headless=True, args=CHROMIUM_FLAGS, locale="de-DE"
+        )
+        try:
+            page = context.new_page()
+            page.goto(f"{server}/kursliste/BY-BA")
+            expect(page).to_have_url(f"{server}/kursliste/BY-BA")  # not sent to the login
+            expect(page.get_by_role("heading", level=1)).to_have_text("Integrationskurse – Landkreis Bamberg")
+            expect(page.locator("table.public tbody tr").first).to_be_visible()
+            page.screenshot(path=str(shots / "kursliste-oeffentlich.png"), full_page=True)
+            html = page.content()
+            page.emulate_media(media="print")
+            pdf = page.pdf(format="A4", print_background=False)
+        finally:
+            context.close()
+    assert pdf.startswith(b"%PDF")
+    sizes = re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf)
+    assert sizes and all((round(float(w)), round(float(h))) == (595, 842) for w, h in sizes)  # A4 in points
+    leaked = [value for value in _personal_data(world, "BY-BA") if value in html]
+    assert leaked == [], leaked[:5]

@@ -83,3 +83,44 @@ def test_course_page_shows_the_shortest_waiting_time_per_provider(clients: dict[
     page = clients["koord"].get("/kurse").text
     assert "Kürzeste Wartezeit je Träger und Kursart" in page
     assert "nur Gruppen ab 5 Kursbeginnen" in page
+
+
+def _personal_data(world: World, region_code: str) -> list[str]:
+    """Every reference, full name, e-mail and phone number of the region's participants."""
+    with world.app.session() as session:
+        region = get_region(session=session, code=region_code)
+        people = session.exec(select(Participant).where(Participant.region_id == region.id)).all()
+    found = []
+    for person in people:
+        found += [person.ref, f"{person.first_name} {person.last_name}", f"{person.last_name}, {person.first_name}"]
+        found += [value for value in (person.email, person.phone) if value]
+    return found
+
+
+def test_public_course_list_needs_no_login_and_shows_no_personal_data(world: World) -> None:
+    import planning.course_list
+    from tests.web.conftest import new_client
+
+    client = new_client(world)
+    page = client.get("/kursliste/BY-BA")
+    assert page.status_code == 200, page.text
+    assert "Integrationskurse – Landkreis Bamberg" in page.text and "freien Plätzen" in page.text
+    assert 'action="/logout"' not in page.text  # nobody is logged in
+    csv_text = client.get("/kursliste/BY-BA.csv")
+    assert csv_text.status_code == 200 and csv_text.headers["content-type"].startswith("text/csv")
+    header = csv_text.text.lstrip("\ufeff").splitlines()[0]
+    assert header.startswith("Kurs;Träger;Kursart;Form;Unterrichtszeit;Uhrzeit;Kursort")
+    ics = client.get("/kursliste/BY-BA.ics")
+    assert ics.status_code == 200 and "BEGIN:VCALENDAR" in ics.text and "BEGIN:VEVENT" in ics.text
+    assert "TZID=Europe/Berlin" in ics.text
+    rows = len(csv_text.text.strip().splitlines()) - 1
+    assert rows >= 1 and ics.text.count("BEGIN:VEVENT") == rows
+    personal = _personal_data(world, "BY-BA")
+    assert len(personal) > 500
+    for document in (page.text, csv_text.text, ics.text):
+        leaked = [value for value in personal if value in document]
+        assert leaked == [], leaked[:5]
+    # by construction: the list's one query reads course, agency and course_site, never participant
+    source = open(planning.course_list.__file__, encoding="utf-8").read()  # noqa: SIM115
+    assert "FROM participant" not in source and "JOIN participant" not in source
+    assert client.get("/kursliste/XX-NOPE").status_code == 404
