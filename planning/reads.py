@@ -440,3 +440,70 @@ def waiting_times(
         ),
         key=lambda w: (w.course_type, w.shortest_days, w.provider),
     )
+
+
+def demand_rates(conn: Connection, region_id: int, model: ProcessModel, *, today: date) -> Any:
+    """The region's own entry and conversion rates (planning.demand.Rates), from the history."""
+    from planning.demand import Rates  # noqa: PLC0415
+    from process_models.durations import add_months  # noqa: PLC0415
+
+    awaiting = sorted(model.stages_tagged("awaiting_course"))
+    attending = sorted(model.stages_tagged("attending"))
+    statement = typed(
+        "SELECT p.municipality_id, MIN(s.occurred_on), "
+        "MAX(CASE WHEN EXISTS (SELECT 1 FROM stage_change t WHERE t.participant_id = p.id AND t.to_stage IN :attending) "
+        "THEN 1 ELSE 0 END) "
+        "FROM participant p JOIN stage_change s ON s.participant_id = p.id "
+        "WHERE p.region_id = :region AND s.to_stage IN :awaiting GROUP BY p.id, p.municipality_id",
+    ).bindparams(bindparam("awaiting", expanding=True), bindparam("attending", expanding=True))
+    rows = fetch(conn, statement, {"region": region_id, "awaiting": awaiting, "attending": attending})
+    year_ago, cohort_start, cohort_end = add_months(today, -12), add_months(today, -18), add_months(today, -6)
+    entries: dict[int, float] = {}
+    cohort = converted = 0
+    for municipality, first, started in rows:
+        day = first if isinstance(first, date) else date.fromisoformat(str(first)[:10])
+        if municipality is not None and year_ago <= day <= today:
+            entries[municipality] = entries.get(municipality, 0.0) + 1 / 12
+        if cohort_start <= day < cohort_end:
+            cohort += 1
+            converted += int(started or 0)
+    placement = fact_sql(conn.dialect.name, _placement_fact(model))
+    shares = fetch(
+        conn,
+        typed(
+            f"SELECT {placement}, COUNT(*), SUM(CASE WHEN p.part_time THEN 1 ELSE 0 END) FROM participant p "
+            f"WHERE p.region_id = :region AND {placement} IS NOT NULL GROUP BY 1"
+        ),
+        {"region": region_id},
+    )
+    total = sum(int(count) for _kind, count, _pt in shares)
+    type_shares = {str(kind): int(count) / total for kind, count, _pt in shares} if total else {}
+    part_time = sum(int(pt or 0) for _kind, _count, pt in shares) / total if total else 0.0
+    return Rates(entries, converted / cohort if cohort else 0.0, converted, cohort, type_shares, part_time)
+
+
+def demand_for_region(
+    conn: Connection, region: RegionRow, model: ProcessModel, *, today: date, months: int, max_wait_minutes: int
+) -> Any:
+    """planning.demand.build_demand over the region's data."""
+    from places.reads import region_transit_limit  # noqa: PLC0415
+    from planning.demand import build_demand  # noqa: PLC0415
+
+    limit = region_transit_limit(conn, region.id)
+    municipalities = dict(
+        fetch(conn, typed("SELECT id, name FROM municipality WHERE region_id = :region"), {"region": region.id})
+    )
+    sites = dict(
+        fetch(conn, typed("SELECT id, name FROM course_site WHERE region_id = :region"), {"region": region.id})
+    )
+    return build_demand(
+        municipalities=municipalities,
+        seekers=waiting_seekers(conn, region, model),
+        offers=upcoming_offers(conn, region.id, today),
+        trips=region_trips(conn, region.id, limit_minutes=limit, max_wait_minutes=max_wait_minutes),
+        sites=sites,
+        rates=demand_rates(conn, region.id, model, today=today),
+        model=model,
+        today=today,
+        months=months,
+    )

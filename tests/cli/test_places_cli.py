@@ -131,5 +131,13 @@ def test_places_transit_and_suggestions_end_to_end(run_cli: CliRunner, engine: E
     assert html.returncode == 0 and "geschrieben" in html.stdout
     page = (tmp_path / "v.html").read_text(encoding="utf-8")
     assert '<html lang="de">' in page and "IK-1" in page and "bleibt darunter" in page
+    demand = json.loads(
+        run_cli("planning", "demand", "--region", "BY-BA", "--as-of", "2026-12-03", "--format", "json").stdout
+    )
+    assert demand["months"] == 6
+    assert {(r["municipality"], r["course_type"], r["waiting"]) for r in demand["rows"]} == {("Dorf", "general", 1)}
+    assert demand["rows"][0]["places"] == 25 and demand["rows"][0]["cluster"] == "Kursort A"
+    text = run_cli("planning", "demand", "--region", "BY-BA", "--as-of", "2026-12-03")
+    assert text.returncode == 0 and "Bedarf nach Ort und Format – Region BY-BA" in text.stdout
     missing = run_cli("courses", "suggest", "XX-1")
     assert missing.returncode == 1 and "Teilnehmende 'XX-1' gibt es nicht" in missing.stderr
