@@ -119,3 +119,42 @@ def fill() -> Figure:
         f"{below} of 200 courses below minimum; MIP: {result.objective[0]} reach it, {result.objective[1]} placed, "
         f"optimal={result.optimal}; greedy baseline: {reached} reach it, {placed} placed; {note}",
     )
+
+
+def demand(data: DataSet) -> Figure:
+    from pipeline.database import create_db_engine
+    from pipeline.reads import find_region, region_codes
+    from places.reads import region_transit_limit
+    from planning.reads import demand_for_region, region_trips, upcoming_offers, waiting_seekers
+    from process_models import load_model
+
+    url = prepare(data)
+    engine = create_db_engine(url)
+    model = load_model()
+    code = region_codes(engine)[0]
+    sizes: list[int] = []
+    with engine.connect() as conn:
+        region = find_region(conn, code)
+
+        def full() -> None:
+            result = demand_for_region(conn, region, model, today=DEMO_AS_OF, months=6, max_wait_minutes=90)
+            sizes.append(len(result.rows))
+
+        def floor() -> None:
+            limit = region_transit_limit(conn, region.id)
+            region_trips(conn, region.id, limit_minutes=limit, max_wait_minutes=90)
+            upcoming_offers(conn, region.id, DEMO_AS_OF)
+            waiting_seekers(conn, region, model)
+
+        value, baseline, note = alternating(full, floor, runs=3)
+    engine.dispose()
+    return Figure(
+        f"planning_demand.region.{data.label}",
+        value,
+        baseline,
+        10.0,
+        "s",
+        "max",
+        f"planning demand for {code}, 6 months: {sizes[-1]} rows (municipality × type × part-time), clusters and "
+        f"trade-offs, the history's rates included; baseline: reading the waiting, the courses and the reachability; {note}",
+    )

@@ -42,6 +42,7 @@ def small_plan() -> Plan:
         ("reachability 50 × 40 × 3", lambda: reach.reachability()),
         ("suggestions, one region", lambda: planning.suggestions(ONE_REGION)),
         ("fill proposal 200 × 800", lambda: planning.fill()),
+        ("planning demand, one region", lambda: planning.demand(ONE_REGION)),
     ]
 
 
