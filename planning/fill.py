@@ -71,10 +71,6 @@ def propose_fill(
     time_limit: float = 10.0,
 ) -> FillResult:
     """`pairs`: participant id → the course ids they may join (suitable, reachable, free places)."""
-    import numpy as np  # noqa: PLC0415 - SciPy and NumPy only where a proposal is made
-    from scipy.optimize import Bounds, LinearConstraint, milp  # noqa: PLC0415
-    from scipy.sparse import coo_array  # noqa: PLC0415
-
     started = time.perf_counter()
     by_id = {course.id: course for course in courses}
     edges = [(p, c) for p, cs in pairs.items() for c in dict.fromkeys(cs) if c in by_id and by_id[c].free > 0]
@@ -97,6 +93,21 @@ def propose_fill(
         return FillResult(
             [], [], out_of_reach, True, "Keine wartende Person passt zu einem kommenden Kurs mit freien Plätzen.", 0.0
         )
+    if all(by_id[c].below and c in out_of_reach for _p, c in edges):
+        # every course anyone fits is below its minimum and cannot reach it: nobody may join one,
+        # the empty proposal is the optimum (and no solver is needed)
+        return FillResult(
+            [],
+            [],
+            out_of_reach,
+            True,
+            "Kein Kurs unter Mindestgröße lässt sich mit den Wartenden auf seine Mindestgröße bringen.",
+            time.perf_counter() - started,
+        )
+
+    import numpy as np  # noqa: PLC0415 - SciPy and NumPy only where there is something to solve
+    from scipy.optimize import Bounds, LinearConstraint, milp  # noqa: PLC0415
+    from scipy.sparse import coo_array  # noqa: PLC0415
 
     rows: list[int] = []
     cols: list[int] = []

@@ -392,6 +392,7 @@ def test_the_public_course_list_without_login_prints_on_a4(server: str, world: W
             context.close()
     assert pdf.startswith(b"%PDF")
     sizes = re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf)
-    assert sizes and all((round(float(w)), round(float(h))) == (595, 842) for w, h in sizes)  # A4 in points
+    # A4 is 595.28 × 841.89 points; Chromium rounds to its own pixel grid (595.92 × 842.88)
+    assert sizes and all(abs(float(w) - 595.28) < 1.5 and abs(float(h) - 841.89) < 1.5 for w, h in sizes)
     leaked = [value for value in _personal_data(world, "BY-BA") if value in html]
     assert leaked == [], leaked[:5]
