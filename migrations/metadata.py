@@ -6,6 +6,7 @@ import foerderkette.users  # noqa: F401
 import notifications.tables  # noqa: F401
 import pipeline.tables  # noqa: F401
 import places.tables  # noqa: F401
+import planning.tables  # noqa: F401
 
 #: Tables other libraries manage in our database (APScheduler's job store); Alembic leaves them alone.
 FOREIGN_TABLES = frozenset({"scheduler_jobs"})

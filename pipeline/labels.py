@@ -58,6 +58,8 @@ AUDIT_ACTIONS: dict[str, str] = {
     "login_failed": "Anmeldung fehlgeschlagen",
     "login_throttled": "Anmeldung gesperrt",
     "user_add": "Benutzer angelegt",
+    "agreement": "Kooperationsvereinbarung geändert",
+    "placement_booking": "zum Einstufungstest eingeplant",
 }
 
 #: The roles of a user account, as listings show them.

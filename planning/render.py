@@ -8,8 +8,9 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from planning.reads import FillView
+from planning.reads import FillView, Invitation, TestingView
 from process_models import ProcessModel, format_date
+from process_models.business_days import format_long_date
 
 
 @lru_cache(maxsize=1)
@@ -22,9 +23,18 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["datum"] = lambda value: format_date(value) if isinstance(value, date) else "–"
+    env.filters["datum_lang"] = lambda value: format_long_date(value) if isinstance(value, date) else "–"
     return env
 
 
 def fill_html(view: FillView, model: ProcessModel) -> str:
     labels = {key: spec.label for key, spec in model.course_types.items()}
     return _environment().get_template("fill.html").render(view=view, labels=labels)
+
+
+def testing_html(view: TestingView) -> str:
+    return _environment().get_template("testing.html").render(view=view)
+
+
+def invitations_html(region: str, invitations: list[Invitation]) -> str:
+    return _environment().get_template("invitations.html").render(region=region, invitations=invitations)

@@ -9,6 +9,20 @@ from typing import Any
 from process_models.durations import Duration, add_calendar
 
 WEEKDAYS_DE = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
+MONTHS_DE = (
+    "Januar",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
+)
 
 LAENDER = {
     "BW": "Baden-Württemberg",
@@ -34,6 +48,11 @@ def format_date(value: date) -> str:
     """German numeric date ("03.10.2026"); formatted by hand, strftime costs 5x as much and
     digests print tens of thousands of dates."""
     return f"{value.day:02d}.{value.month:02d}.{value.year:04d}"
+
+
+def format_long_date(value: date) -> str:
+    """German date in words, as a letter writes it ("Dienstag, 12. Januar 2027")."""
+    return f"{WEEKDAYS_DE[value.weekday()]}, {value.day}. {MONTHS_DE[value.month - 1]} {value.year}"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,223 @@
+"""Writing the planning's own records: a new version of the cooperation agreement, bookings into
+placement-test dates – each with its audit entry, in the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from pipeline.repository import record_audit, record_event
+from pipeline.tables import Region
+from planning.agreement import Agreement, changes, from_document, to_document
+from planning.tables import AgreementVersion, PlacementBooking
+
+
+def save_agreement(
+    *, session: Session, region: Region, agreement: Agreement, actor: str, role: str = "", source: str
+) -> AgreementVersion | None:
+    """The agreement as the region's next version, or None when it equals the one in force."""
+    latest = session.exec(
+        select(AgreementVersion)
+        .where(AgreementVersion.region_id == region.id)
+        .order_by(col(AgreementVersion.version).desc())
+        .limit(1)
+    ).first()
+    document = to_document(agreement)
+    if latest is not None and latest.document == document:
+        return None
+    what = changes(from_document(latest.document) if latest else None, agreement)
+    version = AgreementVersion(
+        region_id=region.id or 0,
+        version=(latest.version if latest else 0) + 1,
+        document=document,
+        changes="; ".join(what),
+        created_by=actor,
+        source=source,
+    )
+    session.add(version)
+    record_audit(
+        session=session,
+        actor=actor,
+        role=role,
+        action="agreement",
+        region_id=region.id,
+        detail=f"Kooperationsvereinbarung Fassung {version.version}: {version.changes}",
+        source=source,
+    )
+    return version
+
+
+def book_placement_tests(
+    *,
+    session: Session,
+    region: Region,
+    bookings: Sequence[tuple[int, date, str, int]],
+    actor: str,
+    source: str,
+    today: date,
+) -> int:
+    """Store new bookings (participant id, date, host, site id); people already booked keep theirs."""
+    if not bookings:
+        return 0
+    ids = [participant for participant, *_ in bookings]
+    taken = set(
+        session.exec(select(PlacementBooking.participant_id).where(col(PlacementBooking.participant_id).in_(ids))).all()
+    )
+    new = [b for b in bookings if b[0] not in taken]
+    for participant, day, host, site in new:
+        session.add(
+            PlacementBooking(
+                region_id=region.id or 0,
+                participant_id=participant,
+                test_date=day,
+                host=host,
+                site_id=site,
+                booked_by=actor,
+            )
+        )
+    if new:
+        record_audit(
+            session=session,
+            actor=actor,
+            action="placement_booking",
+            region_id=region.id,
+            detail=f"{len(new)} Personen zu zentralen Einstufungstests eingeplant",
+            source=source,
+        )
+    return len(new)
+
+
+def import_agreement(
+    *, session: Session, region: Region, text: str, name: str, model: Any, actor: str, role: str = "", source: str
+) -> AgreementVersion | None:
+    """Read an agreement file against the region's providers, sites and course types and store it
+    as the next version (AgreementError listing every problem; nothing stored then)."""
+    from planning.agreement import parse_agreement  # noqa: PLC0415
+    from planning.reads import agreement_catalogue  # noqa: PLC0415
+
+    catalogue = agreement_catalogue(session.connection(), region.id or 0, model)
+    return save_agreement(
+        session=session,
+        region=region,
+        agreement=parse_agreement(text, name, catalogue),
+        actor=actor,
+        role=role,
+        source=source,
+    )
+
+
+def import_placement_results(
+    *, session: Session, path: Any, region: Region, model: Any, max_bytes: int, today: date, user: str
+) -> Any:
+    """Results of central placement tests from the host (CSV/xlsx: ref, datum, kursart,
+    einstiegsmodul, traeger), each recorded as the model's placement event; all or nothing, with a
+    German error per row. The person's booking is released once placed."""
+    from pipeline.importing import (  # noqa: PLC0415
+        Column,
+        ImportFailed,
+        ImportResult,
+        RowError,
+        map_headers,
+        parse_rows,
+    )
+    from pipeline.tables import Agency, Participant  # noqa: PLC0415
+    from pipeline.tabular import read_table  # noqa: PLC0415
+    from planning.reads import placement_event  # noqa: PLC0415
+    from process_models import Event  # noqa: PLC0415
+    from process_models.state import TransitionNotAllowed  # noqa: PLC0415
+
+    event_id = placement_event(model)
+    if event_id is None:
+        raise ImportFailed([RowError(0, "", "", "Das Prozessmodell der Region kennt kein Ereignis für die Einstufung")])
+    spec = model.events[event_id]
+    course_field = next(f.name for f in spec.payload if f.required and f.type == "course_type")
+    module_field = next((f.name for f in spec.payload if f.type == "int"), None)
+    columns = [
+        Column("ref", "ref", "ref", True, ("referenz", "zeichen")),
+        Column("datum", "on", "date", True, ("testdatum", "eingestuft_am")),
+        Column("kursart", course_field, "course_type", True),
+        Column("traeger", "provider", "str", False, ("kurstraeger", "teststelle")),
+    ]
+    if module_field:
+        columns.append(Column("einstiegsmodul", module_field, "int", False, ("modul",)))
+    table = read_table(path, max_bytes=max_bytes)
+    mapping, errors = map_headers(table, columns)
+    if errors:
+        raise ImportFailed(errors)
+    rows = list(parse_rows(table, mapping, model, lambda column: column.kind, errors))
+    providers = {
+        a.code for a in session.exec(select(Agency).where(Agency.region_id == region.id, Agency.type == "KT")).all()
+    }
+    refs = [values["ref"] for _line, values in rows if values.get("ref")]
+    people = {
+        p.ref: p
+        for p in session.exec(
+            select(Participant).where(Participant.region_id == region.id, col(Participant.ref).in_(refs))
+        ).all()
+    }
+    result = ImportResult()
+    placed: list[int] = []
+    seen: dict[str, int] = {}
+    for line, values in rows:
+        ref = values.get("ref")
+        if not ref or values.get("on") is None or values.get(course_field) is None:
+            continue  # reported by parse_rows
+        if ref in seen:
+            errors.append(RowError(line, "ref", ref, f"kommt doppelt vor (zuerst in Zeile {seen[ref]})"))
+            continue
+        seen[ref] = line
+        person = people.get(ref)
+        if person is None or person.anonymised_on is not None:
+            errors.append(RowError(line, "ref", ref, "keine Teilnehmende dieser Region"))
+            continue
+        on = values["on"]
+        if on > today:
+            errors.append(RowError(line, "datum", on.isoformat(), "das Testdatum liegt in der Zukunft"))
+            continue
+        provider = values.get("provider")
+        if provider and provider not in providers:
+            errors.append(
+                RowError(
+                    line, "traeger", provider, f"kein Kursträger der Region (bekannt: {', '.join(sorted(providers))})"
+                )
+            )
+            continue
+        payload = {course_field: values[course_field]}
+        if module_field and values.get(module_field) is not None:
+            payload[module_field] = values[module_field]
+        try:
+            record_event(
+                session=session,
+                participant=person,
+                event=Event(
+                    event_id,
+                    payload,
+                    by="KT",
+                    note=f"Zentraler Einstufungstest{f' bei {provider}' if provider else ''}",
+                ),
+                on=on,
+                model=model,
+                today=today,
+                user=user,
+            )
+        except TransitionNotAllowed as exc:
+            errors.append(RowError(line, "ref", ref, exc.message_de))
+            continue
+        placed.append(person.id or 0)
+        result.created += 1
+    if errors:
+        raise ImportFailed(sorted(errors, key=lambda error: error.row))
+    for booking in session.exec(select(PlacementBooking).where(col(PlacementBooking.participant_id).in_(placed))).all():
+        session.delete(booking)
+    record_audit(
+        session=session,
+        actor=user,
+        action="import",
+        region_id=region.id,
+        detail=f"{result.created} Ergebnisse zentraler Einstufungstests",
+        source="cli",
+    )
+    return result
