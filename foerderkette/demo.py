@@ -144,6 +144,8 @@ class DemoSummary:
     meetings: int = 0
     #: municipalities and course sites of the model regions (foerderkette/demo_places/)
     places: int = 0
+    #: people booked into central placement tests of the demo agreements
+    placement_bookings: int = 0
     seconds: float = 0.0
     users: list[str] = field(default_factory=list)
     by_stage: dict[str, int] = field(default_factory=dict)
@@ -774,6 +776,7 @@ def generate_demo(
         summary.regions = len(region_rows)
         for region in region_rows:
             summary.places += _demo_places(session, region, model_of[region.code], as_of)
+            summary.placement_bookings += _demo_agreement(session, region, model_of[region.code], as_of)
         for region, ctx in zip(region_rows, contexts, strict=True):
             summary.meetings += _meetings(session, rng, region, ctx, model_of[ctx.code], as_of)
         if login_password:
@@ -1359,3 +1362,109 @@ def demo_figures(connection: Any, region_ids: list[int], as_of: date) -> list[tu
     ):
         figures.append((label, str(value), "mehr als 0"))
     return figures
+
+
+def _demo_agreement(session: Session, region: Region, model: ProcessModel, as_of: date) -> int:
+    """A cooperation agreement of the region's providers (each with the general course and one
+    special format at two sites, a rolling start plan for six months, central placement tests
+    every fortnight hosted in turn), imported through the coordinator's own path; then the waiting
+    people without a placement booked into the dates. Returns the bookings."""
+    from pipeline.reads import RegionRow  # noqa: PLC0415
+    from places.tables import CourseSite  # noqa: PLC0415
+    from planning.agreement import (  # noqa: PLC0415
+        Agreement,
+        PlacementHost,
+        PlacementRotation,
+        PlannedStart,
+        ProviderTerms,
+        to_yaml,
+    )
+    from planning.reads import testing_for_region  # noqa: PLC0415
+    from planning.repository import book_placement_tests, import_agreement  # noqa: PLC0415
+    from process_models.durations import add_months  # noqa: PLC0415
+
+    providers = [
+        a.code
+        for a in session.exec(
+            model_select(Agency).where(Agency.region_id == region.id, Agency.type == "KT").order_by(col(Agency.code))
+        ).all()
+    ]
+    sites = [
+        s.code
+        for s in session.exec(
+            model_select(CourseSite).where(CourseSite.region_id == region.id).order_by(col(CourseSite.code))
+        ).all()
+    ]
+    if not providers or not sites:
+        return 0
+    general = next(key for key, spec in model.course_types.items() if not spec.needs)
+    special = [key for key, spec in model.course_types.items() if spec.needs]
+    terms = [
+        ProviderTerms(
+            code,
+            # the first provider also teaches the exclusive formats (literacy): someone must
+            tuple(
+                dict.fromkeys(
+                    (general, special[index % len(special)])
+                    + (tuple(k for k in special if model.course_types[k].exclusive) if index == 0 else ())
+                )
+            )
+            if special
+            else (general,),
+            tuple(dict.fromkeys((sites[index % len(sites)], sites[(index + 1) % len(sites)]))),
+            2 if index == 0 else 1,
+        )
+        for index, code in enumerate(providers)
+    ]
+    starts = []
+    for offset in range(1, 7):
+        month = add_months(as_of.replace(day=1), offset).strftime("%Y-%m")
+        for index, term in enumerate(terms):
+            kind = term.course_types[-1] if (offset + index) % 3 == 0 else general
+            starts.append(
+                PlannedStart(
+                    month,
+                    term.provider,
+                    kind,
+                    term.sites[0],
+                    "evening" if kind != general and offset % 2 else "morning",
+                )
+            )
+    first = as_of - timedelta(days=28)
+    first += timedelta(days=(1 - first.weekday()) % 7)  # a Tuesday
+    agreement = Agreement(
+        None,
+        "Demo: vereinbart im Netzwerktreffen der Kursträger",
+        tuple(terms),
+        tuple(starts),
+        PlacementRotation(
+            "14-täglich", first, "09:00", 15, tuple(PlacementHost(t.provider, t.sites[0]) for t in terms)
+        ),
+    )
+    labels = {key: spec.label for key, spec in model.course_types.items()}
+    import_agreement(
+        session=session,
+        region=region,
+        text=to_yaml(agreement, labels),
+        name=f"vereinbarung-{region.code}.yaml",
+        model=model,
+        actor="demo",
+        source="demo",
+    )
+    session.flush()
+    view = testing_for_region(
+        session.connection(),
+        RegionRow(region.id or 0, region.code, region.name, region.land),
+        model,
+        today=as_of,
+        months=2,
+        max_wait_minutes=90,
+    )
+    return book_placement_tests(
+        session=session,
+        region=region,
+        bookings=[(b.participant_id, b.day, b.host, b.site_id) for b in view.bookings if b.new],
+        actor="demo",
+        source="demo",
+        today=as_of,
+    )

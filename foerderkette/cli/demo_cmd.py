@@ -84,7 +84,7 @@ def _demo(args: argparse.Namespace) -> int:
     print(
         f"Demo geladen in {summary.seconds:.1f} s: {summary.regions} Regionen, {summary.agencies} Stellen, {summary.contacts} Ansprechpersonen, "
         f"{summary.courses} Kurse, {summary.participants} Teilnehmende, {summary.stage_changes} Verlaufseinträge, "
-        f"{summary.places} Gemeinden und Kursorte"
+        f"{summary.places} Gemeinden und Kursorte, {summary.placement_bookings} zu Einstufungstests Eingeplante"
     )
     if summary.users:
         print(f"Demo-Konten für die Weboberfläche: {', '.join(summary.users)}")
