@@ -300,8 +300,11 @@ def waiting_for_course(data: AgendaData, params: Mapping[str, Any]) -> ItemResul
 # --------------------------------------------------------------------------- 5 course planning
 
 
-@query("course_planning", months=3)
+@query("course_planning", months=3, proposals=0)
 def course_planning(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
+    """The overall course list of the coming months, courses below their minimum with the fill
+    proposal, demand by place; with `proposals: N` also the gaps and the proposal of new courses
+    for the next N months (the Jour fixe's item 5 of DOMAIN.md)."""
     horizon = add_months(data.as_of, int(params["months"]))
     formats = {
         "full_time": "Vollzeit",
@@ -376,6 +379,9 @@ def course_planning(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
     if fill is not None:
         summary = f"{summary}, {fill[0]}"
         below_sections = fill[1]
+    proposal = _proposals(data, int(params["proposals"])) if params["proposals"] else None
+    if proposal is not None:
+        summary = f"{summary}. {proposal.summary}"
     return ItemResult(
         count=len(upcoming),
         summary=summary,
@@ -404,6 +410,7 @@ def course_planning(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
                 demand_rows,
                 "Niemand wartet auf einen Kurs.",
             ),
+            *(proposal.sections if proposal is not None else ()),
         ],
     )
 
@@ -484,17 +491,105 @@ def placement_tests(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
         )
     recent_rows = [[name, str(count)] for name, count in sorted(recent.items())]
     total = sum(len(people) for people in waiting.values())
+    summary = f"{_plural(total, 'Person wartet', 'Personen warten')} auf die Einstufung; {sum(recent.values())} seit der letzten Sitzung eingestuft"
+    sections = [
+        Section(
+            "Wartend auf Einstufung",
+            ["Ort", "Wartende", "davon verpflichtet", "Längste Wartezeit"],
+            rows,
+            "Niemand wartet auf einen Einstufungstest.",
+        ),
+        Section(f"Eingestuft seit {_d(data.since)}", ["Kursart", "Anzahl"], recent_rows, "Keine Einstufungen."),
+    ]
+    if data.testing is not None:
+        view = data.testing()
+        if view.missing:
+            summary += f". {view.missing}"
+        else:
+            booked = sum(d.booked for d in view.dates)
+            proposed = sum(d.proposed for d in view.dates)
+            seats = sum(d.capacity for d in view.dates)
+            summary += (
+                f"; {_plural(len(view.dates), 'zentraler Testtermin', 'zentrale Testtermine')} bis {_d(view.dates[-1].day) if view.dates else '–'}, "
+                f"{booked} von {seats} Plätzen vergeben, {proposed} weitere Einplanungen vorgeschlagen"
+            )
+            sections.append(
+                Section(
+                    "Nächste zentrale Einstufungstests (Rotation laut Kooperationsvereinbarung)",
+                    ["Datum", "Gastgeber", "Ort", "Eingeplant", "Vorgeschlagen", "Hinweis"],
+                    [
+                        [
+                            f"{_d(d.day)}, {d.time} Uhr",
+                            d.host_name,
+                            d.site_name,
+                            f"{d.booked} von {d.capacity}",
+                            str(d.proposed),
+                            f"verschoben vom {_d(d.nominal)} ({', '.join(d.moved_because)})" if d.moved_because else "",
+                        ]
+                        for d in view.dates
+                    ],
+                    "Keine Termine im Zeitraum.",
+                )
+            )
+    return ItemResult(count=total, summary=summary, sections=sections)
+
+
+# --------------------------------------------------------------------------- course proposals
+
+
+@query("course_proposals", months=6)
+def course_proposals(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
+    """Where the demand is not covered and where new courses should start (a proposal of the
+    planning programme for the network's decision): counts and courses, no person."""
+    return _proposals(data, int(params["months"])) or ItemResult(
+        summary="Kein Vorschlag: die Kursplanung ist hier nicht verfügbar."
+    )
+
+
+def _proposals(data: AgendaData, months: int) -> ItemResult | None:
+    if data.proposals is None:
+        return None
+    view = data.proposals(months)
+    if view.missing:
+        return ItemResult(summary=view.missing)
+    slots = {"morning": "vormittags", "afternoon": "nachmittags", "evening": "abends"}
+    rows = [
+        [
+            _d(r.start),
+            r.provider_name,
+            _course_type(data, r.course_type),
+            r.site,
+            slots.get(r.slot, r.slot),
+            str(r.participants),
+            str(r.within_target),
+        ]
+        for r in view.rows
+    ]
+    gaps = [
+        [m, _course_type(data, t) + (" (Teilzeit/Abend)" if pt else ""), str(n)] for m, t, pt, n in view.unserved[:15]
+    ]
+    if len(view.unserved) > 15:  # the largest gaps by name, the rest as one sum
+        rest = view.unserved[15:]
+        gaps.append([f"{len(rest)} weitere kleinere Lücken", "", str(sum(row[3] for row in rest))])
     return ItemResult(
-        count=total,
-        summary=f"{_plural(total, 'Person wartet', 'Personen warten')} auf die Einstufung; {sum(recent.values())} seit der letzten Sitzung eingestuft",
+        count=len(view.rows),
+        summary=(
+            f"{view.waiting} warten, mit den im Zeitraum Erwarteten {view.demand}; bestehende Kurse und Startplan "
+            f"nehmen {view.served_existing} auf. Vorschlag: {view.message}"
+        ),
         sections=[
             Section(
-                "Wartend auf Einstufung",
-                ["Ort", "Wartende", "davon verpflichtet", "Längste Wartezeit"],
+                "Vorgeschlagene neue Kursbeginne (zur Entscheidung im Netzwerk)",
+                ["Beginn", "Kursträger", "Kursart", "Kursort", "Zeit", "Teilnehmende", "davon binnen 6 Wochen"],
                 rows,
-                "Niemand wartet auf einen Einstufungstest.",
+                "Kein neuer Kurs nötig oder möglich.",
             ),
-            Section(f"Eingestuft seit {_d(data.since)}", ["Kursart", "Anzahl"], recent_rows, "Keine Einstufungen."),
+            Section(
+                "Bedarfslücken: ohne Platz im Zeitraum, auch mit den Vorschlägen",
+                ["Gemeinde", "Kursart", "Personen"],
+                gaps,
+                "Keine Lücke.",
+            ),
         ],
     )
 

@@ -70,6 +70,10 @@ class AgendaData:
     #: computes the fill proposal for the courses below their minimum when an item asks for it
     #: (planning.reads.fill_for_region; None where there is no database, as in pure tests)
     fill: Callable[[], Any] | None = None
+    #: the next central placement-test dates with their bookings (planning.reads.testing_for_region)
+    testing: Callable[[], Any] | None = None
+    #: the course proposal for the coming months (planning.reads.proposals_for_region)
+    proposals: Callable[[int], Any] | None = None
 
     @cached_property
     def since(self) -> date:

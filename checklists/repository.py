@@ -207,7 +207,21 @@ def load_agenda_data(
         actions=actions,
         agency_names=names,
         fill=lambda: _fill(session, region, model, as_of),
+        testing=lambda: _planning(session, region, model, as_of, "testing", 2),
+        proposals=lambda months: _planning(session, region, model, as_of, "proposals", months),
     )
+
+
+def _planning(session: Session, region: Region, model: ProcessModel, as_of: date, what: str, months: int) -> Any:
+    """The placement-test dates or the course proposal of the next `months` for an agenda item."""
+    from pipeline.reads import RegionRow  # noqa: PLC0415
+    from planning.reads import proposals_for_region, testing_for_region  # noqa: PLC0415
+
+    assert region.id is not None
+    row = RegionRow(region.id, region.code, region.name, region.land)
+    if what == "testing":
+        return testing_for_region(session.connection(), row, model, today=as_of, months=months, max_wait_minutes=90)
+    return proposals_for_region(session.connection(), row, model, today=as_of, months=months, max_wait_minutes=90)
 
 
 def _fill(session: Session, region: Region, model: ProcessModel, as_of: date) -> Any:
