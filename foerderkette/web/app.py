@@ -96,11 +96,25 @@ def create_app(settings: Settings, *, app: App | None = None, runner: Any = None
         outbox,
         participants,
         pipeline,
+        planning,
         process,
         public,
     )
 
-    for module in (auth, pipeline, participants, courses, fill, jourfixe, outbox, operations, process, answers, public):
+    for module in (
+        auth,
+        pipeline,
+        participants,
+        courses,
+        fill,
+        planning,
+        jourfixe,
+        outbox,
+        operations,
+        process,
+        answers,
+        public,
+    ):
         web.include_router(module.router)
     web.mount("/static", StaticFiles(directory=STATIC), name="static")
     return web

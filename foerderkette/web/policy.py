@@ -80,6 +80,16 @@ POLICY: dict[tuple[str, str], Rule] = {
         EVERYONE,
         "Koordination und BAMF: Vorschlag, welche Wartenden welche Kurse auf Mindestgröße bringen; andere Stellen: nicht zugänglich",
     ),
+    ("GET", "/planung"): Rule(
+        EVERYONE,
+        "Kooperationsvereinbarung der Kursträger mit allen Fassungen, Termine und Belegung der zentralen Einstufungstests, "
+        "Vorschlag neuer Kursbeginne – nur Zahlen, keine Personen",
+    ),
+    ("POST", "/planung/vereinbarung"): Rule(
+        COORDINATOR,
+        "Die Kooperationsvereinbarung ändern (neue Fassung, im Zugriffsprotokoll)",
+        "Die Kooperationsvereinbarung ändert die Koordination.",
+    ),
     ("GET", "/kurse/export.{suffix}"): Rule(
         EVERYONE, "Dieselben Kurse wie die Liste, als CSV/XLSX (Formeln entschärft)"
     ),

@@ -124,3 +124,56 @@ def test_public_course_list_needs_no_login_and_shows_no_personal_data(world: Wor
     source = open(planning.course_list.__file__, encoding="utf-8").read()  # noqa: SIM115
     assert "FROM participant" not in source and "JOIN participant" not in source
     assert client.get("/kursliste/XX-NOPE").status_code == 404
+
+
+def test_the_agreement_is_shown_to_all_and_changed_by_the_coordination(
+    world: World, clients: dict[str, TestClient]
+) -> None:
+    import html
+
+    page = clients["koord"].get("/planung")
+    assert page.status_code == 200
+    # the demo's agreement: providers, start plan, placement-test dates with how full they are
+    assert "Kooperationsvereinbarung – Fassung 1" in page.text and "Rollierender Startplan" in page.text
+    assert "Zentrale Einstufungstests der nächsten drei Monate" in page.text
+    assert "Vorschlag neuer Kursbeginne" in page.text and "keine Entscheidung" in page.text
+    seen = clients["kurstraeger"].get("/planung")
+    assert seen.status_code == 200 and 'name="document"' not in seen.text  # providers read, do not edit
+    text = html.unescape(
+        re.search(r'<textarea id="document" name="document"[^>]*>(.*?)</textarea>', page.text, re.S)[1]
+    )
+    assert "kurse_je_monat:" in text
+    wrong = text.replace("kurse_je_monat: 1", "kurse_je_monat: viele", 1)
+    refused = clients["koord"].post(
+        "/planung/vereinbarung", data={"document": wrong, "csrf_token": token_of(page.text)}
+    )
+    assert refused.status_code == 422
+    assert "Nichts gespeichert – 1 Fehler" in refused.text
+    assert re.search(
+        r"Vereinbarung, Zeile \d+, Feld „kurse_je_monat“: eine ganze Zahl von 0 bis 50 erwartet", refused.text
+    )
+    assert "viele" in refused.text.split('name="document"')[1]  # what was typed stays in the editor
+    assert "Fassung 2" not in clients["koord"].get("/planung").text
+
+    changed = text.replace("plaetze: 15", "plaetze: 18")
+    saved = clients["koord"].post(
+        "/planung/vereinbarung", data={"document": changed, "csrf_token": token_of(page.text)}, follow_redirects=False
+    )
+    assert saved.status_code == 303 and saved.headers["location"] == "/planung?gespeichert=Fassung%202"
+    after = clients["koord"].get("/planung?gespeichert=Fassung 2").text
+    assert "Kooperationsvereinbarung gespeichert: Fassung 2." in after and "Einstufungstests geändert" in after
+    with world.app.session() as session:
+        from pipeline.tables import AuditEntry
+
+        entry = session.exec(
+            select(AuditEntry).where(AuditEntry.action == "agreement", AuditEntry.actor == "koord")
+        ).one()
+        assert entry.detail.endswith("Fassung 2: Einstufungstests geändert") and entry.source.startswith("web")
+
+    reader = clients["leser"]
+    denied = reader.post(
+        "/planung/vereinbarung", data={"document": changed, "csrf_token": token_of(reader.get("/planung").text)}
+    )
+    assert denied.status_code == 403
+    assert "Die Kooperationsvereinbarung ändert die Koordination." in denied.text
+    assert "gespeichert: " not in clients["koord"].get("/planung?gespeichert=<b>gefälscht</b>").text
