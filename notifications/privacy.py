@@ -20,6 +20,8 @@ from pipeline.database import JSONType
 from pipeline.privacy import Closed, Person, RetentionPolicy, retention_for
 from pipeline.reads import find_region, region_codes
 from pipeline.repository import record_audit_row
+from planning.reads import placement_bookings_of
+from planning.repository import drop_bookings
 from process_models import ModelCatalog
 
 REDACTED = "[anonymisiert]"
@@ -141,6 +143,7 @@ def purge_region(
             report.audit_deleted = privacy.old_audit_count(conn, region_id=found.id, before=audit_before)
             return report
         report.texts_redacted = redact_stored_texts(conn, region_id=found.id, people=due)
+        drop_bookings(conn, [person.id for person in due])
         privacy.anonymise(conn, due, today=today)
         report.audit_deleted = privacy.purge_audit(conn, region_id=found.id, before=audit_before)
         record_audit_row(
@@ -223,4 +226,5 @@ def subject_access(engine: Engine, *, ref: str, actor: str, today: date) -> dict
             participant_id=person.id,
             detail="Auskunft nach Art. 15 DSGVO erstellt",
         )
-    return {"created_on": today.isoformat(), "ref": person.ref, **data, "emails": mails}
+        bookings = placement_bookings_of(conn, person.id)
+    return {"created_on": today.isoformat(), "ref": person.ref, **data, "placement_tests": bookings, "emails": mails}

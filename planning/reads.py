@@ -1186,3 +1186,19 @@ def proposals_for_region(
         ),
         result.stages,
     )
+
+
+def placement_bookings_of(conn: Connection, participant_id: int) -> list[dict[str, Any]]:
+    """A person's placement-test booking as the subject access report shows it (Art. 15 DSGVO)."""
+    return [
+        {"test_date": day if isinstance(day, date) else str(day)[:10], "host": host, "site": site, "booked_by": by}
+        for day, host, site, by in fetch(
+            conn,
+            typed(
+                "SELECT b.test_date, b.host, COALESCE(s.name, ''), b.booked_by FROM placement_booking b "
+                "LEFT JOIN course_site s ON s.id = b.site_id WHERE b.participant_id = :id ORDER BY b.test_date",
+                dates=(),
+            ),
+            {"id": participant_id},
+        )
+    ]

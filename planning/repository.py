@@ -221,3 +221,17 @@ def import_placement_results(
         source="cli",
     )
     return result
+
+
+def drop_bookings(conn: Any, participant_ids: Sequence[int]) -> int:
+    """Delete the placement-test bookings of these people (a case anonymised at the end of its
+    retention keeps nothing that could reach them)."""
+    if not participant_ids:
+        return 0
+    from sqlalchemy import bindparam, text  # noqa: PLC0415
+
+    result = conn.execute(
+        text("DELETE FROM placement_booking WHERE participant_id IN :ids").bindparams(bindparam("ids", expanding=True)),
+        {"ids": list(participant_ids)},
+    )
+    return int(result.rowcount or 0)

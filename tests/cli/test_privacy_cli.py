@@ -142,3 +142,37 @@ def test_erase_deletes_the_person_with_a_reason(run_cli: CliRunner, engine: Engi
     assert old not in _mail_text(engine)
     detail = _one(engine, "SELECT detail FROM audit_log WHERE action = 'privacy_erase'")
     assert "Az. 12-345" in str(detail)
+
+
+def test_placement_bookings_are_reported_and_go_with_the_case(
+    run_cli: CliRunner, engine: Engine, tmp_path: Path
+) -> None:
+    _prepare(run_cli, engine)  # the demo books waiting people into its placement-test dates
+    booked = str(
+        _one(
+            engine,
+            "SELECT p.ref FROM participant p JOIN placement_booking b ON b.participant_id = p.id ORDER BY p.ref LIMIT 1",
+        )
+    )
+    data = json.loads(run_cli("privacy", "export", booked).stdout)
+    assert len(data["placement_tests"]) == 1 and data["placement_tests"][0]["host"]
+    page = tmp_path / "auskunft.html"
+    assert run_cli("privacy", "export", booked, "--format", "html", "-o", str(page)).returncode == 0
+    assert "Eingeplante Einstufungstests" in page.read_text(encoding="utf-8")
+
+    with engine.begin() as conn:  # the case closed long ago: anonymised, its booking deleted
+        conn.execute(
+            text("UPDATE participant SET stage = 'closed', stage_since = '2022-06-01' WHERE ref = :r"), {"r": booked}
+        )
+        pid = conn.execute(text("SELECT id FROM participant WHERE ref = :r"), {"r": booked}).scalar()
+    assert run_cli("privacy", "purge", "--as-of", AS_OF).returncode == 0
+    assert _one(engine, "SELECT COUNT(*) FROM placement_booking WHERE participant_id = :p", p=pid) == 0
+    other = str(
+        _one(
+            engine,
+            "SELECT p.ref FROM participant p JOIN placement_booking b ON b.participant_id = p.id ORDER BY p.ref LIMIT 1",
+        )
+    )
+    other_id = _one(engine, "SELECT id FROM participant WHERE ref = :r", r=other)
+    assert run_cli("privacy", "erase", other, "--reason", "Antrag vom 01.12.2026, Az. 12-346").returncode == 0
+    assert _one(engine, "SELECT COUNT(*) FROM placement_booking WHERE participant_id = :p", p=other_id) == 0
