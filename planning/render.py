@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -38,3 +39,23 @@ def testing_html(view: TestingView) -> str:
 
 def invitations_html(region: str, invitations: list[Invitation]) -> str:
     return _environment().get_template("invitations.html").render(region=region, invitations=invitations)
+
+
+def demand_html(demand: Any, model: ProcessModel, *, region: str, as_of: date) -> str:
+    """planning demand as a printable page (planning.demand.Demand)."""
+    labels = {key: spec.label for key, spec in model.course_types.items()}
+
+    def kind(course_type: str, part_time: bool) -> str:
+        return labels.get(course_type, course_type) + (" (Teilzeit/Abend)" if part_time else "")
+
+    return (
+        _environment()
+        .get_template("demand.html")
+        .render(
+            demand=demand,
+            region=region,
+            as_of=as_of,
+            kind=kind,
+            entries=sum(demand.rates.entries_per_month.values()),
+        )
+    )

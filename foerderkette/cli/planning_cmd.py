@@ -37,7 +37,8 @@ def register(sub: Any) -> None:
         "--months", type=int, default=6, choices=range(1, 25), metavar="1–24", help="Zeitraum in Monaten (Standard 6)"
     )
     demand.add_argument("--as-of", type=iso_date, help="Stichtag (Standard: heute)")
-    demand.add_argument("--format", choices=("text", "json", "csv"), default="text")
+    demand.add_argument("--format", choices=("text", "json", "csv", "html"), default="text")
+    demand.add_argument("-o", "--output", type=Path, help="bei html: in diese Datei schreiben")
 
     proposals = add_command(
         actions,
@@ -147,6 +148,16 @@ def _demand(args: argparse.Namespace) -> int:
     ]
     if args.format == "json":
         print_json(demand.to_json())
+        return 0
+    if args.format == "html":
+        from planning.render import demand_html  # noqa: PLC0415
+
+        page = demand_html(demand, model, region=args.region, as_of=today)
+        if args.output:
+            args.output.write_text(page, encoding="utf-8")
+            print(f"Bedarf geschrieben: {args.output}")
+        else:
+            sys.stdout.write(page)
         return 0
     if args.format == "csv":
         print_csv(headers, rows)

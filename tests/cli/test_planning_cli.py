@@ -145,6 +145,15 @@ def test_agreement_testing_and_proposals_end_to_end(run_cli: CliRunner, engine: 
     )
     assert [(d["booked"], d["proposed"]) for d in stored["dates"]][:2] == [(2, 0), (1, 0)]
 
+    page = tmp_path / "bedarf.html"
+    written = run_cli(
+        "planning", "demand", "--region", "BY-BA", "--as-of", "2026-12-01", "--format", "html", "-o", str(page)
+    )  # fmt: skip
+    assert written.returncode == 0 and "Bedarf geschrieben" in written.stdout
+    document = page.read_text(encoding="utf-8")
+    assert '<html lang="de">' in document and "<td>Dorf</td><td>Allgemeiner Integrationskurs</td>" in document
+    assert "BA-0" not in document  # counts, never persons
+
     proposal = json.loads(
         run_cli("planning", "proposals", "--region", "BY-BA", "--as-of", "2026-12-01", "--format", "json").stdout
     )
