@@ -43,6 +43,7 @@ def small_plan() -> Plan:
         ("suggestions, one region", lambda: planning.suggestions(ONE_REGION)),
         ("fill proposal 200 × 800", lambda: planning.fill()),
         ("planning demand, one region", lambda: planning.demand(ONE_REGION)),
+        ("course proposal, one region", lambda: planning.proposal(ONE_REGION)),
     ]
 
 

@@ -60,6 +60,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "user_add": "Benutzer angelegt",
     "agreement": "Kooperationsvereinbarung geändert",
     "placement_booking": "zum Einstufungstest eingeplant",
+    "placement_list": "Liste eines Einstufungstests angesehen",
 }
 
 #: The roles of a user account, as listings show them.

@@ -978,44 +978,35 @@ class ProposalView:
         }
 
 
-def proposals_for_region(
-    conn: Connection,
-    region: RegionRow,
-    model: ProcessModel,
-    *,
-    today: date,
-    months: int,
-    max_wait_minutes: int,
-    time_limit: float = 10.0,
-) -> ProposalView:
-    """planning.proposals.propose_courses over the region's waiting and expected people, its
-    courses, the agreed start plan and the providers' terms of the cooperation agreement."""
+@dataclass(frozen=True)
+class ProposalInstance:
+    """The course proposal's input for one region (planning.proposals): who needs a place when,
+    what can take them, what fits, how many new courses each provider may still open a month."""
+
+    version: int
+    waiting: int
+    groups: list[Any]
+    supplies: list[Any]
+    fits: Callable[[Any, Any], bool]
+    caps: dict[tuple[str, str], int]
+    municipalities: dict[int, str]
+    site_label: dict[int, str]
+    providers: dict[str, str]
+
+
+def proposal_instance(
+    conn: Connection, region: RegionRow, model: ProcessModel, *, today: date, months: int, max_wait_minutes: int
+) -> ProposalInstance | int:
+    """The proposal's input, or the number of waiting people where the region has no agreement yet."""
     from planning.demand import expected_type  # noqa: PLC0415
-    from planning.proposals import Group, Supply, propose_courses  # noqa: PLC0415
+    from planning.proposals import Group, Supply  # noqa: PLC0415
     from process_models.deadlines import calendar_for  # noqa: PLC0415
     from process_models.durations import add_months  # noqa: PLC0415
 
     current = current_agreement(conn, region.id)
     seekers = waiting_seekers(conn, region, model)
     if current is None:
-        return ProposalView(
-            region.code,
-            today,
-            months,
-            None,
-            "Es gibt noch keine Kooperationsvereinbarung („planning agreement import“).",
-            "",
-            True,
-            0.0,
-            0,
-            len(seekers),
-            0,
-            0,
-            0,
-            [],
-            [],
-            [],
-        )
+        return len(seekers)
     version, agreement = current
     municipalities = dict(
         fetch(conn, typed("SELECT id, name FROM municipality WHERE region_id = :region"), {"region": region.id})
@@ -1150,18 +1141,56 @@ def proposals_for_region(
         trip = trips.get((group.municipality_id, supply.site_id or 0, supply.slot))
         return trip is not None and trip.reachable
 
-    result = propose_courses(groups, supplies, fits, caps, time_limit=time_limit)
+    return ProposalInstance(version, len(seekers), groups, supplies, fits, caps, municipalities, site_label, providers)
+
+
+def proposals_for_region(
+    conn: Connection,
+    region: RegionRow,
+    model: ProcessModel,
+    *,
+    today: date,
+    months: int,
+    max_wait_minutes: int,
+    time_limit: float = 10.0,
+) -> ProposalView:
+    """planning.proposals.propose_courses over the region's waiting and expected people, its
+    courses, the agreed start plan and the providers' terms of the cooperation agreement."""
+    from planning.proposals import propose_courses  # noqa: PLC0415
+
+    instance = proposal_instance(conn, region, model, today=today, months=months, max_wait_minutes=max_wait_minutes)
+    if isinstance(instance, int):
+        return ProposalView(
+            region.code,
+            today,
+            months,
+            None,
+            "Es gibt noch keine Kooperationsvereinbarung („planning agreement import“).",
+            "",
+            True,
+            0.0,
+            0,
+            instance,
+            0,
+            0,
+            0,
+            [],
+            [],
+            [],
+        )
+    result = propose_courses(instance.groups, instance.supplies, instance.fits, instance.caps, time_limit=time_limit)
+    municipalities, site_label, providers = instance.municipalities, instance.site_label, instance.providers
     return ProposalView(
         region.code,
         today,
         months,
-        version,
+        instance.version,
         "",
         result.message,
         result.optimal,
         result.seconds,
         result.demand,
-        len(seekers),
+        instance.waiting,
         result.served_existing,
         result.served_total,
         result.within_target,

@@ -90,6 +90,15 @@ POLICY: dict[tuple[str, str], Rule] = {
         "Die Kooperationsvereinbarung ändern (neue Fassung, im Zugriffsprotokoll)",
         "Die Kooperationsvereinbarung ändert die Koordination.",
     ),
+    ("GET", "/planung/einstufung/{datum}"): Rule(
+        EVERYONE,
+        "Die Eingeplanten eines Testtermins mit Referenz (protokolliert): Koordination und der gastgebende Kursträger; "
+        "andere Stellen: nicht zugänglich",
+    ),
+    ("GET", "/planung/einstufung/{datum}/einladungen.html"): Rule(
+        EVERYONE,
+        "Die druckbaren Einladungen eines Testtermins mit Namen (protokolliert): Koordination und der gastgebende Kursträger",
+    ),
     ("GET", "/kurse/export.{suffix}"): Rule(
         EVERYONE, "Dieselben Kurse wie die Liste, als CSV/XLSX (Formeln entschärft)"
     ),

@@ -4,7 +4,10 @@ cooperation agreement, people served within six weeks first."""
 
 from __future__ import annotations
 
+import random
 from datetime import date
+
+import pytest
 
 from planning.proposals import Group, Supply, propose_courses
 
@@ -63,3 +66,54 @@ def test_people_expected_later_are_not_placed_before_they_come() -> None:
     result = propose_courses(groups, _supplies(), fits, {("P", "2027-01"): 1})
     assert result.proposed == [] and result.served_total == 0
     assert result.message == "Niemand passt zu einem Kurs oder möglichen Kursbeginn."
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_never_behind_the_greedy_baseline(seed: int) -> None:
+    from benchmarks.planning import greedy_proposal
+
+    rng = random.Random(seed)
+    groups = [
+        Group(
+            index,
+            rng.choice((1, 2)),
+            rng.choice(("general", "literacy")),
+            False,
+            rng.randint(1, 9),
+            TODAY if rng.random() < 0.6 else date(2027, rng.choice((1, 2, 3)), 1),
+            False,
+        )
+        for index in range(rng.randint(2, 8))
+    ]
+    supplies = [Supply(0, "course", "P", "general", 10, "morning", date(2026, 12, 20), rng.randint(0, 6), 0)]
+    for month in (1, 2, 3):
+        for site in (10, 20):
+            for kind in ("general", "literacy"):
+                supplies.append(
+                    Supply(
+                        len(supplies),
+                        "new",
+                        rng.choice(("P", "Q")),
+                        kind,
+                        site,
+                        "morning",
+                        date(2027, month, 4),
+                        12,
+                        rng.randint(5, 10),
+                    )
+                )
+    caps = {(p, f"2027-0{m}"): rng.randint(0, 2) for p in ("P", "Q") for m in (1, 2, 3)}
+    exact = propose_courses(groups, supplies, fits, caps)
+    within, served, _opened = greedy_proposal(groups, supplies, fits, caps)
+    assert exact.optimal
+    assert exact.within_target >= within
+    if exact.within_target == within:
+        assert exact.served_total >= served
+    # every proposed course reaches its minimum and stays within its capacity and its month's room
+    for course in exact.proposed:
+        assert course.supply.min_size <= course.participants <= course.supply.capacity
+    for (provider, month), room in caps.items():
+        assert (
+            sum(1 for c in exact.proposed if (c.supply.provider, c.supply.start.strftime("%Y-%m")) == (provider, month))
+            <= room
+        )

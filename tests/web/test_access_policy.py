@@ -120,7 +120,19 @@ def ids(world: World) -> dict[str, str]:
         region = get_region(session=session, code="BY-BA")
         action = session.exec(select(ActionItem).where(ActionItem.region_id == region.id)).first()
         assert action is not None
+        from pipeline.reads import RegionRow
+        from planning.reads import testing_for_region
+
+        tests = testing_for_region(
+            session.connection(),
+            RegionRow(region.id or 0, region.code, region.name, region.land),
+            world.app.model(region),
+            today=world.today,
+            months=3,
+            max_wait_minutes=90,
+        )
         return {
+            "datum": tests.dates[0].day.isoformat(),
             "ref": "T-ABH-1",
             "monat": f"{world.today:%Y-%m}",
             "snapshot_id": str(snapshot_id),

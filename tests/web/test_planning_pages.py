@@ -177,3 +177,27 @@ def test_the_agreement_is_shown_to_all_and_changed_by_the_coordination(
     assert denied.status_code == 403
     assert "Die Kooperationsvereinbarung ändert die Koordination." in denied.text
     assert "gespeichert: " not in clients["koord"].get("/planung?gespeichert=<b>gefälscht</b>").text
+
+
+def test_a_test_date_list_for_the_coordination_and_its_host_only(world: World, clients: dict[str, TestClient]) -> None:
+    overview = clients["koord"].get("/planung").text
+    days = re.findall(r'href="/planung/einstufung/(\d{4}-\d{2}-\d{2})"', overview)
+    assert len(days) >= 2, "the coordination reaches every date of the rotation"
+    own = re.findall(r'href="/planung/einstufung/(\d{4}-\d{2}-\d{2})"', clients["kurstraeger"].get("/planung").text)
+    assert own and set(own) < set(days)  # a provider reaches the dates it hosts, not the others
+    other = next(day for day in days if day not in own)
+    assert clients["kurstraeger"].get(f"/planung/einstufung/{other}").status_code == 403
+    assert clients["jobcenter"].get(f"/planung/einstufung/{own[0]}").status_code == 403
+    hosted = clients["kurstraeger"].get(f"/planung/einstufung/{own[0]}")
+    assert hosted.status_code == 200 and "Einladungen drucken" in hosted.text
+    booked = next(
+        day for day in days if "Noch niemand eingeplant" not in clients["koord"].get(f"/planung/einstufung/{day}").text
+    )
+    letters = clients["koord"].get(f"/planung/einstufung/{booked}/einladungen.html")
+    assert letters.status_code == 200 and "Einladung zum Einstufungstest" in letters.text
+    assert clients["koord"].get("/planung/einstufung/2026-13-01").status_code == 404
+    with world.app.session() as session:
+        from pipeline.tables import AuditEntry
+
+        logged = session.exec(select(AuditEntry).where(AuditEntry.action == "placement_list")).all()
+        assert {entry.actor for entry in logged} >= {"koord", "kurstraeger"}

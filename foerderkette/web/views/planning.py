@@ -5,19 +5,24 @@ full they are, and the course proposal for the network meeting (counts, no perso
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from datetime import date
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from foerderkette.web.deps import DB, check_csrf, current_viewer, get_app, reading, today
+from foerderkette.web.deps import DB, audit, check_csrf, current_viewer, get_app, reading, today
 from foerderkette.web.rendering import page
 from pipeline.access import Viewer
-from pipeline.reads import find_region
+from pipeline.reads import RegionRow, find_region
 from pipeline.repository import get_region
 from planning.agreement import AgreementError, to_yaml
-from planning.reads import agreement_view, proposals_for_region, testing_for_region
+from planning.reads import TestingView, agreement_view, invitations_for, proposals_for_region, testing_for_region
+from planning.render import invitations_html
 from planning.repository import import_agreement
+from planning.testing import slot_at
+from process_models import format_date
 
 router = APIRouter()
 
@@ -58,6 +63,7 @@ def _page(
             "problems": problems or [],
             "saved": saved,
             "may_edit": viewer.role == "coordinator",
+            "may_list": lambda d: not viewer.is_agency or (viewer.agency_type == "KT" and viewer.agency_code == d.host),
         },
         status_code=422 if problems else 200,
     )
@@ -95,3 +101,66 @@ async def save_agreement(request: Request, viewer: Viewer = Depends(current_view
     session.commit()
     done = f"Fassung {version.version}" if version is not None else "unverändert"
     return RedirectResponse(f"/planung?gespeichert={done}", status_code=303)
+
+
+def _host_day(request: Request, viewer: Viewer, datum: str) -> tuple[TestingView, RegionRow, date]:
+    """The stored bookings of one test date, for the coordination and the date's host only."""
+    try:
+        day = date.fromisoformat(datum)
+    except ValueError:
+        raise HTTPException(status_code=404, detail=f"„{datum}“ ist kein Testtermin") from None
+    app = get_app(request)
+    with reading(app) as connection:
+        region = find_region(connection, viewer.region_code)
+        view = testing_for_region(
+            connection,
+            region,
+            app.model(region),
+            today=min(today(app), day),
+            months=12,
+            max_wait_minutes=app.settings.transit_max_wait_minutes,
+        )
+    slot = next((d for d in view.dates if d.day == day), None)
+    if slot is None:
+        raise HTTPException(status_code=404, detail=f"Am {format_date(day)} gibt es keinen zentralen Einstufungstest")
+    if viewer.is_agency and not (viewer.agency_type == "KT" and viewer.agency_code == slot.host):
+        raise HTTPException(
+            status_code=403, detail="Die Liste eines Testtermins sehen die Koordination und der gastgebende Kursträger."
+        )
+    kept = [b for b in view.bookings if b.day == day and not b.new]
+    return replace(view, dates=[slot], bookings=kept, unbooked=[]), region, day
+
+
+@router.get("/planung/einstufung/{datum}", response_class=HTMLResponse)
+def test_day(datum: str, request: Request, viewer: Viewer = Depends(current_viewer), session: Session = DB) -> Response:
+    view, _region, day = _host_day(request, viewer, datum)
+    audit(
+        session,
+        viewer,
+        "placement_list",
+        detail=f"Einstufungstest {format_date(day)}: {len(view.bookings)} Personen",
+        request=request,
+    )
+    return page(
+        request,
+        "placement_day.html",
+        {"title": f"Einstufungstest am {format_date(day)}", "viewer": viewer, "view": view, "slot": view.dates[0]},
+    )
+
+
+@router.get("/planung/einstufung/{datum}/einladungen.html", response_class=HTMLResponse)
+def test_day_invitations(
+    datum: str, request: Request, viewer: Viewer = Depends(current_viewer), session: Session = DB
+) -> Response:
+    view, region, day = _host_day(request, viewer, datum)
+    app = get_app(request)
+    with reading(app) as connection:
+        letters = invitations_for(connection, region, view, slot=slot_at(view.dates[0].time))
+    audit(
+        session,
+        viewer,
+        "placement_list",
+        detail=f"Einladungen Einstufungstest {format_date(day)}: {len(letters)}",
+        request=request,
+    )
+    return HTMLResponse(invitations_html(region.code, letters))
