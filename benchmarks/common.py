@@ -259,8 +259,9 @@ class DataSet:
 
 
 #: What the cached step columns mean; raise it when that changes without a migration (2: next_remind
-#: is the next reminder milestone once the day's reminders are planned).
-CACHE_SEMANTICS = 2
+#: is the next reminder milestone once the day's reminders are planned; 3: the demo's cooperation
+#: agreements agree to the providers' own starts plus room).
+CACHE_SEMANTICS = 3
 
 
 def _marker(data: DataSet) -> str:

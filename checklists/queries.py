@@ -547,11 +547,21 @@ def course_proposals(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
 
 
 def _proposals(data: AgendaData, months: int) -> ItemResult | None:
+    """The region's last stored course proposal, said with its date and whether the agreement
+    changed since; `months` is what a fresh one covers (the stored one says its own)."""
     if data.proposals is None:
         return None
-    view = data.proposals(months)
+    view, version = data.proposals(months)
+    if view is None:
+        return ItemResult(
+            summary="Noch kein Vorschlag neuer Kursbeginne berechnet (Seite „Planung“ oder "
+            f"„foerderkette planning proposals --region {data.region_code}“)."
+        )
     if view.missing:
         return ItemResult(summary=view.missing)
+    when = f"Vorschlag aus den Daten vom {_d(view.as_of)} für {view.months} Monate"
+    if view.version != version:
+        when += f" – veraltet: die Kooperationsvereinbarung ist seitdem geändert (jetzt Fassung {version})"
     slots = {"morning": "vormittags", "afternoon": "nachmittags", "evening": "abends"}
     rows = [
         [
@@ -566,16 +576,17 @@ def _proposals(data: AgendaData, months: int) -> ItemResult | None:
         for r in view.rows
     ]
     gaps = [
-        [m, _course_type(data, t) + (" (Teilzeit/Abend)" if pt else ""), str(n)] for m, t, pt, n in view.unserved[:15]
+        [m, _course_type(data, t) + (" (Teilzeit/Abend)" if pt else ""), str(n), why]
+        for m, t, pt, n, why in view.unserved[:15]
     ]
     if len(view.unserved) > 15:  # the largest gaps by name, the rest as one sum
         rest = view.unserved[15:]
-        gaps.append([f"{len(rest)} weitere kleinere Lücken", "", str(sum(row[3] for row in rest))])
+        gaps.append([f"{len(rest)} weitere kleinere Lücken", "", str(sum(row[3] for row in rest)), ""])
     return ItemResult(
         count=len(view.rows),
         summary=(
-            f"{view.waiting} warten, mit den im Zeitraum Erwarteten {view.demand}; bestehende Kurse und Startplan "
-            f"nehmen {view.served_existing} auf. Vorschlag: {view.message}"
+            f"{when}: {view.waiting} warten, mit den im Zeitraum Erwarteten {view.demand}; bestehende Kurse und "
+            f"Startplan nehmen {view.served_existing} auf. {view.message}"
         ),
         sections=[
             Section(
@@ -586,7 +597,7 @@ def _proposals(data: AgendaData, months: int) -> ItemResult | None:
             ),
             Section(
                 "Bedarfslücken: ohne Platz im Zeitraum, auch mit den Vorschlägen",
-                ["Gemeinde", "Kursart", "Personen"],
+                ["Gemeinde", "Kursart", "Personen", "Grund"],
                 gaps,
                 "Keine Lücke.",
             ),

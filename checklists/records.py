@@ -72,8 +72,8 @@ class AgendaData:
     fill: Callable[[], Any] | None = None
     #: the next central placement-test dates with their bookings (planning.reads.testing_for_region)
     testing: Callable[[], Any] | None = None
-    #: the course proposal for the coming months (planning.reads.proposals_for_region)
-    proposals: Callable[[int], Any] | None = None
+    #: the region's stored course proposal and the agreement version in force (planning.reads.stored_proposal)
+    proposals: Callable[[int], tuple[Any, int | None]] | None = None
 
     @cached_property
     def since(self) -> date:

@@ -213,15 +213,19 @@ def load_agenda_data(
 
 
 def _planning(session: Session, region: Region, model: ProcessModel, as_of: date, what: str, months: int) -> Any:
-    """The placement-test dates or the course proposal of the next `months` for an agenda item."""
+    """The placement-test dates of the next `months`, or the stored course proposal with the
+    agreement version in force, for an agenda item."""
     from pipeline.reads import RegionRow  # noqa: PLC0415
-    from planning.reads import proposals_for_region, testing_for_region  # noqa: PLC0415
+    from planning.reads import current_agreement, stored_proposal, testing_for_region  # noqa: PLC0415
 
     assert region.id is not None
     row = RegionRow(region.id, region.code, region.name, region.land)
     if what == "testing":
         return testing_for_region(session.connection(), row, model, today=as_of, months=months, max_wait_minutes=90)
-    return proposals_for_region(session.connection(), row, model, today=as_of, months=months, max_wait_minutes=90)
+    # the last stored proposal (a mixed-integer programme is no part of reading an agenda; it is
+    # computed before each agenda is sent and on demand) with the agreement version now in force
+    current = current_agreement(session.connection(), region.id)
+    return stored_proposal(session.connection(), region.id), current[0] if current else None
 
 
 def _fill(session: Session, region: Region, model: ProcessModel, as_of: date) -> Any:

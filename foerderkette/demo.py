@@ -1368,7 +1368,8 @@ def _demo_agreement(session: Session, region: Region, model: ProcessModel, as_of
     """A cooperation agreement of the region's providers (each with the general course and one
     special format at two sites, a rolling start plan for six months, central placement tests
     every fortnight hosted in turn), imported through the coordinator's own path; then the waiting
-    people without a placement booked into the dates. Returns the bookings."""
+    people without a placement booked into the dates and the course proposal computed, as a
+    coordinator would. Returns the bookings."""
     from pipeline.reads import RegionRow  # noqa: PLC0415
     from places.tables import CourseSite  # noqa: PLC0415
     from planning.agreement import (  # noqa: PLC0415
@@ -1380,7 +1381,7 @@ def _demo_agreement(session: Session, region: Region, model: ProcessModel, as_of
         to_yaml,
     )
     from planning.reads import testing_for_region  # noqa: PLC0415
-    from planning.repository import book_placement_tests, import_agreement  # noqa: PLC0415
+    from planning.repository import book_placement_tests, import_agreement, refresh_proposal  # noqa: PLC0415
     from process_models.durations import add_months  # noqa: PLC0415
 
     providers = [
@@ -1399,6 +1400,19 @@ def _demo_agreement(session: Session, region: Region, model: ProcessModel, as_of
         return 0
     general = next(key for key, spec in model.course_types.items() if not spec.needs)
     special = [key for key, spec in model.course_types.items() if spec.needs]
+    # each provider agrees to as many starts a month as it already has in its busiest coming
+    # month, plus the start plan's one, plus room for one more (two for the first)
+    busiest: dict[str, int] = {}
+    per_month: dict[tuple[str, str], int] = {}
+    for code, start in session.exec(
+        model_select(Agency.code, col(Course.planned_start))
+        .join(Course, col(Course.provider_id) == col(Agency.id))
+        .where(Agency.region_id == region.id, col(Course.planned_start) > as_of)
+    ).all():
+        if start is not None and start <= as_of + timedelta(days=190):
+            key = (code, start.strftime("%Y-%m"))
+            per_month[key] = per_month.get(key, 0) + 1
+            busiest[code] = max(busiest.get(code, 0), per_month[key])
     terms = [
         ProviderTerms(
             code,
@@ -1412,7 +1426,7 @@ def _demo_agreement(session: Session, region: Region, model: ProcessModel, as_of
             if special
             else (general,),
             tuple(dict.fromkeys((sites[index % len(sites)], sites[(index + 1) % len(sites)]))),
-            2 if index == 0 else 1,
+            busiest.get(code, 0) + (3 if index == 0 else 2),
         )
         for index, code in enumerate(providers)
     ]
@@ -1452,15 +1466,16 @@ def _demo_agreement(session: Session, region: Region, model: ProcessModel, as_of
         source="demo",
     )
     session.flush()
+    row = RegionRow(region.id or 0, region.code, region.name, region.land)
     view = testing_for_region(
         session.connection(),
-        RegionRow(region.id or 0, region.code, region.name, region.land),
+        row,
         model,
         today=as_of,
         months=2,
         max_wait_minutes=90,
     )
-    return book_placement_tests(
+    booked = book_placement_tests(
         session=session,
         region=region,
         bookings=[(b.participant_id, b.day, b.host, b.site_id) for b in view.bookings if b.new],
@@ -1468,3 +1483,6 @@ def _demo_agreement(session: Session, region: Region, model: ProcessModel, as_of
         source="demo",
         today=as_of,
     )
+    session.flush()
+    refresh_proposal(session.connection(), row, model, today=as_of, months=6, max_wait_minutes=90, actor="demo")
+    return booked

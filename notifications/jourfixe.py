@@ -167,6 +167,16 @@ def _already_queued(session: Session, kind: str, meeting: Meeting) -> bool:
     return bool(found)
 
 
+def proposal_months(checklist: Checklist) -> int:
+    """How many months of course proposal the checklist's items show (0: none)."""
+    months = [
+        int(item.params.get("proposals") or 0) if item.query == "course_planning" else int(item.params.get("months", 6))
+        for item in checklist.items
+        if item.query in ("course_planning", "course_proposals")
+    ]
+    return max(months, default=0)
+
+
 def send_invitations(
     *,
     session: Session,
@@ -192,6 +202,21 @@ def send_invitations(
     if _already_queued(session, INVITATION, meeting):
         result.already = True
         return result
+    months = proposal_months(checklist)
+    if months:
+        # the agenda that goes out carries a proposal computed from today's data
+        from pipeline.reads import RegionRow  # noqa: PLC0415
+        from planning.repository import refresh_proposal  # noqa: PLC0415
+
+        refresh_proposal(
+            session.connection(),
+            RegionRow(region.id or 0, region.code, region.name, region.land),
+            model,
+            today=today,
+            months=months,
+            max_wait_minutes=90,
+            actor="Tagesordnung (Einladung)",
+        )
     complete = build_meeting_agenda(
         session=session,
         region=region,

@@ -161,10 +161,12 @@ def propose_courses(
     stages: list[str] = []
     optimal = True
     solution = None
+    # people with a place and new courses in one solve: one more person is worth more than any
+    # number of courses can differ (at most len(new)) – still exactly lexicographic
+    served_then_courses = served * (len(new) + 1) - opened
     for name, objective, sense in (
         ("Beginn binnen sechs Wochen", within, -1.0),
-        ("Personen mit Kursplatz", served, -1.0),
-        ("neue Kurse", opened, 1.0),
+        ("Personen mit Kursplatz, dann wenige neue Kurse", served_then_courses, -1.0),
     ):
         remaining = time_limit - (time.perf_counter() - started)
         if remaining <= 0.05:
@@ -188,7 +190,12 @@ def propose_courses(
         took = time.perf_counter() - began
         state = "optimal" if result.status == 0 else "Zeitlimit erreicht: beste gefundene Lösung"
         optimal = optimal and result.status == 0
-        stages.append(f"{name}: {value:.0f} ({state}, {took:.1f} s)")
+        shown = (
+            f"{value:.0f}"
+            if objective is within
+            else f"{served @ solution:.0f} Personen, {opened @ solution:.0f} neue Kurse"
+        )
+        stages.append(f"{name}: {shown} ({state}, {took:.1f} s)")
         bound = (value - 0.5, np.inf) if sense < 0 else (-np.inf, value + 0.5)
         constraints = [*constraints, LinearConstraint(objective.reshape(1, -1), *bound)]
     if solution is None:

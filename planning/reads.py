@@ -3,9 +3,9 @@ places, the stored reachability – as the plain shapes of planning.suggestions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Boolean, Connection, Date, bindparam
@@ -952,13 +952,17 @@ class ProposalView:
     served_total: int
     within_target: int
     rows: list[ProposalRow]
-    unserved: list[tuple[str, str, bool, int]]
+    #: municipality, course type, part-time need, people, why (German)
+    unserved: list[tuple[str, str, bool, int, str]]
     stages: list[str]
+    #: when the stored proposal was computed (None: computed just now, not read back)
+    computed_at: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "region": self.region,
             "as_of": self.as_of.isoformat(),
+            "computed_at": self.computed_at.isoformat() if self.computed_at else None,
             "months": self.months,
             "agreement_version": self.version,
             "missing": self.missing,
@@ -972,10 +976,49 @@ class ProposalView:
             "within_six_weeks": self.within_target,
             "proposed_courses": [row.to_json() for row in self.rows],
             "unserved": [
-                {"municipality": m, "course_type": t, "part_time": pt, "people": n} for m, t, pt, n in self.unserved
+                {"municipality": m, "course_type": t, "part_time": pt, "people": n, "reason": why}
+                for m, t, pt, n, why in self.unserved
             ],
             "solver": self.stages,
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], computed_at: datetime) -> ProposalView:
+        """A stored proposal back (written by to_json)."""
+        return cls(
+            data["region"],
+            date.fromisoformat(data["as_of"]),
+            int(data["months"]),
+            data["agreement_version"],
+            data["missing"],
+            data["message"],
+            bool(data["optimal"]),
+            float(data["seconds"]),
+            int(data["demand"]),
+            int(data["waiting"]),
+            int(data["served_by_existing_and_plan"]),
+            int(data["served"]),
+            int(data["within_six_weeks"]),
+            [ProposalRow(**{**row, "start": date.fromisoformat(row["start"])}) for row in data["proposed_courses"]],
+            [(u["municipality"], u["course_type"], u["part_time"], u["people"], u["reason"]) for u in data["unserved"]],
+            list(data["solver"]),
+            computed_at,
+        )
+
+
+def stored_proposal(conn: Connection, region_id: int) -> ProposalView | None:
+    """The region's last computed course proposal (planning.repository.store_proposal), or None."""
+    from pipeline.database import JSONType, UTCDateTime  # noqa: PLC0415
+
+    row = fetch_one(
+        conn,
+        typed(
+            "SELECT document, computed_at FROM proposal_run WHERE region_id = :region",
+            columns={"document": JSONType, "computed_at": UTCDateTime()},
+        ),
+        {"region": region_id},
+    )
+    return None if row is None else ProposalView.from_json(row[0], row[1])
 
 
 @dataclass(frozen=True)
@@ -1180,6 +1223,19 @@ def proposals_for_region(
         )
     result = propose_courses(instance.groups, instance.supplies, instance.fits, instance.caps, time_limit=time_limit)
     municipalities, site_label, providers = instance.municipalities, instance.site_label, instance.providers
+
+    def gap_reason(municipality: int, kind: str, part_time: bool) -> str:
+        """Why people of a place and type find no place: nothing of their type they can reach, or
+        not enough room (places, the minimum size, the agreed starts a month)."""
+        groups = [
+            g
+            for g in instance.groups
+            if (g.municipality_id, g.course_type, g.part_time) == (municipality, kind, part_time)
+        ]
+        if not any(instance.fits(g, s) for g in groups for s in instance.supplies):
+            return "kein erreichbares Angebot dieser Kursart (auch nicht in der Vereinbarung)"
+        return "zu wenige Plätze: freie Plätze, Mindestgröße oder vereinbarte Kursbeginne je Monat reichen nicht"
+
     return ProposalView(
         region.code,
         today,
@@ -1210,7 +1266,7 @@ def proposals_for_region(
             for p in result.proposed
         ],
         sorted(
-            ((municipalities[m], kind, pt, n) for (m, kind, pt), n in result.unserved.items()),
+            ((municipalities[m], kind, pt, n, gap_reason(m, kind, pt)) for (m, kind, pt), n in result.unserved.items()),
             key=lambda r: (-r[3], r[0]),
         ),
         result.stages,

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from pipeline.database import utcnow
 from pipeline.repository import record_audit, record_event
 from pipeline.tables import Region
 from planning.agreement import Agreement, changes, from_document, to_document
@@ -59,25 +60,29 @@ def book_placement_tests(
     source: str,
     today: date,
 ) -> int:
-    """Store new bookings (participant id, date, host, site id); people already booked keep theirs."""
+    """Store new bookings (participant id, date, host, site id): people booked into a date from
+    `today` on keep theirs, a missed date is replaced."""
     if not bookings:
         return 0
-    ids = [participant for participant, *_ in bookings]
-    taken = set(
-        session.exec(select(PlacementBooking.participant_id).where(col(PlacementBooking.participant_id).in_(ids))).all()
-    )
-    new = [b for b in bookings if b[0] not in taken]
-    for participant, day, host, site in new:
-        session.add(
-            PlacementBooking(
-                region_id=region.id or 0,
-                participant_id=participant,
-                test_date=day,
-                host=host,
-                site_id=site,
-                booked_by=actor,
+    held = {
+        row.participant_id: row
+        for row in session.exec(
+            select(PlacementBooking).where(col(PlacementBooking.participant_id).in_([b[0] for b in bookings]))
+        ).all()
+    }
+    new = []
+    for participant, day, host, site in bookings:
+        row = held.get(participant)
+        if row is not None and row.test_date >= today:
+            continue  # booked meanwhile (another run): theirs stands
+        if row is None:
+            row = PlacementBooking(
+                region_id=region.id or 0, participant_id=participant, test_date=day, host=host, site_id=site
             )
-        )
+        # a missed date is booked again in the same row
+        row.test_date, row.host, row.site_id, row.booked_by, row.booked_at = day, host, site, actor, utcnow()
+        session.add(row)
+        new.append(participant)
     if new:
         record_audit(
             session=session,
@@ -235,3 +240,38 @@ def drop_bookings(conn: Any, participant_ids: Sequence[int]) -> int:
         {"ids": list(participant_ids)},
     )
     return int(result.rowcount or 0)
+
+
+def refresh_proposal(
+    conn: Any,
+    region: Any,
+    model: Any,
+    *,
+    today: date,
+    months: int,
+    max_wait_minutes: int,
+    actor: str,
+    time_limit: float = 10.0,
+) -> Any:
+    """Compute the region's course proposal and store it as its last one (planning.reads.ProposalView)."""
+    from sqlalchemy import delete, insert  # noqa: PLC0415
+
+    from planning.reads import proposals_for_region  # noqa: PLC0415
+    from planning.tables import ProposalRun  # noqa: PLC0415
+
+    view = proposals_for_region(
+        conn, region, model, today=today, months=months, max_wait_minutes=max_wait_minutes, time_limit=time_limit
+    )
+    table = ProposalRun.__table__  # type: ignore[attr-defined]
+    conn.execute(delete(table).where(table.c.region_id == region.id))
+    conn.execute(
+        insert(table).values(
+            region_id=region.id,
+            as_of=today,
+            agreement_version=view.version,
+            document=view.to_json(),
+            computed_at=utcnow(),
+            computed_by=actor,
+        )
+    )
+    return view

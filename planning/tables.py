@@ -43,3 +43,18 @@ class PlacementBooking(SQLModel, table=True):
     site_id: int
     booked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     booked_by: str = Field(default="", max_length=120)
+
+
+class ProposalRun(SQLModel, table=True):
+    """The region's last course proposal (planning.reads.ProposalView as JSON): computed on demand
+    and before each agenda is sent, read by agendas and the web, shown with its date."""
+
+    __tablename__ = "proposal_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    region_id: int = Field(foreign_key="region.id", ondelete="CASCADE", unique=True)
+    as_of: date
+    agreement_version: int | None = None
+    document: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    computed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    computed_by: str = Field(default="", max_length=120)

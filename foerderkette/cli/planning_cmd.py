@@ -47,7 +47,8 @@ def register(sub: Any) -> None:
         _proposals,
         description="Ein gemischt-ganzzahliges Programm (HiGHS): möglichst viele Wartende und Erwartete sollen binnen "
         "sechs Wochen beginnen (§ 7 Abs. 3 IntV), mit den bestehenden Kursen, dem Startplan und den Kapazitäten der "
-        "Kursträger aus der Kooperationsvereinbarung. Ein Vorschlag für das Netzwerktreffen, keine Entscheidung.",
+        "Kursträger aus der Kooperationsvereinbarung. Ein Vorschlag für das Netzwerktreffen, keine Entscheidung. "
+        "Er wird als letzter Vorschlag der Region gespeichert und in Tagesordnung und Weboberfläche mit Datum gezeigt.",
     )
     proposals.add_argument("--region", required=True, help="Region (Kürzel)")
     proposals.add_argument(
@@ -467,27 +468,35 @@ def _print_testing(view: Any, stored: int | None, out: Any) -> None:
 
 
 def _proposals(args: argparse.Namespace) -> int:
+    import getpass  # noqa: PLC0415
+
+    from foerderkette.app import App  # noqa: PLC0415
     from foerderkette.settings import Settings  # noqa: PLC0415
     from pipeline.reads import NotFound, find_region  # noqa: PLC0415
-    from planning.reads import proposals_for_region  # noqa: PLC0415
-    from process_models.loader import load_model  # noqa: PLC0415
+    from planning.repository import refresh_proposal  # noqa: PLC0415
 
     settings = Settings.from_env()
-    model = load_model()
     today = args.as_of or current_date()
+    app = App(settings)
     try:
-        with read_connection() as conn:
-            view = proposals_for_region(
+        with app.engine.begin() as conn:
+            region = find_region(conn, args.region)
+            model = app.model(region)
+            # stored as the region's last proposal: agendas and the page „Planung“ show it with its date
+            view = refresh_proposal(
                 conn,
-                find_region(conn, args.region),
+                region,
                 model,
                 today=today,
                 months=args.months,
                 max_wait_minutes=settings.transit_max_wait_minutes,
+                actor=f"cli:{getpass.getuser()}",
                 time_limit=args.time_limit,
             )
     except NotFound as exc:
         raise CliError(str(exc)) from None
+    finally:
+        app.dispose()
     if args.format == "json":
         print_json(view.to_json())
         return 0
@@ -524,10 +533,11 @@ def _proposals(args: argparse.Namespace) -> int:
     if view.unserved:
         print("\nOhne Platz im Zeitraum (auch mit den vorgeschlagenen Kursen):")
         print_table(
-            ["Gemeinde", "Kursart", "Personen"],
-            ([m, labels.get(t, t) + (" (Teilzeit/Abend)" if pt else ""), n] for m, t, pt, n in view.unserved),
+            ["Gemeinde", "Kursart", "Personen", "Grund"],
+            ([m, labels.get(t, t) + (" (Teilzeit/Abend)" if pt else ""), n, why] for m, t, pt, n, why in view.unserved),
         )
     print("\nRechnung: " + "; ".join(view.stages))
+    print("Gespeichert als letzter Vorschlag der Region (Tagesordnung und Seite „Planung“ zeigen ihn mit Datum).")
     return 0
 
 

@@ -90,6 +90,11 @@ POLICY: dict[tuple[str, str], Rule] = {
         "Die Kooperationsvereinbarung ändern (neue Fassung, im Zugriffsprotokoll)",
         "Die Kooperationsvereinbarung ändert die Koordination.",
     ),
+    ("POST", "/planung/vorschlag"): Rule(
+        COORDINATOR,
+        "Den Vorschlag neuer Kursbeginne aus den heutigen Daten neu berechnen (ohne Personen)",
+        "Den Vorschlag berechnet die Koordination neu.",
+    ),
     ("GET", "/planung/einstufung/{datum}"): Rule(
         EVERYONE,
         "Die Eingeplanten eines Testtermins mit Referenz (protokolliert): Koordination und der gastgebende Kursträger; "

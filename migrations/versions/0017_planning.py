@@ -1,4 +1,4 @@
-"""planning: the providers' cooperation agreement (versioned) and placement-test bookings
+"""planning: the providers' cooperation agreement (versioned), placement-test bookings, the last course proposal
 
 Revision ID: 0017
 Revises: 0016
@@ -51,9 +51,22 @@ def upgrade() -> None:
         sa.Column("booked_by", sa.String(length=120), nullable=False, server_default=""),
     )
     op.create_index("ix_placement_booking_region_id", "placement_booking", ["region_id"])
+    op.create_table(
+        "proposal_run",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column(
+            "region_id", sa.Integer(), sa.ForeignKey("region.id", ondelete="CASCADE"), nullable=False, unique=True
+        ),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("agreement_version", sa.Integer(), nullable=True),
+        sa.Column("document", JSON, nullable=False),
+        sa.Column("computed_at", sa.DateTime(), nullable=False),
+        sa.Column("computed_by", sa.String(length=120), nullable=False, server_default=""),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("proposal_run")
     op.drop_index("ix_placement_booking_region_id", table_name="placement_booking")
     op.drop_table("placement_booking")
     op.drop_index("ix_agreement_version_region_id", table_name="agreement_version")

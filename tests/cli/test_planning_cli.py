@@ -144,6 +144,13 @@ def test_agreement_testing_and_proposals_end_to_end(run_cli: CliRunner, engine: 
         ).stdout
     )
     assert [(d["booked"], d["proposed"]) for d in stored["dates"]][:2] == [(2, 0), (1, 0)]
+    # the dates passed and nobody came back placed: missed, booked again (the same rows, no duplicate)
+    again = run_cli("planning", "testing", "--region", "BY-BA", "--as-of", "2026-12-16", "--months", "1", "--book")
+    assert again.returncode == 0, again.stderr
+    assert "0 Personen sind schon eingeplant, 3 werden eingeplant (gespeichert)" in again.stdout
+    with Session(engine) as session:
+        rows = session.exec(select(PlacementBooking).order_by(PlacementBooking.test_date)).all()
+        assert [row.test_date for row in rows] == [date(2026, 12, 29), date(2026, 12, 29), date(2027, 1, 5)]
 
     page = tmp_path / "bedarf.html"
     written = run_cli(
@@ -160,7 +167,15 @@ def test_agreement_testing_and_proposals_end_to_end(run_cli: CliRunner, engine: 
     assert proposal["agreement_version"] == 2 and proposal["waiting"] == 3
     # three people never make a course of at least 15: no new course, the gap is said
     assert proposal["proposed_courses"] == []
-    assert proposal["unserved"] == [{"municipality": "Dorf", "course_type": "general", "part_time": False, "people": 3}]
+    assert proposal["unserved"] == [
+        {
+            "municipality": "Dorf",
+            "course_type": "general",
+            "part_time": False,
+            "people": 3,
+            "reason": "zu wenige Plätze: freie Plätze, Mindestgröße oder vereinbarte Kursbeginne je Monat reichen nicht",
+        }
+    ]
 
 
 def test_results_come_back_as_placement_events_all_or_nothing(

@@ -143,7 +143,8 @@ def test_the_agreement_is_shown_to_all_and_changed_by_the_coordination(
         re.search(r'<textarea id="document" name="document"[^>]*>(.*?)</textarea>', page.text, re.S)[1]
     )
     assert "kurse_je_monat:" in text
-    wrong = text.replace("kurse_je_monat: 1", "kurse_je_monat: viele", 1)
+    wrong = re.sub(r"kurse_je_monat: \d+", "kurse_je_monat: viele", text, count=1)
+    assert wrong != text
     refused = clients["koord"].post(
         "/planung/vereinbarung", data={"document": wrong, "csrf_token": token_of(page.text)}
     )
@@ -201,3 +202,21 @@ def test_a_test_date_list_for_the_coordination_and_its_host_only(world: World, c
 
         logged = session.exec(select(AuditEntry).where(AuditEntry.action == "placement_list")).all()
         assert {entry.actor for entry in logged} >= {"koord", "kurstraeger"}
+
+
+def test_the_stored_proposal_is_dated_flagged_when_stale_and_recomputed(
+    world: World, clients: dict[str, TestClient]
+) -> None:
+    # the agreement was changed above (Fassung 2) after the demo computed its proposal
+    page = clients["koord"].get("/planung").text
+    assert "Berechnet am" in page and "veraltet: die Kooperationsvereinbarung ist seitdem geändert" in page
+    denied = clients["leser"].post(
+        "/planung/vorschlag", data={"csrf_token": token_of(clients["leser"].get("/planung").text)}
+    )
+    assert denied.status_code == 403 and "Den Vorschlag berechnet die Koordination neu." in denied.text
+    done = clients["koord"].post("/planung/vorschlag", data={"csrf_token": token_of(page)}, follow_redirects=False)
+    assert done.status_code == 303
+    fresh = clients["koord"].get(done.headers["location"]).text
+    assert "Der Vorschlag neuer Kursbeginne ist neu berechnet." in fresh and "veraltet" not in fresh
+    agenda = clients["koord"].get(f"/jourfixe/{world.today:%Y-%m}/tagesordnung").text
+    assert f"Vorschlag aus den Daten vom {world.today:%d.%m.%Y} für 6 Monate" in agenda

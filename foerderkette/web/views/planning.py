@@ -18,15 +18,15 @@ from pipeline.access import Viewer
 from pipeline.reads import RegionRow, find_region
 from pipeline.repository import get_region
 from planning.agreement import AgreementError, to_yaml
-from planning.reads import TestingView, agreement_view, invitations_for, proposals_for_region, testing_for_region
+from planning.reads import TestingView, agreement_view, invitations_for, stored_proposal, testing_for_region
 from planning.render import invitations_html
-from planning.repository import import_agreement
+from planning.repository import import_agreement, refresh_proposal
 from planning.testing import slot_at
 from process_models import format_date
 
 router = APIRouter()
 
-_SAVED = re.compile(r"^(Fassung \d{1,6}|unverändert)$")
+_SAVED = re.compile(r"^(Fassung \d{1,6}|unverändert|Vorschlag)$")
 _SLOTS = {"morning": "vormittags", "afternoon": "nachmittags", "evening": "abends"}
 
 
@@ -42,9 +42,7 @@ def _page(
         testing = testing_for_region(
             connection, region, model, today=day, months=3, max_wait_minutes=app.settings.transit_max_wait_minutes
         )
-        proposals = proposals_for_region(
-            connection, region, model, today=day, months=6, max_wait_minutes=app.settings.transit_max_wait_minutes
-        )
+        proposals = stored_proposal(connection, region.id)
     labels = {key: spec.label for key, spec in model.course_types.items()}
     if text is None:
         text = to_yaml(view.agreement, labels) if view.agreement is not None else ""
@@ -164,3 +162,27 @@ def test_day_invitations(
         request=request,
     )
     return HTMLResponse(invitations_html(region.code, letters))
+
+
+@router.post("/planung/vorschlag")
+async def compute_proposal(
+    request: Request, viewer: Viewer = Depends(current_viewer), session: Session = DB
+) -> Response:
+    """Compute the course proposal from today's data and keep it as the region's last one."""
+    await check_csrf(request)
+    if viewer.role != "coordinator":
+        raise HTTPException(status_code=403, detail="Den Vorschlag berechnet die Koordination neu.")
+    app = get_app(request)
+    connection = session.connection()
+    region = find_region(connection, viewer.region_code)
+    refresh_proposal(
+        connection,
+        region,
+        app.model(region),
+        today=today(app),
+        months=6,
+        max_wait_minutes=app.settings.transit_max_wait_minutes,
+        actor=viewer.username,
+    )
+    session.commit()
+    return RedirectResponse("/planung?gespeichert=Vorschlag#proposals", status_code=303)
