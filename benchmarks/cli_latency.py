@@ -61,6 +61,8 @@ def read_only_commands(path: str) -> list[list[str]]:
         ["places", "list", "--region", place_region],
         ["transit", "reach", "--region", place_region],
         ["courses", "suggest", place_ref],
+        ["planning", "agreement", "show", "--region", place_region],
+        ["planning", "testing", "--region", place_region],
     ]
 
 

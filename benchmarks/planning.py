@@ -19,8 +19,7 @@ def suggestions(data: DataSet) -> Figure:
     from pipeline.database import create_db_engine
     from pipeline.labels import COURSE_FORMATS
     from pipeline.reads import find_region, region_codes
-    from places.reads import region_transit_limit
-    from planning.reads import region_suggestions, region_trips, upcoming_offers, waiting_seekers
+    from planning.reads import region_suggestions, trips_for_region, upcoming_offers, waiting_seekers
     from process_models import load_model
 
     url = prepare(data)
@@ -38,8 +37,7 @@ def suggestions(data: DataSet) -> Figure:
             counts.append((len(seekers), len(offers), sum(s.suitable for items in found.values() for s in items)))
 
         def floor() -> None:
-            limit = region_transit_limit(conn, region.id)
-            region_trips(conn, region.id, limit_minutes=limit, max_wait_minutes=90)
+            trips_for_region(conn, region.id, max_wait_minutes=90)
             upcoming_offers(conn, region.id, DEMO_AS_OF)
             waiting_seekers(conn, region, model)
 
@@ -129,8 +127,7 @@ def fill() -> Figure:
 def demand(data: DataSet) -> Figure:
     from pipeline.database import create_db_engine
     from pipeline.reads import find_region, region_codes
-    from places.reads import region_transit_limit
-    from planning.reads import demand_for_region, region_trips, upcoming_offers, waiting_seekers
+    from planning.reads import demand_for_region, trips_for_region, upcoming_offers, waiting_seekers
     from process_models import load_model
 
     url = prepare(data)
@@ -146,8 +143,7 @@ def demand(data: DataSet) -> Figure:
             sizes.append(len(result.rows))
 
         def floor() -> None:
-            limit = region_transit_limit(conn, region.id)
-            region_trips(conn, region.id, limit_minutes=limit, max_wait_minutes=90)
+            trips_for_region(conn, region.id, max_wait_minutes=90)
             upcoming_offers(conn, region.id, DEMO_AS_OF)
             waiting_seekers(conn, region, model)
 

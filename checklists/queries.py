@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from checklists.records import AgendaData, Figure, ItemResult, Person, Section
+from pipeline.labels import COURSE_SLOTS
 from pipeline.repository import CourseInfo
 from process_models import AgencyRef, OpenStep, format_date
 from process_models.durations import add_months
@@ -562,7 +563,7 @@ def _proposals(data: AgendaData, months: int) -> ItemResult | None:
     when = f"Vorschlag aus den Daten vom {_d(view.as_of)} für {view.months} Monate"
     if view.version != version:
         when += f" – veraltet: die Kooperationsvereinbarung ist seitdem geändert (jetzt Fassung {version})"
-    slots = {"morning": "vormittags", "afternoon": "nachmittags", "evening": "abends"}
+    slots = COURSE_SLOTS
     rows = [
         [
             _d(r.start),

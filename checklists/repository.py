@@ -19,6 +19,7 @@ from pipeline.database import utcnow
 from pipeline.reads import NotFound, initials
 from pipeline.repository import course_overview
 from pipeline.tables import Agency, Contact, Participant, Region
+from places.reachability import MAX_WAIT_MINUTES
 from process_models import ProcessModel, calendar_for, facts_from_json
 
 
@@ -221,7 +222,9 @@ def _planning(session: Session, region: Region, model: ProcessModel, as_of: date
     assert region.id is not None
     row = RegionRow(region.id, region.code, region.name, region.land)
     if what == "testing":
-        return testing_for_region(session.connection(), row, model, today=as_of, months=months, max_wait_minutes=90)
+        return testing_for_region(
+            session.connection(), row, model, today=as_of, months=months, max_wait_minutes=MAX_WAIT_MINUTES
+        )
     # the last stored proposal (a mixed-integer programme is no part of reading an agenda; it is
     # computed before each agenda is sent and on demand) with the agreement version now in force
     current = current_agreement(session.connection(), region.id)
@@ -239,7 +242,7 @@ def _fill(session: Session, region: Region, model: ProcessModel, as_of: date) ->
         RegionRow(region.id, region.code, region.name, region.land),
         model,
         today=as_of,
-        max_wait_minutes=90,
+        max_wait_minutes=MAX_WAIT_MINUTES,
         only_below=True,
         time_limit=10.0,
     )

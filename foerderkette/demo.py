@@ -1371,6 +1371,7 @@ def _demo_agreement(session: Session, region: Region, model: ProcessModel, as_of
     people without a placement booked into the dates and the course proposal computed, as a
     coordinator would. Returns the bookings."""
     from pipeline.reads import RegionRow  # noqa: PLC0415
+    from places.reachability import MAX_WAIT_MINUTES  # noqa: PLC0415
     from places.tables import CourseSite  # noqa: PLC0415
     from planning.agreement import (  # noqa: PLC0415
         Agreement,
@@ -1473,7 +1474,7 @@ def _demo_agreement(session: Session, region: Region, model: ProcessModel, as_of
         model,
         today=as_of,
         months=2,
-        max_wait_minutes=90,
+        max_wait_minutes=MAX_WAIT_MINUTES,
     )
     booked = book_placement_tests(
         session=session,
@@ -1484,5 +1485,7 @@ def _demo_agreement(session: Session, region: Region, model: ProcessModel, as_of
         today=as_of,
     )
     session.flush()
-    refresh_proposal(session.connection(), row, model, today=as_of, months=6, max_wait_minutes=90, actor="demo")
+    refresh_proposal(
+        session.connection(), row, model, today=as_of, months=6, max_wait_minutes=MAX_WAIT_MINUTES, actor="demo"
+    )
     return booked

@@ -6,20 +6,14 @@ real feed and read through `transit import`, so some courses are unreachable fro
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from places.connection_scan import Stop
 from places.geo import distance_m
 from places.transit import write_feed
 
-
-@dataclass(frozen=True)
-class Stop:
-    id: str
-    name: str
-    lat: float
-    lon: float
+__all__ = ["Stop", "write_demo_feed"]
 
 
 def _minutes(stop_a: Stop, stop_b: Stop, kmh: float) -> int:

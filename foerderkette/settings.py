@@ -66,7 +66,8 @@ class Settings:
     walk_max_m: int = 1000
     #: without a timetable: the assumed door-to-door speed (km/h) of a journey, marked "geschätzt"
     transit_estimate_kmh: int = 25
-    #: the longest wait (minutes) before a course starts or after it ends that still counts as reachable
+    #: the longest wait (minutes) before a course starts or after it ends that still counts as
+    #: reachable (places.reachability.MAX_WAIT_MINUTES, which agendas use)
     transit_max_wait_minutes: int = 90
 
     def __post_init__(self) -> None:

@@ -36,6 +36,7 @@ from pipeline.access import Viewer, visible_refs
 from pipeline.database import table_of
 from pipeline.tables import Agency, Region
 from pipeline.validation import validate_email_address
+from places.reachability import MAX_WAIT_MINUTES
 from process_models import AgencyRef, OpenStep, ProcessModel, calendar_for
 from process_models.reminders import LEVEL_LABELS, LEVELS, reminder_level, send_day
 
@@ -214,7 +215,7 @@ def send_invitations(
             model,
             today=today,
             months=months,
-            max_wait_minutes=90,
+            max_wait_minutes=MAX_WAIT_MINUTES,
             actor="Tagesordnung (Einladung)",
         )
     complete = build_meeting_agenda(

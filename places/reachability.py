@@ -20,6 +20,11 @@ from places.connection_scan import (
 )
 from places.geo import distance_m
 
+#: the longest wait at the site before the course starts or after it ends that still counts as
+#: reachable (FOERDERKETTE_TRANSIT_MAX_WAIT_MINUTES sets it for the CLI and the web; agendas and
+#: the demo use this default)
+MAX_WAIT_MINUTES = 90
+
 
 @dataclass(frozen=True, slots=True)
 class Slot:
@@ -68,6 +73,12 @@ class WalkSettings:
 
     def walk_seconds(self, metres: float) -> int:
         return round(metres * self.detour / self.speed_m_per_min * 60)
+
+
+def walk_settings(*, walk_max_m: int, transit_estimate_kmh: int) -> WalkSettings:
+    """The walking and estimate settings from the installation's (FOERDERKETTE_WALK_MAX_M,
+    FOERDERKETTE_TRANSIT_ESTIMATE_KMH); the search windows keep their defaults."""
+    return WalkSettings(max_m=float(walk_max_m), estimate_kmh=float(transit_estimate_kmh))
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +200,9 @@ def estimate_reach(municipalities: Sequence[Point], sites: Sequence[Point], walk
     return results
 
 
-def verdict(result: Mapping[str, object] | ReachResult, *, limit_minutes: int, max_wait_minutes: int = 90) -> bool:
+def verdict(
+    result: Mapping[str, object] | ReachResult, *, limit_minutes: int, max_wait_minutes: int = MAX_WAIT_MINUTES
+) -> bool:
     """Whether a course in this slot can be attended from this municipality: a journey each way
     within the region's limit, arriving no more than `max_wait_minutes` before the start and
     leaving no more than that after the end."""

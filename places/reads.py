@@ -10,9 +10,8 @@ from typing import Any
 import orjson
 from sqlalchemy import Boolean, Connection, Date
 
+from pipeline.labels import COURSE_SLOTS
 from pipeline.reads import fetch, fetch_one, find_region, typed
-
-SLOT_LABELS = {"morning": "vormittags", "afternoon": "nachmittags", "evening": "abends"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +206,7 @@ def reach_table(
         ),
         {"region": region.id},
     )
-    order = {key: index for index, key in enumerate(SLOT_LABELS)}
+    order = {key: index for index, key in enumerate(COURSE_SLOTS)}
     views = []
     for row in rows:
         values = dict(

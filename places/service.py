@@ -19,10 +19,6 @@ from places.tables import CourseSite, Municipality, Reach, ReachRun, TransitFeed
 from places.transit import FeedSummary, read_timetable
 
 
-def walk_settings(*, walk_max_m: int, transit_estimate_kmh: int) -> WalkSettings:
-    return WalkSettings(max_m=float(walk_max_m), estimate_kmh=float(transit_estimate_kmh))
-
-
 @dataclass(frozen=True)
 class RefreshResult:
     computed: bool

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from pipeline.labels import COURSE_SLOTS
 from process_models.loader import ModelValidationError, YamlDocument, line_of, read_yaml
 
 #: How often the central placement test takes place: the file's word → days between dates (0: monthly).
@@ -27,7 +28,7 @@ _CADENCE_WORDS = {
     "monatlich": "monatlich",
     "monthly": "monatlich",
 }
-_SLOTS = {"vormittags": "morning", "nachmittags": "afternoon", "abends": "evening"}
+_SLOTS = {label: key for key, label in COURSE_SLOTS.items()}
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _TOP_KEYS = ("gueltig_ab", "bemerkung", "traeger", "startplan", "einstufungstests")
@@ -374,7 +375,7 @@ def from_document(document: Mapping[str, Any]) -> Agreement:
 def to_yaml(agreement: Agreement, course_types: Mapping[str, str]) -> str:
     """The agreement in the import file's own format (German keys and labels), so that
     `agreement show --format yaml` can be edited and imported again."""
-    slots = {v: k for k, v in _SLOTS.items()}
+    slots = COURSE_SLOTS
 
     def quoted(value: str) -> str:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -15,7 +15,6 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,24 +105,10 @@ def propose_fill(
         )
 
     import numpy as np  # noqa: PLC0415 - SciPy and NumPy only where there is something to solve
-    from scipy.optimize import Bounds, LinearConstraint, milp  # noqa: PLC0415
-    from scipy.sparse import coo_array  # noqa: PLC0415
 
-    rows: list[int] = []
-    cols: list[int] = []
-    vals: list[float] = []
-    lower: list[float] = []
-    upper: list[float] = []
+    from planning.programme import Rows, Stage, solve_in_order  # noqa: PLC0415
 
-    def row(entries: Sequence[tuple[int, float]], lo: float, hi: float) -> None:
-        index = len(lower)
-        for col, value in entries:
-            rows.append(index)
-            cols.append(col)
-            vals.append(value)
-        lower.append(lo)
-        upper.append(hi)
-
+    rows = Rows()
     per_person: dict[int, list[int]] = {}
     per_course: dict[int, list[int]] = {}
     for index, (p, c) in enumerate(edges):
@@ -131,26 +116,22 @@ def propose_fill(
         per_course.setdefault(c, []).append(index)
     for indices in per_person.values():
         if len(indices) > 1:
-            row([(i, 1.0) for i in indices], 0, 1)  # at most one course each
+            rows.add([(i, 1.0) for i in indices], 0, 1)  # at most one course each
     for c, indices in per_course.items():
         course = by_id[c]
         if course.below:
             y = below_index[c]
             # joins only a course that runs: x ≤ free·y, and a course runs when it has its minimum
-            row([*((i, 1.0) for i in indices), (y, -float(course.free))], -np.inf, 0)
+            rows.add([*((i, 1.0) for i in indices), (y, -float(course.free))], -np.inf, 0)
             for i in indices:  # the same per person: a much tighter relaxation, solved far faster
-                row([(i, 1.0), (y, -1.0)], -np.inf, 0)
-            row([*((i, 1.0) for i in indices), (y, -float(course.min_size - course.enrolled))], 0, np.inf)
+                rows.add([(i, 1.0), (y, -1.0)], -np.inf, 0)
+            rows.add([*((i, 1.0) for i in indices), (y, -float(course.min_size - course.enrolled))], 0, np.inf)
         else:
-            row([(i, 1.0) for i in indices], 0, course.free)
+            rows.add([(i, 1.0) for i in indices], 0, course.free)
     for course in below:
         if course.id not in per_course:
-            row([(below_index[course.id], 1.0)], 0, 0)  # nobody fits: it cannot reach its minimum
+            rows.add([(below_index[course.id], 1.0)], 0, 0)  # nobody fits: it cannot reach its minimum
 
-    matrix = coo_array((vals, (rows, cols)), shape=(len(lower), n)).tocsr()
-    base = LinearConstraint(matrix, np.array(lower), np.array(upper))
-    integrality = np.ones(n)
-    bounds = Bounds(np.zeros(n), np.ones(n))
     reach_vector = np.zeros(n)
     for course in below:
         reach_vector[below_index[course.id]] = 1.0
@@ -158,55 +139,27 @@ def propose_fill(
     placed_vector[: len(edges)] = 1.0
     wait_vector = np.zeros(n)
     wait_vector[: len(edges)] = wait
-
-    constraints = [base]
-    optimal = True
-    stages = []
-    solution = None
     # people placed and waiting days in one solve: each placement is worth more than any total of
     # waiting days can differ (wait < big for each of at most `people` placements) – still exact
     people = len(per_person)
     big = (max(wait, default=0) + 1) * people + 1
-    placed_then_wait = wait_vector - big * placed_vector
-    for name, objective, sense in (
-        ("Kurse auf Mindestgröße", reach_vector, -1.0),
-        ("Personen mit Platz, dann Wartetage", placed_then_wait, 1.0),
-    ):
-        remaining = time_limit - (time.perf_counter() - started)
-        if remaining <= 0.05:
-            optimal = False
-            stages.append(f"{name}: Zeitlimit erreicht, nicht mehr optimiert")
-            break
-        began = time.perf_counter()
-        result = milp(
-            sense * objective,
-            constraints=constraints,
-            integrality=integrality,
-            bounds=bounds,
-            options={"time_limit": remaining, "disp": False, "mip_rel_gap": 0.0},
-        )
-        if result.x is None:
-            optimal = False
-            stages.append(f"{name}: keine Lösung im Zeitlimit ({result.message})")
-            break
-        solution = np.round(result.x)
-        value = float(objective @ solution)
-        shown = (
-            f"{value:.0f}"
-            if objective is reach_vector
-            else f"{placed_vector @ solution:.0f} Personen, {wait_vector @ solution:.0f} Wartetage"
-        )
-        took = time.perf_counter() - began
-        if result.status != 0:
-            optimal = False
-            stages.append(f"{name}: {shown} (Zeitlimit erreicht: beste gefundene Lösung, {took:.1f} s)")
-        else:
-            stages.append(f"{name}: {shown} (optimal, {took:.1f} s)")
-        # keep what this stage reached while the next one improves its own goal
-        if sense < 0:
-            constraints = [*constraints, LinearConstraint(objective.reshape(1, -1), value - 0.5, np.inf)]
-        else:
-            constraints = [*constraints, LinearConstraint(objective.reshape(1, -1), -np.inf, value + 0.5)]
+    solved = solve_in_order(
+        [
+            Stage("Kurse auf Mindestgröße", reach_vector, -1.0),
+            Stage(
+                "Personen mit Platz, dann Wartetage",
+                wait_vector - big * placed_vector,
+                1.0,
+                lambda x: f"{placed_vector @ x:.0f} Personen, {wait_vector @ x:.0f} Wartetage",
+            ),
+        ],
+        rows.constraint(n),
+        upper=np.ones(n),
+        integrality=np.ones(n),
+        time_limit=time_limit,
+        started=started,
+    )
+    solution, optimal, stages = solved.solution, solved.optimal, solved.stages
     if solution is None:
         return FillResult(
             [],
@@ -240,12 +193,3 @@ def propose_fill(
         _key(assignments, len(reached)),
         stages,
     )
-
-
-def describe(result: FillResult) -> dict[str, Any]:
-    return {
-        "optimal": result.optimal,
-        "message": result.message,
-        "seconds": round(result.seconds, 3),
-        "stages": result.stages,
-    }

@@ -32,11 +32,12 @@ def _seeker(row: Sequence[Any]) -> Seeker:
     )
 
 
-def _seeker_sql(dialect: str, model: ProcessModel, where: str) -> str:
+def _seeker_sql(dialect: str, model: ProcessModel, where: str, *, extra: str = "") -> str:
+    """The seeker columns (then `extra` ones) of the participants `where` says."""
     needs = ", ".join(f"p.{name}" for name in NEEDS)
     return (
-        f"SELECT p.id, p.ref, {fact_sql(dialect, _placement_fact(model))}, p.municipality_id, p.stage_since, {needs} "
-        f"FROM participant p WHERE {where} ORDER BY p.stage_since, p.ref"
+        f"SELECT p.id, p.ref, {fact_sql(dialect, _placement_fact(model))}, p.municipality_id, p.stage_since, {needs}"
+        f"{extra} FROM participant p WHERE {where} ORDER BY p.stage_since, p.ref"
     )
 
 
@@ -58,9 +59,7 @@ def seeker_by_ref(conn: Connection, ref: str, model: ProcessModel) -> tuple[Seek
     row = fetch_one(
         conn,
         typed(
-            _seeker_sql(conn.dialect.name, model, "p.ref = :ref").replace(
-                "FROM participant p", ", p.stage, p.region_id FROM participant p"
-            ),
+            _seeker_sql(conn.dialect.name, model, "p.ref = :ref", extra=", p.stage, p.region_id"),
             columns={**{name: Boolean for name in NEEDS}, "stage_since": Date},
         ),
         {"ref": ref},
@@ -161,11 +160,8 @@ class SuggestionView:
 def suggestions_for(
     conn: Connection, ref: str, model: ProcessModel, *, today: date, max_wait_minutes: int, formats: dict[str, str]
 ) -> SuggestionView:
-    from places.reads import region_transit_limit  # noqa: PLC0415
-
     seeker, stage, region_id = seeker_by_ref(conn, ref, model)
-    limit = region_transit_limit(conn, region_id)
-    trips = region_trips(conn, region_id, limit_minutes=limit, max_wait_minutes=max_wait_minutes)
+    limit, trips = trips_for_region(conn, region_id, max_wait_minutes=max_wait_minutes)
     found = suggest(
         seeker,
         upcoming_offers(conn, region_id, today),
@@ -268,10 +264,8 @@ def region_suggestions(
 ) -> tuple[list[Seeker], list[Offer], dict[int, list[Suggestion]]]:
     """Every waiting participant's suggestions among the upcoming courses (those `keep` keeps):
     the fill proposal's input and its benchmark."""
-    from places.reads import region_transit_limit  # noqa: PLC0415
 
-    limit = region_transit_limit(conn, region.id)
-    trips = region_trips(conn, region.id, limit_minutes=limit, max_wait_minutes=max_wait_minutes)
+    limit, trips = trips_for_region(conn, region.id, max_wait_minutes=max_wait_minutes)
     offers = [offer for offer in upcoming_offers(conn, region.id, today) if keep is None or keep(offer)]
     seekers = waiting_seekers(conn, region, model)
     found = {
@@ -294,12 +288,10 @@ def fill_for_region(
 ) -> FillView:
     """The fill proposal for the region's courses starting within `horizon_days` (with
     `only_below`, only the courses below their minimum: the agenda's item, cheaper)."""
-    from places.reads import region_transit_limit  # noqa: PLC0415
     from planning.fill import FillCourse, propose_fill  # noqa: PLC0415
     from planning.suggestions import acceptable_types, fits  # noqa: PLC0415
 
-    limit = region_transit_limit(conn, region.id)
-    trip_of = region_trips(conn, region.id, limit_minutes=limit, max_wait_minutes=max_wait_minutes)
+    _limit, trip_of = trips_for_region(conn, region.id, max_wait_minutes=max_wait_minutes)
     offers = [
         offer
         for offer in upcoming_offers(conn, region.id, today)
@@ -499,10 +491,8 @@ def demand_for_region(
     conn: Connection, region: RegionRow, model: ProcessModel, *, today: date, months: int, max_wait_minutes: int
 ) -> Any:
     """planning.demand.build_demand over the region's data."""
-    from places.reads import region_transit_limit  # noqa: PLC0415
     from planning.demand import build_demand  # noqa: PLC0415
 
-    limit = region_transit_limit(conn, region.id)
     municipalities = dict(
         fetch(conn, typed("SELECT id, name FROM municipality WHERE region_id = :region"), {"region": region.id})
     )
@@ -513,7 +503,7 @@ def demand_for_region(
         municipalities=municipalities,
         seekers=waiting_seekers(conn, region, model),
         offers=upcoming_offers(conn, region.id, today),
-        trips=region_trips(conn, region.id, limit_minutes=limit, max_wait_minutes=max_wait_minutes),
+        trips=trips_for_region(conn, region.id, max_wait_minutes=max_wait_minutes)[1],
         sites=sites,
         rates=demand_rates(conn, region.id, model, today=today),
         model=model,

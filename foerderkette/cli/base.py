@@ -183,3 +183,13 @@ def print_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]], out: TextIO
 
 def dicts_to_rows(items: Iterable[Mapping[str, Any]], keys: Sequence[str]) -> list[list[Any]]:
     return [[item.get(key) for key in keys] for item in items]
+
+
+def report_failed_import(file_name: str, errors: Any) -> int:
+    """Print an all-or-nothing import's refusal (pipeline.importing.ImportFailed) to stderr; exit 1."""
+    print(
+        f"foerderkette: Fehler: {file_name}: Import abgebrochen, nichts gespeichert – {len(errors.errors)} Fehler:",
+        file=sys.stderr,
+    )
+    print(errors.report(), file=sys.stderr)
+    return 1

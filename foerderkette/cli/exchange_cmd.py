@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from foerderkette.cli.base import CliError, add_command, current_date, iso_date
+from foerderkette.cli.base import CliError, add_command, current_date, iso_date, report_failed_import
 
 IMPORT_HELP = {
     "participants": "Teilnehmende (Spalten: ref, nachname, vorname, geburtsjahr, email, telefon, plz, ort, stage, berechtigt_am, "
@@ -106,11 +106,7 @@ def _import(args: argparse.Namespace) -> int:
                 ["zeile", "spalte", "wert", "fehler"],
                 ([e.row, e.column, e.value, e.reason] for e in exc.errors),
             )
-        print(
-            f"foerderkette: Fehler: {args.file.name}: Import abgebrochen, nichts gespeichert – {len(exc.errors)} Fehler:",
-            file=sys.stderr,
-        )
-        print(exc.report(), file=sys.stderr)
+        report_failed_import(args.file.name, exc)
         if args.report:
             print(f"Alle Fehler: {args.report}", file=sys.stderr)
         return 1

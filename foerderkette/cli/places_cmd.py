@@ -21,6 +21,7 @@ from foerderkette.cli.base import (
     print_json,
     print_table,
     read_connection,
+    report_failed_import,
 )
 
 if TYPE_CHECKING:
@@ -73,9 +74,9 @@ def register(sub: Any) -> None:
 
 
 def _walk(settings: Settings) -> WalkSettings:
-    from places.reachability import WalkSettings  # noqa: PLC0415
+    from places.reachability import walk_settings  # noqa: PLC0415
 
-    return WalkSettings(max_m=float(settings.walk_max_m), estimate_kmh=float(settings.transit_estimate_kmh))
+    return walk_settings(walk_max_m=settings.walk_max_m, transit_estimate_kmh=settings.transit_estimate_kmh)
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -108,12 +109,7 @@ def _import(args: argparse.Namespace) -> int:
     except (NotFound, TableError, FeedError) as exc:
         raise CliError(f"{args.file.name}: {exc}") from None
     except ImportFailed as exc:
-        print(
-            f"foerderkette: Fehler: {args.file.name}: Import abgebrochen, nichts gespeichert – {len(exc.errors)} Fehler:",
-            file=sys.stderr,
-        )
-        print(exc.report(), file=sys.stderr)
-        return 1
+        return report_failed_import(args.file.name, exc)
     finally:
         app.dispose()
     print(f"{args.file.name}: {result.summary()} (Region {args.region})")
@@ -139,7 +135,14 @@ def _list(args: argparse.Namespace) -> int:
     print_table(
         ["Gemeinde", "AGS", "PLZ", "Breite", "Länge", "Teilnehmende"],
         (
-            [m.name, m.ags or "–", " ".join(m.postcodes), f"{m.lat:.4f}", f"{m.lon:.4f}", m.participants]
+            [
+                m.name,
+                m.ags or "–",
+                " ".join(m.postcodes),
+                f"{m.lat:.4f}".replace(".", ","),
+                f"{m.lon:.4f}".replace(".", ","),
+                m.participants,
+            ]
             for m in view.municipalities
         ),
     )
@@ -213,9 +216,9 @@ def _feed(args: argparse.Namespace) -> int:
 
 def _reach(args: argparse.Namespace) -> int:
     from foerderkette.settings import Settings  # noqa: PLC0415
+    from pipeline.labels import COURSE_SLOTS  # noqa: PLC0415
     from pipeline.reads import NotFound, find_region  # noqa: PLC0415
     from places.reads import (  # noqa: PLC0415
-        SLOT_LABELS,
         clock,
         current_basis,
         reach_state,
@@ -270,7 +273,7 @@ def _reach(args: argparse.Namespace) -> int:
             [
                 row.municipality,
                 row.site_code,
-                SLOT_LABELS.get(row.slot, row.slot),
+                COURSE_SLOTS.get(row.slot, row.slot),
                 leg(row.out_depart, row.out_arrive, row.out_minutes, row.out_transfers),
                 leg(row.back_depart, row.back_arrive, row.back_minutes, row.back_transfers),
                 "ja" if row.reachable else "nein",

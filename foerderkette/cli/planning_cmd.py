@@ -20,6 +20,7 @@ from foerderkette.cli.base import (
     print_json,
     print_table,
     read_connection,
+    report_failed_import,
 )
 
 
@@ -276,7 +277,8 @@ def _agreement(args: argparse.Namespace) -> int:
     )
     if a.starts:
         print("\nRollierender Startplan")
-        slots = {"morning": "vormittags", "afternoon": "nachmittags", "evening": "abends"}
+        from pipeline.labels import COURSE_SLOTS as slots  # noqa: PLC0415
+
         print_table(
             ["Monat", "Kursträger", "Kursart", "Kursort", "Zeit"],
             (
@@ -501,7 +503,8 @@ def _proposals(args: argparse.Namespace) -> int:
         print_json(view.to_json())
         return 0
     labels = {key: spec.label for key, spec in model.course_types.items()}
-    slots = {"morning": "vormittags", "afternoon": "nachmittags", "evening": "abends"}
+    from pipeline.labels import COURSE_SLOTS as slots  # noqa: PLC0415
+
     print(
         f"Vorschlag neuer Kursbeginne – Region {args.region}, {args.months} Monate ab {german_date(today)} (keine Entscheidung)"
     )
@@ -569,12 +572,7 @@ def _results(args: argparse.Namespace) -> int:
     except (NotFound, TableError) as exc:
         raise CliError(f"{args.file.name}: {exc}") from None
     except ImportFailed as exc:
-        print(
-            f"foerderkette: Fehler: {args.file.name}: Import abgebrochen, nichts gespeichert – {len(exc.errors)} Fehler:",
-            file=sys.stderr,
-        )
-        print(exc.report(), file=sys.stderr)
-        return 1
+        return report_failed_import(args.file.name, exc)
     finally:
         app.dispose()
     print(f"{args.file.name}: {result.created} Einstufungen erfasst (Region {args.region})")

@@ -55,7 +55,10 @@ def courses_page(
     model = app.model(region)
     day = today(app)
     horizon = add_months(day, 3)
-    courses = course_overview(session=session, region_id=viewer.region_id, on=day)
+    every = course_overview(session=session, region_id=viewer.region_id, on=day)
+    # the waiting times name every provider of the region, a provider's own list only its courses
+    names = {course.provider_code: course.provider_name for course in every}
+    courses = every
     if viewer.is_agency and viewer.agency_type == "KT":
         courses = [course for course in courses if course.provider_code == viewer.agency_code]
     choices = sorted({(course.provider_code, course.provider_name) for course in courses}, key=lambda item: item[1])
@@ -68,10 +71,6 @@ def courses_page(
     for sections in providers.values():
         sections["past"].reverse()  # most recent first
     upcoming = [course for course in courses if section_of(course, day, horizon) == "upcoming"]
-    names = {
-        course.provider_code: course.provider_name
-        for course in course_overview(session=session, region_id=viewer.region_id, on=day)
-    }
     # aggregates only, and none of fewer than five starts (no one recognisable by their waiting time)
     waits = [
         w for w in waiting_times(session.connection(), viewer.region_id, model, today=day) if w.starts >= MIN_GROUP

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from foerderkette.web.deps import DB, audit, check_csrf, current_viewer, get_app, reading, today
 from foerderkette.web.rendering import page
 from pipeline.access import Viewer
+from pipeline.labels import COURSE_SLOTS
 from pipeline.reads import RegionRow, find_region
 from pipeline.repository import get_region
 from planning.agreement import AgreementError, to_yaml
@@ -27,7 +28,7 @@ from process_models import format_date
 router = APIRouter()
 
 _SAVED = re.compile(r"^(Fassung \d{1,6}|unverändert|Vorschlag)$")
-_SLOTS = {"morning": "vormittags", "afternoon": "nachmittags", "evening": "abends"}
+_SLOTS = COURSE_SLOTS
 
 
 def _page(
