@@ -96,13 +96,15 @@ POLICY: dict[tuple[str, str], Rule] = {
         "Den Vorschlag berechnet die Koordination neu.",
     ),
     ("GET", "/planung/einstufung/{datum}"): Rule(
-        EVERYONE,
-        "Die Eingeplanten eines Testtermins mit Referenz (protokolliert): Koordination und der gastgebende Kursträger; "
-        "andere Stellen: nicht zugänglich",
+        COORDINATION,
+        "Die Eingeplanten eines Testtermins mit Referenz (protokolliert); der gastgebende Kursträger bekommt Liste "
+        "und Einladungen von der Koordination",
+        "Die Liste eines Testtermins sieht die Koordination.",
     ),
     ("GET", "/planung/einstufung/{datum}/einladungen.html"): Rule(
-        EVERYONE,
-        "Die druckbaren Einladungen eines Testtermins mit Namen (protokolliert): Koordination und der gastgebende Kursträger",
+        COORDINATION,
+        "Die druckbaren Einladungen eines Testtermins mit Namen (protokolliert)",
+        "Die Einladungen eines Testtermins druckt die Koordination.",
     ),
     ("GET", "/kurse/export.{suffix}"): Rule(
         EVERYONE, "Dieselben Kurse wie die Liste, als CSV/XLSX (Formeln entschärft)"

@@ -62,7 +62,7 @@ def _page(
             "problems": problems or [],
             "saved": saved,
             "may_edit": viewer.role == "coordinator",
-            "may_list": lambda d: not viewer.is_agency or (viewer.agency_type == "KT" and viewer.agency_code == d.host),
+            "may_list": not viewer.is_agency,
         },
         status_code=422 if problems else 200,
     )
@@ -103,7 +103,8 @@ async def save_agreement(request: Request, viewer: Viewer = Depends(current_view
 
 
 def _host_day(request: Request, viewer: Viewer, datum: str) -> tuple[TestingView, RegionRow, date]:
-    """The stored bookings of one test date, for the coordination and the date's host only."""
+    """The stored bookings of one test date (the policy lets only the coordination in: the host
+    gets the list and the letters from it, so no provider sees people not registered with it)."""
     try:
         day = date.fromisoformat(datum)
     except ValueError:
@@ -122,10 +123,7 @@ def _host_day(request: Request, viewer: Viewer, datum: str) -> tuple[TestingView
     slot = next((d for d in view.dates if d.day == day), None)
     if slot is None:
         raise HTTPException(status_code=404, detail=f"Am {format_date(day)} gibt es keinen zentralen Einstufungstest")
-    if viewer.is_agency and not (viewer.agency_type == "KT" and viewer.agency_code == slot.host):
-        raise HTTPException(
-            status_code=403, detail="Die Liste eines Testtermins sehen die Koordination und der gastgebende Kursträger."
-        )
+
     kept = [b for b in view.bookings if b.day == day and not b.new]
     return replace(view, dates=[slot], bookings=kept, unbooked=[]), region, day
 
