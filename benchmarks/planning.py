@@ -220,8 +220,8 @@ def greedy_proposal(
 def proposal(data: DataSet) -> Figure:
     from pipeline.database import create_db_engine
     from pipeline.reads import find_region, region_codes
+    from planning.coordination import proposal_instance, proposals_for_region
     from planning.proposals import propose_courses
-    from planning.reads import proposal_instance, proposals_for_region
     from process_models import load_model
 
     url = prepare(data)

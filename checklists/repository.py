@@ -217,7 +217,7 @@ def _planning(session: Session, region: Region, model: ProcessModel, as_of: date
     """The placement-test dates of the next `months`, or the stored course proposal with the
     agreement version in force, for an agenda item."""
     from pipeline.reads import RegionRow  # noqa: PLC0415
-    from planning.reads import current_agreement, stored_proposal, testing_for_region  # noqa: PLC0415
+    from planning.coordination import current_agreement, stored_proposal, testing_for_region  # noqa: PLC0415
 
     assert region.id is not None
     row = RegionRow(region.id, region.code, region.name, region.land)

@@ -1381,7 +1381,7 @@ def _demo_agreement(session: Session, region: Region, model: ProcessModel, as_of
         ProviderTerms,
         to_yaml,
     )
-    from planning.reads import testing_for_region  # noqa: PLC0415
+    from planning.coordination import testing_for_region  # noqa: PLC0415
     from planning.repository import book_placement_tests, import_agreement, refresh_proposal  # noqa: PLC0415
     from process_models.durations import add_months  # noqa: PLC0415
 

@@ -20,7 +20,7 @@ from pipeline.database import JSONType
 from pipeline.privacy import Closed, Person, RetentionPolicy, retention_for
 from pipeline.reads import find_region, region_codes
 from pipeline.repository import record_audit_row
-from planning.reads import placement_bookings_of
+from planning.coordination import placement_bookings_of
 from planning.repository import drop_bookings
 from process_models import ModelCatalog
 

@@ -9,7 +9,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from planning.reads import FillView, Invitation, TestingView
+from planning.coordination import Invitation, TestingView
+from planning.reads import FillView
 from process_models import ProcessModel, format_date
 from process_models.business_days import format_long_date
 

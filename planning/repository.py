@@ -101,7 +101,7 @@ def import_agreement(
     """Read an agreement file against the region's providers, sites and course types and store it
     as the next version (AgreementError listing every problem; nothing stored then)."""
     from planning.agreement import parse_agreement  # noqa: PLC0415
-    from planning.reads import agreement_catalogue  # noqa: PLC0415
+    from planning.coordination import agreement_catalogue  # noqa: PLC0415
 
     catalogue = agreement_catalogue(session.connection(), region.id or 0, model)
     return save_agreement(
@@ -256,7 +256,7 @@ def refresh_proposal(
     """Compute the region's course proposal and store it as its last one (planning.reads.ProposalView)."""
     from sqlalchemy import delete, insert  # noqa: PLC0415
 
-    from planning.reads import proposals_for_region  # noqa: PLC0415
+    from planning.coordination import proposals_for_region  # noqa: PLC0415
     from planning.tables import ProposalRun  # noqa: PLC0415
 
     view = proposals_for_region(

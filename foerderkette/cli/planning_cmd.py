@@ -228,7 +228,7 @@ def _agreement(args: argparse.Namespace) -> int:
         raise CliError(f"„{args.action}“ nimmt keine Datei")
     from pipeline.reads import NotFound, find_region  # noqa: PLC0415
     from planning.agreement import to_yaml  # noqa: PLC0415
-    from planning.reads import agreement_view  # noqa: PLC0415
+    from planning.coordination import agreement_view  # noqa: PLC0415
     from process_models.loader import load_model  # noqa: PLC0415
 
     model = load_model()
@@ -358,7 +358,7 @@ def _agreement_import(args: argparse.Namespace) -> int:
 def _testing(args: argparse.Namespace) -> int:
     from foerderkette.settings import Settings  # noqa: PLC0415
     from pipeline.reads import NotFound, find_region  # noqa: PLC0415
-    from planning.reads import invitations_for, testing_for_region  # noqa: PLC0415
+    from planning.coordination import invitations_for, testing_for_region  # noqa: PLC0415
     from planning.render import invitations_html, testing_html  # noqa: PLC0415
     from planning.testing import slot_at  # noqa: PLC0415
     from process_models.loader import load_model  # noqa: PLC0415

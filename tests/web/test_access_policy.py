@@ -121,7 +121,7 @@ def ids(world: World) -> dict[str, str]:
         action = session.exec(select(ActionItem).where(ActionItem.region_id == region.id)).first()
         assert action is not None
         from pipeline.reads import RegionRow
-        from planning.reads import testing_for_region
+        from planning.coordination import testing_for_region
 
         tests = testing_for_region(
             session.connection(),

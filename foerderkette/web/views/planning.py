@@ -19,7 +19,7 @@ from pipeline.labels import COURSE_SLOTS
 from pipeline.reads import RegionRow, find_region
 from pipeline.repository import get_region
 from planning.agreement import AgreementError, to_yaml
-from planning.reads import TestingView, agreement_view, invitations_for, stored_proposal, testing_for_region
+from planning.coordination import TestingView, agreement_view, invitations_for, stored_proposal, testing_for_region
 from planning.render import invitations_html
 from planning.repository import import_agreement, refresh_proposal
 from planning.testing import slot_at
