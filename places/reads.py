@@ -72,9 +72,12 @@ def list_places(conn: Connection, region_code: str) -> PlacesView:
     rows = fetch(
         conn,
         typed(
-            "SELECT m.id, m.ags, m.name, m.postcodes, m.lat, m.lon, "
-            "(SELECT COUNT(*) FROM participant p WHERE p.municipality_id = m.id) "
-            "FROM municipality m WHERE m.region_id = :region ORDER BY m.name"
+            # one pass over the region's participants (a count per municipality scanned them all
+            # once per municipality: 1.6 s at 100k)
+            "SELECT m.id, m.ags, m.name, m.postcodes, m.lat, m.lon, COALESCE(n.people, 0) "
+            "FROM municipality m LEFT JOIN (SELECT municipality_id, COUNT(*) AS people FROM participant "
+            "WHERE region_id = :region GROUP BY municipality_id) n ON n.municipality_id = m.id "
+            "WHERE m.region_id = :region ORDER BY m.name"
         ),
         {"region": region.id},
     )
