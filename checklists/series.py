@@ -66,3 +66,34 @@ class Recurrence:
 
 def weekday(day: date) -> str:
     return WEEKDAYS_DE[day.weekday()]
+
+
+_DAYS = {code: index for index, code in enumerate(("MO", "TU", "WE", "TH", "FR", "SA", "SU"))}
+_ORDINAL = {-1: "letzten", 1: "1.", 2: "2.", 3: "3.", 4: "4.", 5: "5."}
+
+
+def rule_in_words(rrule: str, start_time: str) -> str:
+    """A meeting rule as people say it ("jeden 1. Dienstag im Monat, 09:30"); a rule beyond the
+    usual monthly and weekly ones is named as such rather than shown as RRULE text."""
+    parts = dict(part.split("=", 1) for part in rrule.upper().split(";") if "=" in part)
+    frequency = parts.get("FREQ")
+    interval = int(parts.get("INTERVAL", "1") or 1)
+    days = [day for day in parts.get("BYDAY", "").split(",") if day]
+    extra = set(parts) - {"FREQ", "INTERVAL", "BYDAY", "WKST"}
+    words = None
+    if not extra and len(days) == 1:
+        code = days[0][-2:]
+        nth_text = days[0][:-2]
+        name = WEEKDAYS_DE[_DAYS[code]] if code in _DAYS else None
+        nth = int(nth_text) if nth_text.lstrip("+-").isdigit() else None
+        if name and frequency == "MONTHLY" and nth in _ORDINAL:
+            where = f"{_ORDINAL[nth]} {name}"
+            words = f"jeden {where} im Monat" if interval == 1 else f"alle {interval} Monate am {where}"
+        elif name and frequency == "WEEKLY" and nth is None:
+            words = f"jeden {name}" if interval == 1 else f"alle {interval} Wochen am {name}"
+    monthday = parts.get("BYMONTHDAY", "")
+    if words is None and frequency == "MONTHLY" and not days and extra == {"BYMONTHDAY"} and monthday.isdigit():
+        words = f"jeden {int(monthday)}. des Monats" if interval == 1 else f"alle {interval} Monate am {int(monthday)}."
+    if words is None:
+        words = "nach einer eigenen Wiederholungsregel"
+    return f"{words}, {start_time}"

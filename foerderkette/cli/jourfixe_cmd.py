@@ -213,6 +213,7 @@ def _calendar(catalog: Any, region: Any) -> Any:
 def _series_show(args: argparse.Namespace) -> int:
     from checklists.labels import SERIES_KINDS  # noqa: PLC0415
     from checklists.reads import find_region, list_series  # noqa: PLC0415
+    from checklists.series import rule_in_words  # noqa: PLC0415
 
     today = current_date()
     with _reading() as (conn, catalog):
@@ -244,7 +245,7 @@ def _series_show(args: argparse.Namespace) -> int:
                 [
                     r["name"],
                     SERIES_KINDS.get(r["kind"], r["kind"]),
-                    r["rrule"],
+                    rule_in_words(r["rrule"], r["time"]),
                     r["time"],
                     r["location"],
                     r["invited_agencies"],

@@ -177,3 +177,21 @@ def test_empty_items_say_so() -> None:
     text = render_agenda(agenda, "txt")
     assert "Keine offenen Aufgaben." in text and "Niemand wartet länger als die Höchstfrist." in text
     assert len(agenda.items) == 14
+
+
+@pytest.mark.parametrize(
+    ("rule", "words"),
+    [
+        ("FREQ=MONTHLY;BYDAY=1TU", "jeden 1. Dienstag im Monat, 09:30"),
+        ("FREQ=MONTHLY;INTERVAL=3;BYDAY=2WE", "alle 3 Monate am 2. Mittwoch, 09:30"),
+        ("FREQ=MONTHLY;BYDAY=-1FR", "jeden letzten Freitag im Monat, 09:30"),
+        ("FREQ=WEEKLY;BYDAY=MO", "jeden Montag, 09:30"),
+        ("FREQ=WEEKLY;INTERVAL=2;BYDAY=FR", "alle 2 Wochen am Freitag, 09:30"),
+        ("FREQ=MONTHLY;BYMONTHDAY=15", "jeden 15. des Monats, 09:30"),
+        ("FREQ=YEARLY;BYMONTH=3", "nach einer eigenen Wiederholungsregel, 09:30"),
+    ],
+)
+def test_a_rule_in_words(rule: str, words: str) -> None:
+    from checklists.series import rule_in_words
+
+    assert rule_in_words(rule, "09:30") == words
