@@ -140,7 +140,8 @@ def to_dot(model: ProcessModel) -> str:
             agencies = stage_agencies(model, stage)
             colors = ":".join(model.agencies[code].color for code in agencies if code in model.agencies)
             style = '"filled,striped"' if len(agencies) > 1 else '"rounded,filled"'
-            attrs = [f'label="{_quote(spec.label)}\\n({stage})"']
+            # the German name only: the diagram is shown to users (the node's name keeps the id)
+            attrs = [f'label="{_quote(spec.label)}"']
             if colors:
                 attrs += [f"style={style}", f'fillcolor="{colors}"', 'fontcolor="#ffffff"']
                 attrs.append(f'tooltip="Zuständig: {", ".join(agencies)}"')
@@ -156,9 +157,11 @@ def to_dot(model: ProcessModel) -> str:
     for (source, target), events in edges.items():
         actors = model.events[events[0]].actors
         color = model.agencies[actors[0]].color if actors and actors[0] in model.agencies else "#555555"
-        label = "\\n".join(model.event_label(event) for event in events)
+        # each label quoted on its own, then joined by Graphviz's line break (quoting the joined
+        # text turned the break into a literal "\\n" on the page)
+        label = "\\n".join(_quote(model.event_label(event)) for event in events)
         style = ", style=dashed" if source == ANY_STAGE else ""
-        lines.append(f'  {source} -> {target} [label="{_quote(label)}", color="{color}", fontcolor="{color}"{style}];')
+        lines.append(f'  {source} -> {target} [label="{label}", color="{color}", fontcolor="{color}"{style}];')
     lines.append('  subgraph cluster_legend { label="Zuständige Stelle"; style=solid; color="#dddddd";')
     for code, agency in model.agencies.items():
         lines.append(

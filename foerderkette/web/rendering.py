@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from pipeline.reads import responsible_text
 from process_models import format_date
+from process_models.business_days import MONTHS_DE
 
 TEMPLATES = Path(__file__).parent / "templates"
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -31,10 +32,17 @@ def _date(value: date | str | None) -> str:
     return format_date(value)
 
 
+def _month(value: str) -> str:
+    """ "2026-11" as people read it: "November 2026"."""
+    year, _, month = value.partition("-")
+    return f"{MONTHS_DE[int(month) - 1]} {year}" if month.isdigit() and 1 <= int(month) <= 12 else value
+
+
 @lru_cache(maxsize=1)
 def templates() -> Jinja2Templates:
     engine = Jinja2Templates(directory=str(TEMPLATES))
     engine.env.filters["datum"] = _date
+    engine.env.filters["monat"] = _month
     engine.env.filters["zeit"] = _datetime
     engine.env.filters["zustaendig"] = responsible_text
     engine.env.trim_blocks = True

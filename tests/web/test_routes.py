@@ -169,6 +169,7 @@ def test_pipeline_board_counts_and_filters(world: World, clients: dict[str, Test
     with world.app.session() as session:
         total = len(session.exec(select(Participant.id).where(Participant.region_id == 1)).all())
     assert f"{total} Teilnehmende, davon" in page
+    assert '<td class="nowrap"><a href="/teilnehmende/' in page  # a reference never breaks across lines
     obliged = client.get("/pipeline?stufe=obliged").text
     assert "T-JC-1" in obliged and "T-ABH-1" not in obliged
     assert "T-ABH-1" in client.get("/pipeline?suche=t-abh").text
@@ -373,6 +374,12 @@ def test_jourfixe_agenda_minutes_and_actions(world: World, clients: dict[str, Te
     client = clients["koord"]
     overview = client.get("/jourfixe", follow_redirects=True)
     assert overview.status_code == 200 and "Terminreihen" in overview.text
+    # the demo's series rules in words, never as RRULE text
+    assert "jeden 1. Dienstag im Monat, 09:30" in overview.text and "FREQ=" not in overview.text
+    assert re.search(
+        r'rel="prev">← (Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember) \d{4}<',
+        overview.text,
+    )
     link = re.search(r'href="(/jourfixe/(\d{4}-\d{2})/tagesordnung\?reihe=[^"]+)"', overview.text)
     assert link
     agenda = client.get(html.unescape(link[1]))
@@ -384,6 +391,9 @@ def test_jourfixe_agenda_minutes_and_actions(world: World, clients: dict[str, Te
         f"/jourfixe/{month}/beschluss?{query}", data={"csrf_token": token, "text": "Kurs <X> planen"}
     )
     assert decision.status_code == 303 and decision.headers["location"].endswith("#protokoll")
+    confirmed = client.get(decision.headers["location"]).text
+    assert '<p class="notice" role="status">Der Beschluss ist festgehalten.</p>' in confirmed
+    assert "gespeichert" not in client.get(f"/jourfixe?monat={month}&gespeichert=<b>x</b>").text.split("<main")[1][:400]
     action = client.post(
         f"/jourfixe/{month}/aufgabe?{query}",
         data={"csrf_token": token, "title": "Kursplatz klären", "owner": "JC-BA", "due": world.today.isoformat()},
@@ -465,6 +475,8 @@ def test_process_page_shows_the_diagram(clients: dict[str, TestClient]) -> None:
     require_program("dot", install="graphviz")
     page = clients["leser"].get("/prozess").text
     assert "<svg" in page and "Schritte und Fristen" in page and "§ 44 Abs. 2 AufenthG" in page
+    # the scrollable diagram can be reached by keyboard (WCAG 2.1.1; axe: scrollable-region-focusable)
+    assert '<figure class="diagram" tabindex="0" aria-labelledby="diagram-title">' in page
     svg = clients["leser"].get("/prozess/ablauf.svg")
     assert svg.headers["content-type"].startswith("image/svg+xml") and b"<svg" in svg.content
 

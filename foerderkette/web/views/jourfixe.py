@@ -24,6 +24,7 @@ from checklists.repository import (
     record_attendance,
     recurrence,
 )
+from checklists.series import rule_in_words
 from checklists.tables import ActionItem, AgendaSnapshot, Meeting, MeetingSeries
 from foerderkette.web.deps import (
     DB,
@@ -65,8 +66,18 @@ def _context(request: Request, session: Session, viewer: Viewer, monat: str, rei
     return app, region, model, series, meeting
 
 
-def _back(monat: str, series: MeetingSeries, anchor: str) -> Response:
-    return RedirectResponse(f"/jourfixe?{urlencode({'monat': monat, 'reihe': series.name})}#{anchor}", status_code=303)
+#: what the page confirms after a change (the redirect names the key, never free text)
+SAVED = {
+    "anwesenheit": "Die Anwesenheit ist gespeichert.",
+    "beschluss": "Der Beschluss ist festgehalten.",
+    "aufgabe": "Die Aufgabe ist vergeben.",
+    "erledigt": "Die Aufgabe ist als erledigt vermerkt.",
+}
+
+
+def _back(monat: str, series: MeetingSeries, anchor: str, saved: str) -> Response:
+    query = urlencode({"monat": monat, "reihe": series.name, "gespeichert": saved})
+    return RedirectResponse(f"/jourfixe?{query}#{anchor}", status_code=303)
 
 
 @router.get("/jourfixe", response_class=HTMLResponse)
@@ -76,6 +87,7 @@ def jourfixe_page(
     session: Session = DB,
     monat: str = "",
     reihe: str = "",
+    gespeichert: str = "",
 ) -> Response:
     app = get_app(request)
     region = get_region(session=session, code=viewer.region_code)
@@ -88,6 +100,7 @@ def jourfixe_page(
     series_rows: list[dict[str, Any]] = [
         {
             "series": item,
+            "rule": rule_in_words(item.rrule, item.start_time),
             "next": [moved for _, moved in recurrence(item).occurrences(day, add_months(day, 12), calendar)[:3]],
         }
         for item in all_series
@@ -127,6 +140,7 @@ def jourfixe_page(
             "series": series,
             "meeting": meeting_view(session=session, series=series, meeting=meeting),
             "monat": monat,
+            "saved": SAVED.get(gespeichert, ""),
             "prev_month": f"{add_months(first, -1):%Y-%m}",
             "next_month": f"{add_months(first, 1):%Y-%m}",
             "snapshots": reads.list_snapshots(connection, meeting.id),
@@ -213,7 +227,7 @@ async def attendance(
                 session=session, meeting=meeting, agency=agency, present=form.get(f"present_{agency_id}") == "1"
             )
     audit(session, viewer, "minutes", detail=f"Anwesenheit {monat}", request=request)
-    return _back(monat, series, "protokoll")
+    return _back(monat, series, "protokoll", "anwesenheit")
 
 
 @router.post("/jourfixe/{monat}/beschluss")
@@ -233,7 +247,7 @@ async def decision(
         session=session, meeting=meeting, item_key=str(form.get("item") or ""), text=text, recorded_by=viewer.username
     )
     audit(session, viewer, "minutes", detail=f"Beschluss {monat}: {text[:200]}", request=request)
-    return _back(monat, series, "protokoll")
+    return _back(monat, series, "protokoll", "beschluss")
 
 
 @router.post("/jourfixe/{monat}/aufgabe")
@@ -262,7 +276,7 @@ async def action(
     except (NotFound, ValueError) as exc:
         raise HTTPException(status_code=422, detail=str(exc) or "Frist ist kein Datum") from None
     audit(session, viewer, "minutes", detail=f"Aufgabe {created.id}: {created.title[:200]}", request=request)
-    return _back(monat, series, "aufgaben")
+    return _back(monat, series, "aufgaben", "aufgabe")
 
 
 @router.post("/aufgaben/{action_id}/erledigt")
@@ -295,4 +309,5 @@ async def close(
     back = str(form.get("back") or "/jourfixe")
     if not back.startswith("/") or back.startswith("//"):
         back = "/jourfixe"
-    return RedirectResponse(back + "#aufgaben", status_code=303)
+    separator = "&" if "?" in back else "?"
+    return RedirectResponse(f"{back}{separator}gespeichert=erledigt#aufgaben", status_code=303)
