@@ -221,3 +221,27 @@ def test_the_stored_proposal_is_dated_flagged_when_stale_and_recomputed(
     assert "Der Vorschlag neuer Kursbeginne ist neu berechnet." in fresh and "veraltet" not in fresh
     agenda = clients["koord"].get(f"/jourfixe/{world.today:%Y-%m}/tagesordnung").text
     assert f"Vorschlag aus den Daten vom {world.today:%d.%m.%Y} für 6 Monate" in agenda
+
+
+def test_the_course_choice_offers_only_courses_that_fit_the_person(world: World) -> None:
+    from dataclasses import replace
+
+    from foerderkette.web.views.participants import local_choices
+    from pipeline.access import Viewer
+    from pipeline.reads import participant_detail
+    from pipeline.repository import course_overview
+
+    model = load_model()
+    with world.app.session() as session:
+        region = get_region(session=session, code="BY-BA")
+        courses = {c.code: c for c in course_overview(session=session, region_id=region.id or 0, on=world.today)}
+        detail = participant_detail(session.connection(), ref="T-KT-1", as_of=world.today)
+        assert detail is not None
+        viewer = Viewer(0, "koord", "Koordination", "coordinator", region.id or 0, "BY-BA")
+        kinds = {c.course_type for c in courses.values() if c.kind == "ik"}
+        assert len(kinds) >= 2  # the demo region has general and special courses
+        for placed in sorted(kinds):
+            person = replace(detail, facts={**detail.facts, "course_type": placed})
+            offered = [code for code, _label in local_choices(session, person, viewer, world.today, model)["course_id"]]
+            assert offered, placed
+            assert {courses[code].course_type for code in offered if courses[code].kind == "ik"} == {placed}

@@ -137,7 +137,7 @@ def _show(
     day = today(app)
     forms = []
     if answer.event is not None:
-        local = local_choices(session, answer.participant, answer.viewer, day)
+        local = local_choices(session, answer.participant, answer.viewer, day, answer.model)
         forms = [
             form
             for form in event_forms(answer.model, answer.participant.stage, answer.viewer, local)

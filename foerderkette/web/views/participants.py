@@ -14,9 +14,10 @@ from foerderkette.web.rendering import page
 from notifications.tables import LEVEL_LABELS, STATUSES
 from pipeline.access import Viewer, visible_participants
 from pipeline.labels import AUDIT_ACTIONS, COURSE_FORMATS, COURSE_SLOTS, USER_ROLES
-from pipeline.reads import ParticipantDetail, audit_about, find_region, participant_detail, reminders_about
+from pipeline.reads import NEEDS, ParticipantDetail, audit_about, find_region, participant_detail, reminders_about
 from pipeline.repository import InvalidHold, course_overview, get_participant, hold_step, record_event
 from pipeline.tables import TRANSPORT_REACH, Agency
+from planning.suggestions import Seeker, acceptable_types
 from process_models import (
     Event,
     InvalidPayload,
@@ -51,8 +52,12 @@ def _detail(request: Request, session: Session, viewer: Viewer, ref: str) -> Par
     return detail
 
 
-def local_choices(session: Session, participant: ParticipantDetail, viewer: Viewer, day: date) -> Choices:
-    """Choices that depend on the region: its course providers and its current courses."""
+def local_choices(
+    session: Session, participant: ParticipantDetail, viewer: Viewer, day: date, model: ProcessModel
+) -> Choices:
+    """Choices that depend on the region: its course providers and its current courses – of the
+    integration courses only those whose type fits the person (the placement's type, or before a
+    placement the types their needs allow: planning.suggestions.acceptable_types)."""
     providers = session.exec(
         select(Agency.code, Agency.name)
         .where(Agency.region_id == participant.region_id, Agency.type == "KT")
@@ -65,7 +70,17 @@ def local_choices(session: Session, participant: ParticipantDetail, viewer: View
         and course.start
         and day - timedelta(days=120) <= course.start <= day + timedelta(days=180)
     ]
-    own = participant.facts.get("provider")  # the participant's provider's courses first
+    seeker = Seeker(
+        participant.id,
+        participant.ref,
+        participant.facts.get(model.facts_of_type("course_type")[0]),
+        frozenset(name for name in NEEDS if getattr(participant, name)),
+        None,
+        participant.stage_since,
+    )
+    types, _provisional = acceptable_types(seeker, model)
+    courses = [course for course in courses if course.kind != "ik" or course.course_type in types]
+    own = participant.facts.get(model.facts_of_type("provider")[0])  # the participant's provider's courses first
     if viewer.is_agency and viewer.agency_type == "KT":
         providers = [(code, name) for code, name in providers if code == viewer.agency_code]
         courses = [course for course in courses if course.provider_code == viewer.agency_code]
@@ -211,7 +226,9 @@ def _render(
             "history": history,
             "facts": shown_facts,
             "reminders": reminders,
-            "forms": event_forms(model, participant.stage, viewer, local_choices(session, participant, viewer, day))
+            "forms": event_forms(
+                model, participant.stage, viewer, local_choices(session, participant, viewer, day, model)
+            )
             if viewer.can_edit
             else [],
             "agencies": list(model.agencies.items()),
@@ -316,7 +333,7 @@ def record_from_form(
     }
     # what the viewer may choose (a Kursträger only itself and its own courses); whether a value
     # exists at all is checked for every way in by record_event (pipeline.validation)
-    local = local_choices(session, participant, viewer, day)
+    local = local_choices(session, participant, viewer, day, model)
     for field in spec.payload:
         options = local.get(field.name)
         if field.name in payload and options and payload[field.name] not in dict(options):
