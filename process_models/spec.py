@@ -280,6 +280,9 @@ class StepSpec:
     description: str = ""
     #: the event a confirmation from the reminder e-mail records ("Anmeldung liegt vor"), if any
     answer: str | None = None
+    #: the due date is the day a right lapses (§ 4 Abs. 1 S. 3 IntV): once it has passed, the step
+    #: reads "verfallen" – what remains is recording the lapse – rather than counting days overdue
+    lapses: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,7 @@ def _steps(
                 "due",
                 "reminders",
                 "answer",
+                "lapses",
             ),
             required=("label", "stages", "responsible", "due"),
         )
@@ -128,6 +129,7 @@ def _steps(
             due=tuple(due_rules),
             reminders=reminders,
             answer=answer,
+            lapses=b.boolean(spec.get("lapses"), (*path, "lapses"), what="lapses"),
         )
     return steps
 

@@ -693,3 +693,27 @@ def test_a_retrying_message_shows_until_when_it_is_retried(world: World) -> None
             stored.status, stored.last_error, stored.retry_until = before
             session.add(stored)
             session.commit()
+
+
+def test_a_lapse_that_has_happened_reads_verfallen(world: World, clients: dict[str, TestClient]) -> None:
+    """§ 4 Abs. 1 S. 3 IntV: the entitlement lapses when the course does not start within a year of
+    registering – past that day the step is not "n Tage überfällig" but "verfallen"."""
+    from datetime import timedelta
+
+    from pipeline.repository import get_region
+    from process_models import load_model
+    from tests.factories import make_participant
+
+    model = load_model()
+    assert model.steps["registration_lapse"].lapses and not model.steps["course_start"].lapses
+    since = world.today - timedelta(days=500)
+    with world.app.session() as session:
+        region = get_region(session=session, code="BY-BA")
+        make_participant(
+            session, region, model, ref="T-LAPSE-1", stage="registered", since=since, today=world.today,
+            entitled_on=since, registered_on=since, provider="VHS-BA",
+        )  # fmt: skip
+    page = clients["koord"].get("/teilnehmende/T-LAPSE-1").text
+    assert "verfallen</span>" in page
+    lapse_row = page.split(model.steps["registration_lapse"].label)[1].split("</tr>")[0]
+    assert "verfallen" in lapse_row and "Tage überfällig" not in lapse_row
