@@ -170,6 +170,9 @@ def test_pipeline_board_counts_and_filters(world: World, clients: dict[str, Test
         total = len(session.exec(select(Participant.id).where(Participant.region_id == 1)).all())
     assert f"{total} Teilnehmende, davon" in page
     assert '<td class="nowrap"><a href="/teilnehmende/' in page  # a reference never breaks across lines
+    # the stage board is open on the overview and folded while a filter is set (the list comes first)
+    assert '<details class="board-panel" open>' in page
+    assert '<details class="board-panel">' in client.get("/pipeline?stufe=obliged").text
     obliged = client.get("/pipeline?stufe=obliged").text
     assert "T-JC-1" in obliged and "T-ABH-1" not in obliged
     assert "T-ABH-1" in client.get("/pipeline?suche=t-abh").text
