@@ -369,6 +369,7 @@ def invitations_for(conn: Connection, region: RegionRow, view: TestingView, *, s
             {"region": region.id, "slot": slot},
         )
     }
+    times = {d.day: d.time for d in view.dates}
     result = []
     for booking in view.bookings:
         name, home, mid = people[booking.participant_id]
@@ -381,9 +382,7 @@ def invitations_for(conn: Connection, region: RegionRow, view: TestingView, *, s
                 name,
                 home,
                 booking.day,
-                next(d.time for d in view.dates if d.day == booking.day)
-                if any(d.day == booking.day for d in view.dates)
-                else "",
+                times.get(booking.day, ""),
                 hosts.get(booking.host, (booking.host, ""))[0],
                 hosts.get(booking.host, (booking.host, ""))[1],
                 site_name,
