@@ -156,6 +156,18 @@ def list_regions(conn: Connection) -> list[RegionSummary]:
     return [RegionSummary(code, name, land, int(count)) for code, name, land, count in rows]
 
 
+def agency_names(conn: Connection, region_id: int) -> dict[str, str]:
+    """The names of a region's agencies by code ("VHS-BA") and, where a type has one agency only,
+    by type too ("JC" → "Jobcenter Bamberg"), as agency references name them."""
+    rows = fetch(conn, text("SELECT code, type, name FROM agency WHERE region_id = :region"), {"region": region_id})
+    names = {code: name for code, _, name in rows}
+    by_type: dict[str, list[str]] = {}
+    for _, kind, name in rows:
+        by_type.setdefault(kind, []).append(name)
+    names.update({kind: members[0] for kind, members in by_type.items() if len(members) == 1 and kind not in names})
+    return names
+
+
 # --------------------------------------------------------------------------- the participant listing
 
 

@@ -90,6 +90,7 @@ def create_app(settings: Settings, *, app: App | None = None, runner: Any = None
         answers,
         auth,
         courses,
+        figures,
         fill,
         jourfixe,
         operations,
@@ -103,6 +104,7 @@ def create_app(settings: Settings, *, app: App | None = None, runner: Any = None
 
     for module in (
         auth,
+        figures,
         pipeline,
         participants,
         courses,

@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from checklists.render import plural
 from pipeline.reads import responsible_text
 from process_models import format_date
 from process_models.business_days import MONTHS_DE
@@ -45,6 +46,7 @@ def templates() -> Jinja2Templates:
     engine.env.filters["monat"] = _month
     engine.env.filters["zeit"] = _datetime
     engine.env.filters["zustaendig"] = responsible_text
+    engine.env.globals["plural"] = plural
     engine.env.trim_blocks = True
     engine.env.lstrip_blocks = True
     return engine

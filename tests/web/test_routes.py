@@ -74,7 +74,7 @@ def test_login_without_csrf_token_is_refused(world: World) -> None:
 def test_login_never_redirects_to_another_site(world: World) -> None:
     client = new_client(world)
     form = client.get("/login?weiter=//evil.example/x")
-    assert 'name="next" value="/pipeline"' in form.text
+    assert 'name="next" value="/kennzahlen"' in form.text
     response = client.post(
         "/login",
         data={
@@ -84,7 +84,7 @@ def test_login_never_redirects_to_another_site(world: World) -> None:
             "next": "https://evil.example",
         },
     )
-    assert response.headers["location"] == "/pipeline"
+    assert response.headers["location"] == "/kennzahlen"
 
 
 def test_session_cookie_is_secure_httponly_and_lax(world: World) -> None:

@@ -32,12 +32,16 @@ def _safe_next(target: str | None) -> str:
     """Only local paths: never redirect a login to another site."""
     if target and target.startswith("/") and not target.startswith("//"):
         return target
-    return "/pipeline"
+    return START_PAGE
+
+
+#: where a login lands without another target: the key figures (an agency sees its own)
+START_PAGE = "/kennzahlen"
 
 
 @router.get("/", response_class=HTMLResponse)
 def home() -> Response:
-    return RedirectResponse("/pipeline", status_code=303)
+    return RedirectResponse(START_PAGE, status_code=303)
 
 
 @router.get("/login", response_class=HTMLResponse)
