@@ -12,13 +12,15 @@ from datetime import date
 from typing import Any
 
 from checklists.definition import Checklist
-from checklists.queries import REGISTRY, Query
+from checklists.queries import LISTED, REGISTRY, Query
 from checklists.records import AgendaData, Figure, ItemResult, Section
 
 log = logging.getLogger(__name__)
 
-#: Rows listed per table; the rest are counted ("… und 12 weitere") so agendas stay printable.
-MAX_ROWS = 40
+#: Rows listed per table unless a checklist item sets its own `limit`: the most urgent few (every
+#: query sorts its rows most urgent first); the rest are counted ("… und 12 weitere") and listed
+#: in full in the web UI, so the agenda of a region fits on a few A4 pages.
+MAX_ROWS = LISTED
 
 
 @dataclass
@@ -29,6 +31,8 @@ class AgendaItem:
     reporting: list[dict[str, str]]
     description: str
     result: ItemResult
+    #: rows listed per table of this item (the checklist item's `limit`, else MAX_ROWS)
+    listed: int = MAX_ROWS
 
 
 @dataclass
@@ -90,8 +94,8 @@ def build_agenda(
     queries: Mapping[str, Query] = REGISTRY,
     limit: int | None = MAX_ROWS,
 ) -> Agenda:
-    """Run every checklist item's query over `data`; each table lists at most `limit` rows (None:
-    all, for an agenda that `restrict_agenda` narrows and limits afterwards)."""
+    """Run every checklist item's query over `data`; each table lists its item's `limit` rows
+    (`limit=None`: all, for an agenda that `restrict_agenda` narrows and limits afterwards)."""
     agenda = Agenda(
         region={"code": data.region_code, "name": data.region_name},
         checklist=checklist.name,
@@ -108,14 +112,15 @@ def build_agenda(
             result = ItemResult(
                 error=f"Dieser Punkt konnte nicht aus den Daten erstellt werden ({type(exc).__name__}: {exc})."
             )
+        listed = int(item.params.get("limit", MAX_ROWS))
         for section in result.sections:
             section.row_refs = [persons_named(row, known) for row in section.rows]
-            _limit(section, limit)
+            _limit(section, None if limit is None else listed)
         reporting = [
             {"code": code, "label": data.model.agencies[code].label if code in data.model.agencies else code}
             for code in item.reporting
         ]
-        agenda.items.append(AgendaItem(number, item.id, item.title, reporting, item.description, result))
+        agenda.items.append(AgendaItem(number, item.id, item.title, reporting, item.description, result, listed))
     return agenda
 
 
@@ -143,11 +148,12 @@ def _limit(section: Section, limit: int | None) -> None:
 
 
 def limited(agenda: Agenda, limit: int | None = MAX_ROWS) -> Agenda:
-    """A copy of `agenda` whose tables list at most `limit` rows (the rest counted)."""
+    """A copy of `agenda` whose tables list their item's number of rows (the rest counted);
+    `limit=None` keeps every row."""
     copied = copy.deepcopy(agenda)
     for item in copied.items:
         for section in item.result.sections:
-            _limit(section, limit)
+            _limit(section, None if limit is None else item.listed)
     return copied
 
 
@@ -185,5 +191,5 @@ def restrict_agenda(
                 # rows beyond the limit of a person table are persons too: counted, never listed
                 section.withheld += section.more
                 section.more = 0
-            _limit(section, limit)
+            _limit(section, None if limit is None else item.listed)
     return copied

@@ -136,6 +136,15 @@ def parse_checklist(text: str, name: str, *, agencies: Iterable[str]) -> Checkli
                         f"unknown parameter '{key}'",
                     )
                 )
+            elif key == "limit" and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                errors.append(
+                    _error(
+                        doc,
+                        (*path, "params", key),
+                        "Parameter 'limit' erwartet eine ganze Zahl ab 1 (so viele Zeilen je Tabelle)",
+                        "parameter 'limit' must be a positive integer",
+                    )
+                )
             elif not isinstance(value, type(query.params[key])):
                 errors.append(
                     _error(

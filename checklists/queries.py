@@ -5,7 +5,6 @@ Each query is registered with its parameters and their defaults; a checklist ite
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -13,6 +12,20 @@ from datetime import date, timedelta
 from typing import Any
 
 from checklists.records import AgendaData, Figure, ItemResult, Person, Section
+from figures.charts import sparkline
+from figures.definitions import (
+    FIGURES,
+    Case,
+    Context,
+    CourseRecord,
+    Period,
+    change_text,
+    course_fill,
+    figure,
+    observe,
+    overdue,
+    trend,
+)
 from pipeline.labels import COURSE_SLOTS
 from pipeline.repository import CourseInfo
 from process_models import AgencyRef, OpenStep, format_date
@@ -32,10 +45,13 @@ class Query:
 
 REGISTRY: dict[str, Query] = {}
 
+#: every item's `limit`: the rows its tables list, most urgent first (the rest are counted)
+LISTED = 10
+
 
 def query(name: str, **defaults: Any) -> Callable[[QueryFunction], QueryFunction]:
     def register(function: QueryFunction) -> QueryFunction:
-        REGISTRY[name] = Query(name, function, defaults)
+        REGISTRY[name] = Query(name, function, {"limit": LISTED, **defaults})
         return function
 
     return register
@@ -876,100 +892,78 @@ def childcare_transport(data: AgendaData, params: Mapping[str, Any]) -> ItemResu
 # --------------------------------------------------------------------------- 13 figures
 
 
-def _median(values: Iterable[float]) -> float | None:
-    items = list(values)
-    return statistics.median(items) if items else None
+#: the key figures an agenda shows (figures.definitions), in this order
+AGENDA_FIGURES = (
+    "waiting_time",
+    "access_time",
+    "completion_rate",
+    "dtz_results",
+    "lid_passes",
+    "transitions_6m",
+    "transitions_12m",
+)
 
 
-def _share(part: int, whole: int) -> str:
-    return f"{part / whole:.0%}".replace("%", " %") if whole else "–"
+def figure_cases(data: AgendaData) -> list[Case]:
+    """The agenda's persons as the key figures see them (no reference, no name): their facts and
+    the earliest open step with who must act on it."""
+    cases = []
+    for person in data.persons:
+        due_steps = [step for step in person.steps if step.get("due")]
+        first = min(due_steps, key=lambda step: step["due"]) if due_steps else None
+        cases.append(
+            Case(
+                stage=person.stage,
+                facts=person.facts,
+                next_due=date.fromisoformat(first["due"]) if first else None,
+                next_agencies=tuple(first.get("responsible", ())) if first else (),
+            )
+        )
+    return cases
 
 
 @query("figures", months=12)
 def figures(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
-    start = add_months(data.as_of, -int(params["months"]))
-    window = f"{_d(start)} bis {_d(data.as_of)}"
-    target = data.model.duration("waiting_time_target")
-    waits: list[int] = []
-    access: list[int] = []
-    tests = b1 = certificates = dropouts = 0
-    transitions: Counter[str] = Counter()
-    pass_points = data.model.int_param("lid_pass_points")
-    for person in data.persons:
-        facts = person.facts
-        first_start = facts.get("first_course_started_on") or facts.get("course_started_on")
-        if first_start and start <= first_start <= data.as_of:
-            if facts.get("registered_on"):
-                waits.append(_days(facts["registered_on"], first_start))
-            entry = min((d for d in (facts.get("entitled_on"), facts.get("obliged_on")) if d), default=None)
-            if entry:
-                access.append(_days(entry, first_start))
-        tested = facts.get("test_date")
-        if tested and start <= tested <= data.as_of and facts.get("dtz_level"):
-            tests += 1
-            b1 += facts["dtz_level"] == "B1"
-            certificates += facts["dtz_level"] == "B1" and (facts.get("lid_points") or 0) >= pass_points
-        dropped = facts.get("dropped_out_on")
-        if dropped and start <= dropped <= data.as_of:
-            dropouts += 1
-        for fact, label in (
-            ("bsk_registered_on", "Berufssprachkurs"),
-            ("measure_started_on", "Maßnahme"),
-            ("training_started_on", "Ausbildung"),
-            ("employment_started_on", "Arbeit"),
-        ):
-            if facts.get(fact) and start <= facts[fact] <= data.as_of:
-                transitions[label] += 1
-    wait_median = _median(waits)
-    access_median = _median(access)
-    within = sum(1 for days in waits if days <= target.approx_days())
-    result = [
-        Figure(
-            "Wartezeit Anmeldung → Kursbeginn",
-            f"Median {wait_median / 7:.1f} Wochen; {_share(within, len(waits))} innerhalb von {target.label_de()}".replace(
-                ".", ","
-            )
-            if wait_median is not None
-            else "keine Kursbeginne",
-            f"Tage von der ersten Anmeldung beim Kursträger bis zum ersten Kursbeginn, für Kursbeginne {window}. BAMF-Zielwert {target.label_de()}; 2017 lag der Durchschnitt bei 10,9–12,5 Wochen.",
-            f"{len(waits)} Kursbeginne",
-        ),
-        Figure(
-            "Zugangszeit Berechtigung → Kursbeginn",
-            f"Median {access_median / 30.44:.1f} Monate".replace(".", ",")
-            if access_median is not None
-            else "keine Kursbeginne",
-            f"Monate von der Berechtigung oder Verpflichtung (das frühere Datum) bis zum ersten Kursbeginn, für Kursbeginne {window}. Vergleich 2019: Median 4,5 Monate.",
-            f"{len(access)} Kursbeginne",
-        ),
-        Figure(
-            "Abschlussquote",
-            _share(tests, tests + dropouts),
-            f"Personen mit Prüfungsergebnis geteilt durch Personen mit Prüfungsergebnis oder Kursabbruch, {window}.",
-            f"{tests} Prüfungen, {dropouts} Abbrüche",
-        ),
-        Figure(
-            "B1-Quote",
-            _share(b1, tests),
-            f"Anteil der Prüfungen {window} mit Ergebnis B1 im Deutsch-Test für Zuwanderer.",
-            f"{tests} Prüfungen",
-        ),
-        Figure(
-            "Zertifikat Integrationskurs",
-            _share(certificates, tests),
-            f"Anteil der Prüfungen {window} mit B1 und mindestens {pass_points} Punkten in „Leben in Deutschland“ (§ 17 IntV).",
-            f"{tests} Prüfungen",
-        ),
-        Figure(
-            "Übergänge",
-            ", ".join(
-                f"{label}: {transitions[label]}" for label in ("Berufssprachkurs", "Maßnahme", "Ausbildung", "Arbeit")
-            ),
-            f"Personen, die {window} in einen Berufssprachkurs, eine Maßnahme, eine Ausbildung oder Arbeit gewechselt sind.",
-            f"{sum(transitions.values())} Übergänge",
-        ),
+    """The key figures with their definitions, the change since the last meeting and a line of
+    the last twelve months each – the same definitions as the dashboard (figures/)."""
+    months = int(params["months"])
+    cases = figure_cases(data)
+    ctx = Context.of(data.model, data.as_of, data.agency_names)
+    before = Context.of(data.model, data.since, data.agency_names)
+    now_obs = [observe(case, ctx) for case in cases]
+    before_obs = [observe(case, before) for case in cases]
+    period = Period.months_back(data.as_of, months)
+    earlier = Period.months_back(data.since, months)
+    courses = [
+        CourseRecord(c.provider_name, c.course_type, c.capacity, c.enrolled, c.start, c.end_date, c.cancelled)
+        for c in data.courses
+        if c.kind == "ik"
     ]
-    return ItemResult(count=len(result), summary=f"Kennzahlen für {window}", figures=result)
+    result = []
+    for key in AGENDA_FIGURES:
+        value = figure(key, now_obs, period, ctx)
+        previous = figure(key, before_obs, earlier, before)
+        line = [month.number for month in trend(key, now_obs, ctx, 12)]
+        result.append(
+            Figure(
+                value.name,
+                value.text,
+                value.definition,
+                value.basis_text,
+                change=change_text(FIGURES[key], value.number, previous.number),
+                chart=sparkline(f"{key}-trend", f"{value.name}: Verlauf der letzten 12 Monate", line),
+            )
+        )
+    # figures of the state on the day: today's open steps and enrolments say nothing about the
+    # state at the last meeting, so they stand without a change
+    for state in (overdue(now_obs, ctx), course_fill(courses, ctx)):
+        result.append(Figure(state.name, state.text, state.definition, state.basis_text))
+    since = "der letzten Sitzung" if data.previous_meeting else "vier Wochen"
+    return ItemResult(
+        count=len(result),
+        summary=f"Kennzahlen für {period.label}; Änderung gegenüber dem Stand {since} ({_d(data.since)})",
+        figures=result,
+    )
 
 
 # --------------------------------------------------------------------------- 14 next meeting

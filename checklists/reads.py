@@ -329,3 +329,39 @@ def list_actions(conn: Connection, region: RegionRow, status: str) -> list[Actio
         {"region": region.id, "status": status},
     )
     return [ActionRow(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class MinutesDocument:
+    """The minutes of one meeting as a document (HTML, PDF, e-mail): everything needed to render them."""
+
+    series: str
+    region: str
+    start: datetime
+    status: str
+    minute_keeper: str
+    minutes: Minutes
+    #: checklist item id → its title ("3. Berechtigungen …"), for the decisions
+    titles: dict[str, str]
+
+    @property
+    def present(self) -> list[str]:
+        return [row.name for row in self.minutes.attendance if row.present]
+
+    @property
+    def absent(self) -> list[str]:
+        return [row.name for row in self.minutes.attendance if not row.present]
+
+
+def minutes_document(
+    conn: Connection, region: RegionRow, series: SeriesRow, meeting: MeetingRow, titles: dict[str, str]
+) -> MinutesDocument:
+    return MinutesDocument(
+        series=series.name,
+        region=region.name,
+        start=local_start(meeting, series),
+        status=meeting.status,
+        minute_keeper=contact_name(conn, meeting.minute_keeper_id),
+        minutes=minutes(conn, meeting.id),
+        titles=titles,
+    )

@@ -102,6 +102,10 @@ class Figure:
     value: str
     definition: str
     basis: str = ""
+    #: the change since the last meeting, in words ("+0,4 Wochen", "unverändert")
+    change: str = ""
+    #: a small SVG line of the last months (figures.charts.sparkline), or ""
+    chart: str = ""
 
 
 @dataclass

@@ -11,6 +11,8 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from checklists.agenda import Agenda
+from checklists.labels import ACTION_STATUSES, MEETING_STATUSES
+from checklists.reads import MinutesDocument
 from process_models import format_date
 from process_models.business_days import WEEKDAYS_DE
 
@@ -53,9 +55,19 @@ def environment() -> Environment:
     return strict_environment(TEMPLATES)
 
 
-def render_agenda(agenda: Agenda, fmt: str) -> str:
+def render_agenda(agenda: Agenda, fmt: str, *, link_base: str | None = None) -> str:
+    """`link_base`: where "n weitere" links to the full list of an item (the web UI's address;
+    "" for a page the web UI serves itself; None: no link, e.g. without a configured address)."""
     if fmt == "json":
         return json.dumps(agenda.to_json(), ensure_ascii=False, indent=2) + "\n"
     if fmt not in FORMATS:
         raise ValueError(f"Unbekanntes Format '{fmt}' (erlaubt: {', '.join(FORMATS)}, ics)")
-    return environment().get_template(f"agenda.{fmt}").render(agenda=agenda, meeting=agenda.meeting)
+    month = agenda.meeting["date"].strftime("%Y-%m") if isinstance(agenda.meeting.get("date"), date) else ""
+    links = f"{link_base.rstrip('/')}/jourfixe/{month}/punkt/" if link_base is not None and month else ""
+    return environment().get_template(f"agenda.{fmt}").render(agenda=agenda, meeting=agenda.meeting, links=links)
+
+
+def render_minutes(doc: MinutesDocument) -> str:
+    """The minutes as a print-ready HTML document (and, through `checklists.pdf`, the PDF)."""
+    status = "" if doc.status in ("planned", "held") else MEETING_STATUSES.get(doc.status, doc.status)
+    return environment().get_template("minutes.html").render(doc=doc, status=status, statuses=ACTION_STATUSES)

@@ -3,11 +3,14 @@ cancellations, and reminders about open action items. Everything goes through th
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.utils import parseaddr
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, func
 from sqlalchemy import select as sa_select
@@ -16,7 +19,8 @@ from sqlmodel import Session, col, select
 from checklists.agenda import MAX_ROWS, Agenda, build_agenda, limited, named_refs, persons_named, restrict_agenda
 from checklists.definition import Checklist, load_checklist
 from checklists.labels import WIDE_SERIES_KINDS
-from checklists.render import render_agenda
+from checklists.reads import MinutesDocument, contact_name, item_titles, minutes
+from checklists.render import render_agenda, render_minutes
 from checklists.repository import (
     invitees,
     load_agenda_data,
@@ -42,6 +46,7 @@ from process_models.reminders import LEVEL_LABELS, LEVELS, reminder_level, send_
 
 INVITATION = "jourfixe_invitation"
 CANCELLATION = "jourfixe_cancellation"
+MINUTES = "jourfixe_minutes"
 ACTION_ITEMS = "action_items"
 
 
@@ -81,12 +86,15 @@ def build_meeting_agenda(
     return agenda
 
 
-def agenda_for_viewer(agenda: Agenda, *, connection: Connection, viewer: Viewer, model: ProcessModel) -> Agenda:
+def agenda_for_viewer(
+    agenda: Agenda, *, connection: Connection, viewer: Viewer, model: ProcessModel, limit: int | None = MAX_ROWS
+) -> Agenda:
     """The copy of `agenda` (built with all rows, or a stored snapshot) that `viewer` may read:
     the coordination all of it; an agency its own participants by reference and initials and
-    only counts for everyone else (the visibility rule of every listing); a wide one as it is."""
+    only counts for everyone else (the visibility rule of every listing); a wide one as it is.
+    `limit=None` lists every row (the full list of one item in the web UI)."""
     if agenda.version == "wide" or not viewer.is_agency:
-        return limited(agenda)
+        return limited(agenda, limit)
     refs = named_refs(agenda) or {
         ref
         for item in agenda.items
@@ -100,6 +108,7 @@ def agenda_for_viewer(agenda: Agenda, *, connection: Connection, viewer: Viewer,
         visible=visible_refs(connection, viewer, model, refs),
         note=f"Fassung für {viewer.agency_name or viewer.display_name}: eigene Teilnehmende mit Referenz und "
         "Initialen, alle übrigen nur gezählt.",
+        limit=limit,
     )
 
 
@@ -229,7 +238,7 @@ def send_invitations(
         limit=None,
     )
     agenda = limited(complete)
-    html = render_agenda(agenda, "html")
+    html = render_agenda(agenda, "html", link_base=base_url or None)
     snapshot = store_snapshot(session=session, meeting=meeting, agenda=agenda, html=html)
     result.snapshot_id = snapshot.id
     people = invitees(session=session, series=series)
@@ -264,7 +273,7 @@ def send_invitations(
                     {
                         "filename": f"tagesordnung-{meeting_day:%Y-%m-%d}.html",
                         "content_type": "text/html",
-                        "content": html if own is agenda else render_agenda(own, "html"),
+                        "content": html if own is agenda else render_agenda(own, "html", link_base=base_url or None),
                     },
                 ],
             )
@@ -483,9 +492,90 @@ def agenda_for_month(
     month: int,
     as_of: date,
     overrides_dir: Path | None,
+    limit: int | None = MAX_ROWS,
 ) -> tuple[Meeting, Agenda]:
     meeting = meeting_for_month(session=session, series=series, year=year, month=month, model=model)
     checklist = checklist_for(series, region, model, overrides_dir)
     return meeting, build_meeting_agenda(
-        session=session, region=region, model=model, series=series, meeting=meeting, as_of=as_of, checklist=checklist
+        session=session,
+        region=region,
+        model=model,
+        series=series,
+        meeting=meeting,
+        as_of=as_of,
+        checklist=checklist,
+        limit=limit,
     )
+
+
+def minutes_for(
+    *, session: Session, region: Region, series: MeetingSeries, meeting: Meeting, overrides_dir: Path | None
+) -> MinutesDocument:
+    """The meeting's minutes as a document (web download, `minutes send`)."""
+    connection = session.connection()
+    return MinutesDocument(
+        series=series.name,
+        region=region.name,
+        start=meeting.starts_at.astimezone(ZoneInfo(series.timezone)),
+        status=meeting.status,
+        minute_keeper=contact_name(connection, meeting.minute_keeper_id),
+        minutes=minutes(connection, meeting.id),
+        titles=item_titles(series.checklist, region=region.code, overrides_dir=overrides_dir),
+    )
+
+
+def send_minutes(
+    *,
+    session: Session,
+    region: Region,
+    series: MeetingSeries,
+    meeting: Meeting,
+    today: date,
+    overrides_dir: Path | None,
+) -> int:
+    """Queue the minutes as PDF to every invitee. The same minutes go out once; minutes changed
+    after sending go out again, as a new version (the period carries their fingerprint)."""
+    from checklists.pdf import html_to_pdf  # noqa: PLC0415
+
+    doc = minutes_for(session=session, region=region, series=series, meeting=meeting, overrides_dir=overrides_dir)
+    if not (doc.minutes.attendance or doc.minutes.decisions or doc.minutes.actions):
+        raise ValueError(
+            f"Zur Sitzung am {doc.start:%d.%m.%Y} ist noch nichts protokolliert (Anwesenheit, Beschlüsse oder Aufgaben)"
+        )
+    html = render_minutes(doc)
+    fingerprint = hashlib.sha256(html.encode("utf-8")).hexdigest()[:12]
+    attachment = {
+        "filename": f"protokoll-{doc.start:%Y-%m-%d}.pdf",
+        "content_type": "application/pdf",
+        "encoding": "base64",
+        "content": base64.b64encode(html_to_pdf(html)).decode("ascii"),
+    }
+    view = meeting_view(session=session, series=series, meeting=meeting)
+    coordinator = next(iter(load_directory(connection, region.id or 0).coordinators()), None)
+    queued = 0
+    for person in invitees(session=session, series=series):
+        assert person.id is not None
+        rendered = render_email(
+            MINUTES,
+            {
+                "region": {"code": region.code, "name": region.name},
+                "meeting": view,
+                "contact": {"name": person.name},
+                "doc": doc,
+                "coordinator": {"name": coordinator.name, "email": coordinator.email} if coordinator else None,
+            },
+        )
+        queued += enqueue(
+            connection,
+            kind=MINUTES,
+            period=f"{meeting.uid}#{fingerprint}",
+            region_id=region.id,
+            recipient=Recipient(person.id, person.name, person.email),
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            send_on=today,
+            items=[meeting.uid, fingerprint],
+            attachments=[attachment],
+        )
+    return queued

@@ -18,6 +18,7 @@ KINDS: dict[str, str] = {
     "reminder_digest": "Erinnerung (Sammelmail)",
     "jourfixe_invitation": "Einladung Jour fixe",
     "jourfixe_cancellation": "Absage Jour fixe",
+    "jourfixe_minutes": "Protokoll Jour fixe",
     "action_items": "Aufgaben aus dem Jour fixe",
     "import_report": "Importfehler",
     "delivery_failures": "Nicht zugestellte E-Mails (an die Koordination)",

@@ -142,7 +142,12 @@ def build_message(row: Mapping[str, Any], *, mail_from: str) -> OutgoingMessage:
     attachments = []
     for attachment in row.get("attachments") or []:
         content_type = attachment["content_type"]
-        content = attachment["content"].encode("utf-8")
+        # binary attachments (a PDF) are stored base64 in the outbox's JSON
+        content = (
+            base64.b64decode(attachment["content"])
+            if attachment.get("encoding") == "base64"
+            else attachment["content"].encode("utf-8")
+        )
         if content_type == "text/calendar":
             # Outlook and Thunderbird show an invitation when the calendar is an alternative
             # body part with its METHOD; the .ics attachment serves other clients.

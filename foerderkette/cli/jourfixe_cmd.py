@@ -27,7 +27,7 @@ from foerderkette.cli.base import (
 )
 from foerderkette.settings import Settings
 
-AGENDA_FORMATS = ("html", "md", "txt", "json", "ics")
+AGENDA_FORMATS = ("html", "pdf", "md", "txt", "json", "ics")
 
 
 def register(sub: Any) -> None:
@@ -109,7 +109,13 @@ def register(sub: Any) -> None:
     )
     minutes_show = add_command(minute_actions, "show", "Protokoll anzeigen", _minutes_show)
     _meeting_options(minutes_show)
-    minutes_show.add_argument("--format", choices=("text", "json"), default="text")
+    minutes_show.add_argument("--format", choices=("text", "json", "html", "pdf"), default="text")
+    minutes_show.add_argument("--output", "-o", type=Path, help="in diese Datei schreiben (html, pdf)")
+    minutes_send = add_command(
+        minute_actions, "send", "Protokoll als PDF über den Postausgang an die Eingeladenen", _minutes_send
+    )
+    _meeting_options(minutes_send)
+    minutes_send.add_argument("--as-of", type=iso_date, help="Versanddatum (Standard: heute)")
     attend = add_command(minute_actions, "attendance", "Anwesenheit erfassen", _minutes_attendance)
     _meeting_options(attend)
     attend.add_argument("--present", default="", help="anwesende Stellen (Kürzel, Komma)")
@@ -335,13 +341,33 @@ def _agenda(args: argparse.Namespace) -> int:
                 attendees=[(p.name, p.email) for p in people],
                 stamp=stamp,
             )
+        elif args.format == "pdf":
+            return _write_pdf(
+                render_agenda(agenda, "html", link_base=app.settings.base_url or None), args.output, "Tagesordnung"
+            )
         else:
-            text = render_agenda(agenda, args.format)
+            text = render_agenda(agenda, args.format, link_base=app.settings.base_url or None)
     if args.output:
         args.output.write_text(text, encoding="utf-8")
         print(f"Tagesordnung geschrieben: {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def _write_pdf(html: str, output: Path | None, what: str) -> int:
+    """A document as PDF, to `output` or (binary) to standard output."""
+    from checklists.pdf import PdfUnavailable, html_to_pdf  # noqa: PLC0415
+
+    try:
+        pdf = html_to_pdf(html)
+    except PdfUnavailable as exc:
+        raise CliError(str(exc)) from None
+    if output:
+        output.write_bytes(pdf)
+        print(f"{what} geschrieben: {output}", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(pdf)
     return 0
 
 
@@ -453,6 +479,19 @@ def _minutes_show(args: argparse.Namespace) -> int:
     with _reading() as (conn, catalog):
         series, meeting = _read_meeting(conn, catalog, args)
         titles = item_titles(series.checklist, region=args.region, overrides_dir=Settings.from_env().overrides_dir)
+        if args.format in ("html", "pdf"):
+            from checklists.reads import find_region, minutes_document  # noqa: PLC0415
+            from checklists.render import render_minutes  # noqa: PLC0415
+
+            html = render_minutes(minutes_document(conn, find_region(conn, args.region), series, meeting, titles))
+            if args.format == "pdf":
+                return _write_pdf(html, args.output, "Protokoll")
+            if args.output:
+                args.output.write_text(html, encoding="utf-8")
+                print(f"Protokoll geschrieben: {args.output}", file=sys.stderr)
+            else:
+                sys.stdout.write(html)
+            return 0
         start = local_start(meeting, series)
         data: dict[str, Any] = {
             "meeting": {
@@ -482,6 +521,30 @@ def _minutes_show(args: argparse.Namespace) -> int:
             f"Aufgabe Nr. {action['id']}: {action['title']} – fällig {due} – "
             f"{ACTION_STATUSES.get(action['status'], action['status'])}"
         )
+    return 0
+
+
+def _minutes_send(args: argparse.Namespace) -> int:
+    from checklists.pdf import PdfUnavailable  # noqa: PLC0415
+    from notifications.jourfixe import send_minutes  # noqa: PLC0415
+
+    with _context() as (app, session):
+        region, _model, series, meeting = _meeting(app, session, args)
+        try:
+            queued = send_minutes(
+                session=session,
+                region=region,
+                series=series,
+                meeting=meeting,
+                today=args.as_of or current_date(),
+                overrides_dir=app.settings.overrides_dir,
+            )
+        except PdfUnavailable as exc:
+            raise CliError(str(exc)) from None
+    print(
+        f"Protokoll vom {meeting.occurrence:%d.%m.%Y}: {queued} E-Mail{'s' if queued != 1 else ''} "
+        "mit dem PDF in den Postausgang gestellt" + (" (schon zuvor gestellt: keine neuen)" if not queued else "")
+    )
     return 0
 
 

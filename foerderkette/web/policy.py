@@ -45,7 +45,7 @@ READ_ONLY = "Mit Ihrer Rolle können Sie nur lesen."
 OWN = "Stellen: nur Teilnehmende, für die ihre Stelle zuständig ist oder war (Kursträger: bei ihnen angemeldet oder zugewiesen)"
 
 POLICY: dict[tuple[str, str], Rule] = {
-    ("GET", "/"): Rule(frozenset({PUBLIC}), "Weiter zur Anmeldung oder zur Pipeline"),
+    ("GET", "/"): Rule(frozenset({PUBLIC}), "Weiter zur Anmeldung oder zu den Kennzahlen"),
     ("GET", "/health"): Rule(frozenset({PUBLIC}), "Betriebszustand ohne Daten"),
     ("GET", "/kursliste/{region}"): Rule(
         frozenset({PUBLIC}),
@@ -57,6 +57,10 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/antwort/{token}"): Rule(frozenset({LINK}), "Der eine Schritt, für den der Link ausgestellt ist"),
     ("POST", "/antwort/{token}"): Rule(
         frozenset({LINK}), "Den Schritt bestätigen oder auf Wiedervorlage setzen, einmal, nur als zuständige Stelle"
+    ),
+    ("GET", "/kennzahlen"): Rule(
+        EVERYONE,
+        f"Kennzahlen mit Diagrammen und Datentabellen, nur Summen und Anteile; Stellen: die ihrer eigenen Teilnehmenden ({OWN}), Kursträger: die Auslastung ihrer eigenen Kurse; Landesansicht (alle Regionen) nur die Koordination",
     ),
     ("GET", "/pipeline"): Rule(EVERYONE, f"Teilnehmende der eigenen Region; {OWN}"),
     ("GET", "/teilnehmende/{ref}"): Rule(
@@ -111,6 +115,17 @@ POLICY: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/jourfixe"): Rule(
         EVERYONE, "Sitzungen, Protokoll und Aufgaben; Stellen sehen alle Aufgaben, ändern nur die eigenen"
+    ),
+    ("GET", "/jourfixe/{monat}/tagesordnung.pdf"): Rule(
+        EVERYONE,
+        "Die Tagesordnung als PDF, dieselbe Fassung wie die Seite (Stellen: eigene Teilnehmende, die übrigen gezählt)",
+    ),
+    ("GET", "/jourfixe/{monat}/protokoll.pdf"): Rule(
+        EVERYONE, "Das Protokoll als PDF: Anwesenheit, Beschlüsse, Aufgaben – wie es an die Eingeladenen geht"
+    ),
+    ("GET", "/jourfixe/{monat}/punkt/{punkt}"): Rule(
+        EVERYONE,
+        "Ein Tagesordnungspunkt mit allen Zeilen („… und n weitere“), aus den aktuellen Daten; Stellen: eigene Teilnehmende, die übrigen nur gezählt",
     ),
     ("GET", "/jourfixe/{monat}/tagesordnung"): Rule(
         EVERYONE,

@@ -69,7 +69,7 @@ def test_a_region_edits_reorders_drops_and_adds(tmp_path: Path) -> None:
     (tmp_path / "BY-BA.jourfixe.yaml").write_text(own, encoding="utf-8")
     checklist = load_checklist("jourfixe", region="BY-BA", overrides_dir=tmp_path, agencies=MODEL.agencies)
     assert [item.id for item in checklist.items] == ["figures", "waiting", "childcare"]
-    assert checklist.items[0].params == {"months": 6}
+    assert checklist.items[0].params == {"months": 6, "limit": 10}  # every item lists 10 rows unless it says
     assert len(load_checklist("jourfixe", region="BY-PA", overrides_dir=tmp_path, agencies=MODEL.agencies).items) == 14
     assert default
 

@@ -141,6 +141,7 @@ def ids(world: World) -> dict[str, str]:
             "suffix": "csv",
             "token": "ungueltig",
             "region": "BY-BA",
+            "punkt": "waiting",
         }
 
 

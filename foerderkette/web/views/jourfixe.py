@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -13,7 +14,8 @@ from sqlmodel import Session, col, select
 
 from checklists import reads
 from checklists.agenda import Agenda
-from checklists.render import render_agenda
+from checklists.pdf import PdfUnavailable, html_to_pdf
+from checklists.render import render_agenda, render_minutes
 from checklists.repository import (
     add_action,
     add_decision,
@@ -35,7 +37,7 @@ from foerderkette.web.deps import (
     today,
 )
 from foerderkette.web.rendering import document, page
-from notifications.jourfixe import agenda_for_viewer, build_meeting_agenda, checklist_for
+from notifications.jourfixe import agenda_for_viewer, build_meeting_agenda, checklist_for, minutes_for
 from pipeline.access import Viewer
 from pipeline.reads import NotFound
 from pipeline.repository import find_agency, get_region
@@ -188,7 +190,88 @@ def agenda_document(
         limit=None,
     )
     own = agenda_for_viewer(agenda, connection=session.connection(), viewer=viewer, model=model)
-    return document(render_agenda(own, "html"))
+    return document(render_agenda(own, "html", link_base=""))
+
+
+def _pdf(html: str, filename: str) -> Response:
+    try:
+        data = html_to_pdf(html)
+    except PdfUnavailable as exc:
+        raise HTTPException(status_code=503, detail=str(exc)) from None
+    return Response(
+        data, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
+@router.get("/jourfixe/{monat}/tagesordnung.pdf")
+def agenda_pdf(
+    monat: str,
+    request: Request,
+    viewer: Viewer = Depends(current_viewer),
+    session: Session = DB,
+    reihe: str = "",
+) -> Response:
+    """The agenda as PDF, the viewer's own copy (the same as the page)."""
+    app, region, model, series, meeting = _context(request, session, viewer, monat, reihe)
+    agenda = build_meeting_agenda(
+        session=session,
+        region=region,
+        model=model,
+        series=series,
+        meeting=meeting,
+        as_of=today(app),
+        checklist=checklist_for(series, region, model, app.settings.overrides_dir),
+        limit=None,
+    )
+    own = agenda_for_viewer(agenda, connection=session.connection(), viewer=viewer, model=model)
+    # a PDF leaves the browser: its "n weitere" links carry the full address
+    html = render_agenda(own, "html", link_base=app.settings.base_url or str(request.base_url))
+    return _pdf(html, f"tagesordnung-{meeting.occurrence:%Y-%m-%d}.pdf")
+
+
+@router.get("/jourfixe/{monat}/protokoll.pdf")
+def minutes_pdf(
+    monat: str,
+    request: Request,
+    viewer: Viewer = Depends(current_viewer),
+    session: Session = DB,
+    reihe: str = "",
+) -> Response:
+    """The minutes as PDF: attendance, decisions and action items, as every invitee receives them."""
+    app, region, _model, series, meeting = _context(request, session, viewer, monat, reihe)
+    doc = minutes_for(
+        session=session, region=region, series=series, meeting=meeting, overrides_dir=app.settings.overrides_dir
+    )
+    return _pdf(render_minutes(doc), f"protokoll-{meeting.occurrence:%Y-%m-%d}.pdf")
+
+
+@router.get("/jourfixe/{monat}/punkt/{punkt}", response_class=HTMLResponse)
+def agenda_item_document(
+    monat: str,
+    punkt: str,
+    request: Request,
+    viewer: Viewer = Depends(current_viewer),
+    session: Session = DB,
+    reihe: str = "",
+) -> Response:
+    """One agenda item with every row (where the agenda says "… und n weitere"), from today's
+    data and as the viewer may see it."""
+    app, region, model, series, meeting = _context(request, session, viewer, monat, reihe)
+    agenda = build_meeting_agenda(
+        session=session,
+        region=region,
+        model=model,
+        series=series,
+        meeting=meeting,
+        as_of=today(app),
+        checklist=checklist_for(series, region, model, app.settings.overrides_dir),
+        limit=None,
+    )
+    own = agenda_for_viewer(agenda, connection=session.connection(), viewer=viewer, model=model, limit=None)
+    chosen = [item for item in own.items if item.id == punkt]
+    if not chosen:
+        raise HTTPException(status_code=404, detail=f"Den Tagesordnungspunkt „{punkt}“ gibt es in dieser Sitzung nicht")
+    return document(render_agenda(replace(own, items=chosen), "html", link_base=""))
 
 
 @router.get("/jourfixe/stand/{snapshot_id}", response_class=HTMLResponse)
