@@ -551,6 +551,7 @@ def send_minutes(
         "content": base64.b64encode(html_to_pdf(html)).decode("ascii"),
     }
     view = meeting_view(session=session, series=series, meeting=meeting)
+    connection = session.connection()
     coordinator = next(iter(load_directory(connection, region.id or 0).coordinators()), None)
     queued = 0
     for person in invitees(session=session, series=series):
