@@ -25,10 +25,12 @@ setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@$(UV) sync --frozen --quiet
 
-# System programs the suite uses (Graphviz for diagrams, Chromium for the browser test): installed
+# System programs the suite uses (Graphviz for diagrams, Chromium for the browser test, Pango for
+# WeasyPrint's PDFs, axe-core from npm for the accessibility check): installed
 # through apt when running as root; otherwise the tests that need them skip and say what is missing.
 system-deps:
 	@missing=""; command -v dot >/dev/null 2>&1 || missing="$$missing graphviz"; \
+	ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium chromium-driver"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -37,6 +39,12 @@ system-deps:
 	    { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null; } || \
 	    echo "could not install$$missing: the tests that need it are skipped"; \
 	  else echo "missing$$missing (not root): the tests that need it are skipped"; fi; \
+	fi
+	@# axe-core, the accessibility checker the Chromium tests run (npm registry, pinned by its lock file)
+	@if [ ! -f tests/web/axe/node_modules/axe-core/axe.min.js ]; then \
+	  if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/web/axe --no-audit --no-fund --silent || \
+	    echo "could not install axe-core: the accessibility tests are skipped"; \
+	  else echo "npm missing: the accessibility tests are skipped"; fi; \
 	fi
 
 DEMO_PARTICIPANTS ?= 6000

@@ -140,12 +140,13 @@ def waiting_histogram(waits: Sequence[int], target_days: int, target_label: str,
             title,
             show_legend=True,
             legend_at_bottom=True,
-            x_title="Wochen von der Anmeldung bis zum Kursbeginn",
+            x_title="Wochen von der Anmeldung bis zum Kursbeginn (bis einschließlich)",
             y_title="Kursbeginne",
             print_zeroes=False,
         )
     )
-    chart.x_labels = labels
+    # short axis labels (the upper end of each week), the ranges in the table
+    chart.x_labels = [str(edge) for edge in WEEK_EDGES] + [f"> {WEEK_EDGES[-1]}"]
     chart.add(f"innerhalb von {target_label}", within)
     chart.add(f"länger als {target_label}", beyond)
     rows = tuple(
@@ -190,8 +191,9 @@ def horizontal_bars(
     chart = pygal.HorizontalBar(
         **_config(title, height=max(160, 44 * len(items) + 90), value_formatter=show, print_values=True)
     )
-    chart.x_labels = [label for label, _ in items]
-    chart.add(unit, values)
+    # pygal stacks horizontal bars from the bottom: reversed, the first item stands on top
+    chart.x_labels = [label for label, _ in reversed(items)]
+    chart.add(unit, list(reversed(values)))
     if share:
         chart.range = (0, 1)
     headers, rows = table or (("", unit), tuple((label, show(value)) for label, value in items))
