@@ -86,10 +86,19 @@ def _finish(chart: pygal.graph.graph.Graph, key: str, title: str, description: s
     )
     svg = svg.replace("<svg ", head, 1)
     close = svg.index(">") + 1
+    # pygal's own copy of the title (the second one a screen reader would meet) gives way to ours
+    svg = svg.replace(f"<title>{escape(title, quote=False)}</title>", "", 1)
     alt = f'<title id="{label}">{escape(title)}</title>'
     if not sparkline:
         alt += f'<desc id="chart-{key}-desc">{escape(description)}</desc>'
     return svg[:close] + alt + svg[close:]
+
+
+def _count_axis(chart: pygal.graph.graph.Graph, biggest: float) -> None:
+    """Whole numbers on a count axis, at most about ten of them (pygal would label 0.2, 0.4 …)."""
+    top = max(int(biggest), 1)
+    step = max(1, -(-top // 10))
+    chart.y_labels = list(range(0, top + step, step))
 
 
 def _config(title: str, **options: object) -> dict[str, object]:
@@ -149,6 +158,7 @@ def waiting_histogram(waits: Sequence[int], target_days: int, target_label: str,
     chart.x_labels = [str(edge) for edge in WEEK_EDGES] + [f"> {WEEK_EDGES[-1]}"]
     chart.add(f"innerhalb von {target_label}", within)
     chart.add(f"länger als {target_label}", beyond)
+    _count_axis(chart, max(buckets, default=0))
     rows = tuple(
         (label, str(count), "ja" if within[i] is not None else "nein")
         for i, (label, count) in enumerate(zip(labels, buckets, strict=True))
@@ -196,6 +206,8 @@ def horizontal_bars(
     chart.add(unit, list(reversed(values)))
     if share:
         chart.range = (0, 1)
+    else:
+        _count_axis(chart, max(values, default=0))
     headers, rows = table or (("", unit), tuple((label, show(value)) for label, value in items))
     return Chart(key, title, description, _finish(chart, key, title, description), headers, rows, definition)
 
