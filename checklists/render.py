@@ -11,6 +11,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from checklists.agenda import Agenda
+from checklists.conference import ConferenceReport
 from checklists.labels import ACTION_STATUSES, MEETING_STATUSES
 from checklists.reads import MinutesDocument
 from process_models import format_date
@@ -71,3 +72,13 @@ def render_minutes(doc: MinutesDocument) -> str:
     """The minutes as a print-ready HTML document (and, through `checklists.pdf`, the PDF)."""
     status = "" if doc.status in ("planned", "held") else MEETING_STATUSES.get(doc.status, doc.status)
     return environment().get_template("minutes.html").render(doc=doc, status=status, statuses=ACTION_STATUSES)
+
+
+def render_conference(report: ConferenceReport) -> str:
+    """The Integrationskonferenz's situation analysis with the offer overview (HTML; PDF through `checklists.pdf`)."""
+    return environment().get_template("conference.html").render(report=report)
+
+
+def render_brochure(report: ConferenceReport) -> str:
+    """The offer overview alone, as a printable brochure."""
+    return environment().get_template("brochure.html").render(report=report)

@@ -778,12 +778,58 @@ def generate_demo(
             summary.places += _demo_places(session, region, model_of[region.code], as_of)
             summary.placement_bookings += _demo_agreement(session, region, model_of[region.code], as_of)
         for region, ctx in zip(region_rows, contexts, strict=True):
+            _demo_offers(session, region, ctx)
             summary.meetings += _meetings(session, rng, region, ctx, model_of[ctx.code], as_of)
         if login_password:
             summary.users = _demo_users(session, region_rows[0], login_password)
         summary.figures = demo_figures(session.connection(), region_ids, as_of)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _demo_offers(session: Session, region: Region, ctx: _RegionContext) -> int:
+    """The region's offer overview: counselling, integration guides, a volunteer group and
+    childcare in the seat and the larger municipalities (synthetic, addresses under .example).
+    Its own random stream, so the rest of the demo stays as it was."""
+    from pipeline.offers import OfferRow, replace_offers  # noqa: PLC0415
+
+    rng = random.Random(f"offers-{region.code}")
+    domain = f"{_slug(ctx.seat)}.example"
+    towns = [name for name, _, _ in ctx.places][:4]
+    seat_postcode = next((code for name, code, _ in ctx.places if name == ctx.seat and code), "")
+
+    def street() -> str:
+        return f"{rng.choice(('Haupt', 'Bahnhof', 'Kirch', 'Schul', 'Markt'))}straße {rng.randint(1, 60)}"
+
+    offers = [
+        OfferRow("mbe", f"Migrationsberatung für Erwachsene {ctx.seat}", "Caritasverband", street(), seat_postcode, ctx.seat,
+                 f"0951 {rng.randint(10000, 99999)}", f"mbe@caritas.{domain}", f"https://caritas.{domain}/mbe",
+                 "Mo–Do 9–12 Uhr, Di 14–17 Uhr und nach Vereinbarung", ("Deutsch", "Arabisch", "Englisch"), tuple(towns)),
+        OfferRow("jmd", f"Jugendmigrationsdienst {ctx.seat}", "Diakonisches Werk", street(), seat_postcode, ctx.seat,
+                 f"0951 {rng.randint(10000, 99999)}", f"jmd@diakonie.{domain}", "", "Mo–Fr 9–13 Uhr",
+                 ("Deutsch", "Ukrainisch", "Russisch"), tuple(towns), "Für junge Menschen von 12 bis 27 Jahren."),
+        OfferRow("fib", f"Flüchtlings- und Integrationsberatung {ctx.seat}", "Arbeiterwohlfahrt", street(), seat_postcode,
+                 ctx.seat, f"0951 {rng.randint(10000, 99999)}", f"fib@awo.{domain}", "", "Di und Do 9–16 Uhr",
+                 ("Deutsch", "Dari", "Farsi", "Tigrinya"), tuple(towns)),
+        *(
+            OfferRow("lotsen", f"Integrationslotsinnen und -lotsen {town}", "Freiwilligenagentur", street(), code or "",
+                     town, "", f"lotsen.{_slug(town)}@{domain}", "", "Sprechstunde Mi 16–18 Uhr",
+                     ("Deutsch", "Englisch", "Türkisch"), (town,))
+            for town, code, _ in ctx.places[:2]
+        ),
+        OfferRow("ehrenamt", f"Sprachcafé {ctx.seat}", "Helferkreis Asyl", street(), seat_postcode, ctx.seat, "",
+                 f"sprachcafe@helferkreis.{domain}", "", "Fr 15–17 Uhr", ("Deutsch",), (ctx.seat,),
+                 "Deutsch üben ohne Anmeldung; Kinder willkommen."),
+        *(
+            OfferRow("kinderbetreuung", f"Kinderbetreuung zum Integrationskurs {town}", "Kita-Verbund", street(),
+                     code or "", town, f"09{rng.randint(100, 999)} {rng.randint(1000, 9999)}", f"kita.{_slug(town)}@{domain}",
+                     "", "während der Kurszeiten (vormittags)", ("Deutsch",), (town,),
+                     "Für Kinder von Kursteilnehmenden, die noch keinen Kita-Platz haben.")
+            for town, code, _ in ctx.places[:2]
+        ),
+    ]  # fmt: skip
+    assert region.id is not None
+    return replace_offers(session.connection(), region.id, offers)
 
 
 #: Web UI accounts of the demo: username, display name, role, agency type (first of that type in the region).

@@ -65,3 +65,15 @@ AUDIT_ACTIONS: dict[str, str] = {
 
 #: The roles of a user account, as listings show them.
 USER_ROLES: dict[str, str] = {"coordinator": "Koordination", "readonly": "Nur lesen", "agency": "Stelle"}
+
+#: The kinds of offer in a region's overview besides the courses (Angebotsübersicht, 2007 seed);
+#: the import reads these codes or their German names.
+OFFER_KINDS: dict[str, str] = {
+    "mbe": "Migrationsberatung für Erwachsene (MBE)",
+    "jmd": "Jugendmigrationsdienst (JMD)",
+    "fib": "Flüchtlings- und Integrationsberatung",
+    "lotsen": "Integrationslotsen",
+    "ehrenamt": "Ehrenamtliche Gruppen",
+    "kinderbetreuung": "Kinderbetreuung",
+    "sonstiges": "Weitere Angebote",
+}

@@ -32,6 +32,7 @@ __all__ = [
     "Contact",
     "Course",
     "Enrollment",
+    "Offer",
     "Participant",
     "Region",
     "StageChange",
@@ -204,3 +205,27 @@ class AuditEntry(SQLModel, table=True):
     participant_id: int | None = Field(default=None, foreign_key="participant.id", ondelete="SET NULL")
     detail: str = ""
     source: str = Field(default="", max_length=60)
+
+
+class Offer(SQLModel, table=True):
+    """One offer of the region's overview (Angebotsübersicht) besides the courses: counselling,
+    integration guides and volunteer groups, childcare – as published, never about a person."""
+
+    __tablename__ = "offer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    region_id: int = Field(foreign_key="region.id", ondelete="CASCADE", index=True)
+    kind: str = Field(max_length=20)
+    name: str = Field(max_length=200)
+    provider: str = Field(default="", max_length=200)
+    address: str = Field(default="", max_length=200)
+    postcode: str = Field(default="", max_length=10)
+    place: str = Field(default="", max_length=120)
+    phone: str = Field(default="", max_length=60)
+    email: str = Field(default="", max_length=254)
+    website: str = Field(default="", max_length=300)
+    hours: str = Field(default="", max_length=300)
+    languages: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    municipalities: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    note: str = Field(default="", max_length=500)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from foerderkette.cli import (
+    conference_cmd,
     courses_cmd,
     db_cmd,
     demo_cmd,
@@ -34,6 +35,7 @@ _COMMAND_MODULES = [
     places_cmd,
     courses_cmd,
     planning_cmd,
+    conference_cmd,
     flows_cmd,
     notifications_cmd,
     jourfixe_cmd,

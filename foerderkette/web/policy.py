@@ -51,6 +51,10 @@ POLICY: dict[tuple[str, str], Rule] = {
         frozenset({PUBLIC}),
         "Gesamtkursliste einer Region (Seite, .csv, .ics): nur Kursdaten – Kursart, Form, Ort, Beginn, freie Plätze; keine Personen",
     ),
+    ("GET", "/angebote/{region}"): Rule(
+        frozenset({PUBLIC}),
+        "Angebotsübersicht einer Region (Seite, .pdf als Broschüre): Kurse mit freien Plätzen, Beratung, Lotsen, Ehrenamt, Kinderbetreuung; keine Personen",
+    ),
     ("GET", "/login"): Rule(frozenset({PUBLIC}), "Anmeldeformular"),
     ("POST", "/login"): Rule(frozenset({PUBLIC}), "Anmeldung (gedrosselt nach Fehlversuchen)"),
     ("POST", "/logout"): Rule(frozenset({PUBLIC}), "Abmeldung der eigenen Sitzung"),
@@ -88,6 +92,9 @@ POLICY: dict[tuple[str, str], Rule] = {
         EVERYONE,
         "Kooperationsvereinbarung der Kursträger mit allen Fassungen, Termine und Belegung der zentralen Einstufungstests, "
         "Vorschlag neuer Kursbeginne – nur Zahlen, keine Personen",
+    ),
+    ("POST", "/planung/angebote"): Rule(
+        COORDINATOR, "Die Angebotsübersicht der Region aus einer Datei ersetzen (alles oder nichts)", READ_ONLY
     ),
     ("POST", "/planung/vereinbarung"): Rule(
         COORDINATOR,

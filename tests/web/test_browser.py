@@ -559,6 +559,8 @@ def test_every_page_passes_axe(server: str, world: World) -> None:
             found["/login"] = _violations(page)
             page.goto(f"{server}/kursliste/BY-BA")
             found["/kursliste/BY-BA"] = _violations(page)
+            page.goto(f"{server}/angebote/BY-BA")
+            found["/angebote/BY-BA"] = _violations(page)
             _log_in(page, server, "koord")
             for path in pages:
                 response = page.goto(f"{server}{path}")
@@ -575,5 +577,5 @@ def test_every_page_passes_axe(server: str, world: World) -> None:
         finally:
             context.close()
     failing = {path: problems for path, problems in found.items() if problems}
-    assert len(found) == len(pages) + len(documents) + 2
+    assert len(found) == len(pages) + len(documents) + 3
     assert failing == {}, failing

@@ -41,3 +41,46 @@ def test_agenda_and_minutes_download_as_pdf(world: World, clients: dict[str, Tes
         assert title in text and f"Seite 1 von {len(reader.pages)}" in text
     agency = PdfReader(io.BytesIO(clients["jobcenter"].get(f"/jourfixe/{month}/tagesordnung.pdf").content))
     assert "Fassung für" in " ".join(agency.pages[0].extract_text().split())
+
+
+def test_the_public_offer_overview_and_its_brochure(world: World) -> None:
+    from tests.web.conftest import new_client
+    from tests.web.test_planning_pages import _personal_data
+
+    client = new_client(world)
+    page = client.get("/angebote/BY-BA")
+    assert page.status_code == 200
+    assert "Angebote für Zugewanderte – Landkreis Bamberg" in page.text
+    assert "Migrationsberatung für Erwachsene" in page.text and 'action="/logout"' not in page.text
+    assert [value for value in _personal_data(world, "BY-BA") if value in page.text] == []
+    assert client.get("/angebote/XX-YY").status_code == 404
+    _weasyprint()
+    pdf = client.get("/angebote/BY-BA.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    words = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages).split())
+    assert "Angebote für Zugewanderte" in words
+    assert [value for value in _personal_data(world, "BY-BA") if value in words] == []
+
+
+def test_the_coordination_replaces_the_offers_from_a_file(world: World) -> None:
+    from tests.web.conftest import login, token_of
+
+    client = login(world, "koord")
+    form = client.get("/planung")
+    token = token_of(form.text)
+    bad = b"art;name\nBeratung;X\n"
+    refused = client.post("/planung/angebote", data={"csrf_token": token}, files={"datei": ("a.csv", bad, "text/csv")})
+    assert refused.status_code == 422
+    assert "a.csv: Zeile 2, Spalte &#39;art&#39;, Wert &#39;Beratung&#39;: unbekannte Angebotsart" in refused.text
+    good = "art;name;ort;zeiten\nlotsen;Lotsen Hallstadt;Hallstadt;Mi 16–18 Uhr\n".encode()
+    done = client.post("/planung/angebote", data={"csrf_token": token}, files={"datei": ("a.csv", good, "text/csv")})
+    assert done.status_code == 303 and "gespeichert=Angebote" in done.headers["location"]
+    page = client.get(done.headers["location"]).text
+    assert "Angebotsübersicht ersetzt: 1 Angebote." in page and "Lotsen Hallstadt" in page
+    reader = login(world, "leser")
+    denied = reader.post(
+        "/planung/angebote",
+        data={"csrf_token": token_of(reader.get("/planung").text)},
+        files={"datei": ("a.csv", good, "text/csv")},
+    )
+    assert denied.status_code == 403

@@ -5,8 +5,10 @@ full they are, and the course proposal for the network meeting (counts, no perso
 from __future__ import annotations
 
 import re
+import tempfile
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -15,9 +17,12 @@ from sqlmodel import Session
 from foerderkette.web.deps import DB, audit, check_csrf, current_viewer, get_app, reading, today
 from foerderkette.web.rendering import page
 from pipeline.access import Viewer
+from pipeline.importing import ImportFailed
 from pipeline.labels import COURSE_SLOTS
+from pipeline.offers import list_offers, parse_offers, replace_offers
 from pipeline.reads import RegionRow, find_region
 from pipeline.repository import get_region
+from pipeline.tabular import TableError
 from planning.agreement import AgreementError, to_yaml
 from planning.coordination import TestingView, agreement_view, invitations_for, stored_proposal, testing_for_region
 from planning.render import invitations_html
@@ -27,12 +32,18 @@ from process_models import format_date
 
 router = APIRouter()
 
-_SAVED = re.compile(r"^(Fassung \d{1,6}|unverändert|Vorschlag)$")
+_SAVED = re.compile(r"^(Fassung \d{1,6}|unverändert|Vorschlag|Angebote \d{1,5})$")
 _SLOTS = COURSE_SLOTS
 
 
 def _page(
-    request: Request, viewer: Viewer, *, text: str | None = None, problems: list[str] | None = None, saved: str = ""
+    request: Request,
+    viewer: Viewer,
+    *,
+    text: str | None = None,
+    problems: list[str] | None = None,
+    saved: str = "",
+    offer_problems: list[str] | None = None,
 ) -> Response:
     app = get_app(request)
     day = today(app)
@@ -44,6 +55,7 @@ def _page(
             connection, region, model, today=day, months=3, max_wait_minutes=app.settings.transit_max_wait_minutes
         )
         proposals = stored_proposal(connection, region.id)
+        offers = list_offers(connection, region.id)
     labels = {key: spec.label for key, spec in model.course_types.items()}
     if text is None:
         text = to_yaml(view.agreement, labels) if view.agreement is not None else ""
@@ -60,11 +72,13 @@ def _page(
             "slots": _SLOTS,
             "text": text,
             "problems": problems or [],
+            "offer_problems": offer_problems or [],
+            "offers": offers,
             "saved": saved,
             "may_edit": viewer.role == "coordinator",
             "may_list": not viewer.is_agency,
         },
-        status_code=422 if problems else 200,
+        status_code=422 if problems or offer_problems else 200,
     )
 
 
@@ -161,6 +175,38 @@ def test_day_invitations(
         request=request,
     )
     return HTMLResponse(invitations_html(region.code, letters))
+
+
+@router.post("/planung/angebote")
+async def import_offers(request: Request, viewer: Viewer = Depends(current_viewer), session: Session = DB) -> Response:
+    """Replace the region's offer overview from an uploaded CSV or XLSX file, all or nothing;
+    every problem named by line and column, as `foerderkette offers import` does."""
+    form = await check_csrf(request)
+    if viewer.role != "coordinator":
+        raise HTTPException(status_code=403, detail="Die Angebotsübersicht ändert die Koordination.")
+    upload = form.get("datei")
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        return _page(request, viewer, offer_problems=["Bitte eine Datei (CSV oder XLSX) wählen."])
+    app = get_app(request)
+    name = Path(upload.filename).name
+    suffix = Path(name).suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        return _page(request, viewer, offer_problems=[f"{name}: nur CSV- oder XLSX-Dateien"])
+    region = get_region(session=session, code=viewer.region_code)
+    assert region.id is not None
+    with tempfile.TemporaryDirectory(prefix="angebote-") as folder:
+        path = Path(folder) / f"angebote{suffix}"
+        path.write_bytes(await upload.read())
+        try:
+            offers = parse_offers(path, app.model(region), max_bytes=app.settings.import_max_mb * 1_000_000)
+        except TableError as exc:
+            return _page(request, viewer, offer_problems=[f"{name}: {exc}"])
+        except ImportFailed as exc:
+            return _page(request, viewer, offer_problems=[f"{name}: {line}" for line in exc.report().splitlines()])
+    count = replace_offers(session.connection(), region.id, offers)
+    audit(session, viewer, "offers_import", detail=f"{count} Angebote aus {name}", request=request)
+    session.commit()
+    return RedirectResponse(f"/planung?gespeichert=Angebote {count}#angebote", status_code=303)
 
 
 @router.post("/planung/vorschlag")

@@ -91,3 +91,37 @@ def _calendar(listing: PublicCourseList, tzid: str) -> bytes:
         calendar.add_component(event)
     data: bytes = calendar.to_ical()
     return data
+
+
+@router.get("/angebote/{region}", response_class=HTMLResponse)
+def offer_overview(region: str, request: Request) -> Response:
+    """`/angebote/BY-BA` (the page, printable) and `/angebote/BY-BA.pdf` (the brochure): courses
+    and the region's offers of counselling, guides, volunteers and childcare – no person."""
+    from checklists.conference import brochure  # noqa: PLC0415
+    from checklists.render import render_brochure  # noqa: PLC0415
+
+    code, pdf = (region.removesuffix(".pdf"), True) if region.endswith(".pdf") else (region, False)
+    app = get_app(request)
+    with reading(app) as connection:
+        try:
+            row = find_region(connection, code)
+        except NotFound:
+            raise HTTPException(status_code=404, detail=f"Eine Region „{code}“ gibt es hier nicht.") from None
+        report = brochure(connection, row.code, app.model(row), today=today(app))
+    if pdf:
+        from checklists.pdf import PdfUnavailable, html_to_pdf  # noqa: PLC0415
+
+        try:
+            data = html_to_pdf(render_brochure(report))
+        except PdfUnavailable as exc:
+            raise HTTPException(status_code=503, detail=str(exc)) from None
+        return Response(
+            data,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="angebote-{row.code}.pdf"'},
+        )
+    return page(
+        request,
+        "public_offers.html",
+        {"title": f"Angebote {report.region}", "viewer": None, "report": report, "code": row.code},
+    )
