@@ -8,14 +8,16 @@ from datetime import date
 from typing import Any
 
 from prefect import Flow, flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
+from figures.phases import phase_counts, process_phases
 from flows import runtime
 from flows.import_drop import run_import_drop
 from notifications.jobs import run_jourfixe_followup, run_jourfixe_prepare, send_outbox, sweep_outbox
 from notifications.privacy import purge_regions
 from pipeline.privacy import RetentionPolicy
+from pipeline.reads import agency_names
 from pipeline.repository import get_region
 from process_models import calendar_for
 
@@ -68,6 +70,53 @@ def sweep_region_task(region: str, day: date) -> dict[str, Any]:
     return {key: value for key, value in vars(result).items() if not isinstance(value, date)}
 
 
+@task(retries=2, retry_delay_seconds=10, retry_condition_fn=_transient, task_run_name="{label}")
+def phase_task(region: str, day: date, label: str) -> dict[str, Any]:
+    """One phase of the reference process in this region: persons, overdue, overdue per agency."""
+    app = runtime.app()
+    with app.session() as session:
+        found = get_region(session=session, code=region)
+        assert found.id is not None
+        model = app.model(found)
+        phase = next(phase for phase in process_phases(model) if phase.label == label)
+        connection = session.connection()
+        counts = phase_counts(
+            connection, found.id, phase, model, today=day, agency_names=agency_names(connection, found.id)
+        )
+    return {
+        "phase": counts.label,
+        "persons": counts.persons,
+        "overdue": counts.overdue,
+        "stages": [[stage, n, late] for stage, (n, late) in counts.stages.items()],
+        "agencies": counts.agencies.most_common(),
+    }
+
+
+def _phase_labels(region: str) -> list[str]:
+    app = runtime.app()
+    with app.session() as session:
+        return [phase.label for phase in process_phases(app.model(get_region(session=session, code=region)))]
+
+
+def _funnel(region: str, day: date, phases: list[dict[str, Any]]) -> None:
+    """The funnel as table artifacts: persons and overdue per stage, and overdue per phase and agency."""
+    key = f"daily-sweep-funnel-{region.lower()}"
+    create_table_artifact(
+        table=[
+            {"Phase": p["phase"], "Stufe": stage, "Personen": n, "davon überfällig": late}
+            for p in phases
+            for stage, n, late in p["stages"]
+        ],
+        key=key,
+        description=f"Trichter des Referenzprozesses {region} am {day:%d.%m.%Y}: Personen je Stufe",
+    )
+    create_table_artifact(
+        table=[{"Phase": p["phase"], "Stelle": agency, "überfällig": n} for p in phases for agency, n in p["agencies"]],
+        key=f"{key}-stellen",
+        description=f"Überfällige Schritte {region} am {day:%d.%m.%Y} je Phase und zuständiger Stelle",
+    )
+
+
 @flow(name="daily-sweep", flow_run_name=_run_name("daily-sweep"), retries=1, retry_delay_seconds=60)
 def daily_sweep(region: str, as_of: str | None = None) -> dict[str, Any]:
     """Evaluate every open step of one region and plan its reminders (business days only)."""
@@ -76,6 +125,10 @@ def daily_sweep(region: str, as_of: str | None = None) -> dict[str, Any]:
         get_run_logger().info("%s: kein Arbeitstag – nichts zu tun", day)
         return {"skipped": True}
     summary = sweep_region_task(region, day)
+    # the reference process's phases as the run's tasks: a handful per region, none per participant
+    phases = [phase_task(region, day, label) for label in _phase_labels(region)]
+    _funnel(region, day, phases)
+    summary["phases"] = {p["phase"]: {"persons": p["persons"], "overdue": p["overdue"]} for p in phases}
     rows = [
         ("Teilnehmende", summary["participants"]),
         ("Offene Schritte", summary["open_steps"]),

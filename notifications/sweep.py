@@ -841,6 +841,8 @@ def _digest_context(
                     legal_basis=step_spec.legal_basis if step_spec else "",
                     due=row.due,
                     days_overdue=max((day - row.due).days, 0),
+                    # the right has lapsed on the due date (§ 4 Abs. 1 S. 3 IntV): "verfallen", not days overdue
+                    lapsed=bool(step_spec and step_spec.lapses and row.due < day),
                     agency=agency.name if agency else "Koordination",
                     others=", ".join(others),
                     url=f"{base_url.rstrip('/')}/teilnehmende/{row.ref}" if base_url else "",

@@ -77,3 +77,12 @@ OFFER_KINDS: dict[str, str] = {
     "kinderbetreuung": "Kinderbetreuung",
     "sonstiges": "Weitere Angebote",
 }
+
+#: The German names of the model's stage groups (the pipeline board, the phases of a sweep run).
+STAGE_GROUPS: dict[str, str] = {
+    "integrationskurs": "Integrationskurs",
+    "anschluss": "Anschluss",
+    "sprache_beruf": "Sprache → Beruf",
+    "arbeit_ausbildung": "Arbeit / Ausbildung",
+    "allgemein": "Allgemein",
+}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from datetime import date
@@ -17,6 +18,7 @@ from foerderkette.demo import generate_demo
 from foerderkette.settings import Settings
 from notifications.mailers import MemoryMailer
 from notifications.tables import OutboxMessage
+from pipeline.tables import Participant
 from process_models import ModelCatalog
 
 pytestmark = pytest.mark.prefect
@@ -47,6 +49,11 @@ def test_every_flow_once(app: App, engine: Engine) -> None:
     with runtime.use(app):
         sweep = FLOWS["daily-sweep"](region="BY-BA", as_of=MONDAY)
         assert sweep["participants"] > 0 and sweep["digests_created"] > 0
+        # issue 24: the reference process's phases are the run's tasks, with their counts
+        assert list(sweep["phases"])[:3] == ["Zusteuerung", "Integrationskurs", "Prüfung"]
+        with Session(engine) as session:
+            everyone = session.exec(select(func.count()).select_from(Participant)).one()
+        assert sum(phase["persons"] for phase in sweep["phases"].values()) == everyone  # each person in one phase
         prepared = FLOWS["jourfixe-prepare"](region="BY-BA", as_of="2026-11-24")
         assert prepared and prepared[0]["queued"] > 0 and prepared[0]["meeting"] == "2026-12-01"
         followup = FLOWS["jourfixe-followup"](region="BY-BA", as_of=MONDAY)
@@ -87,3 +94,23 @@ def test_every_flow_once(app: App, engine: Engine) -> None:
     assert (
         "| Gesendet |" in by_key["send-reminders-by-ba"] and "| Erinnerungen geplant |" in by_key["daily-sweep-by-ba"]
     )
+    funnel = next(a for a in artifacts if a["key"] == "daily-sweep-funnel-by-ba")
+    table = json.loads(funnel["data"]) if isinstance(funnel["data"], str) else funnel["data"]
+    assert funnel["type"] == "table" and table[0]["Phase"] == "Zusteuerung" and "davon überfällig" in table[0]
+    assert sum(row["Personen"] for row in table) == everyone
+    assert "daily-sweep-funnel-by-ba-stellen" in keys
+    sweep_run = next(run for run in runs if run["name"] == "daily-sweep BY-BA 2026-11-23")
+    tasks = httpx.post(
+        f"{api}/task_runs/filter",
+        json={
+            "flow_runs": {"id": {"any_": [sweep_run["id"]]}},
+            "limit": 200,
+            "offset": 0,
+            "sort": "EXPECTED_START_TIME_ASC",
+        },
+    ).json()
+    names_of_tasks = [task["name"] for task in tasks]
+    assert {"Zusteuerung", "Integrationskurs", "Prüfung", "Sprache → Beruf", "Arbeit / Ausbildung"} <= set(
+        names_of_tasks
+    )
+    assert len(tasks) <= 10  # a handful of task runs, never one per participant

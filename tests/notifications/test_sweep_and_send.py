@@ -450,3 +450,34 @@ def test_backoff_doubles_up_to_an_hour_for_any_number_of_attempts() -> None:
 
     assert [backoff(n).total_seconds() / 60 for n in (1, 2, 3, 4, 7, 8)] == [1, 2, 4, 8, 60, 60]
     assert backoff(500) == timedelta(hours=1)  # days of retries: no overflow
+
+
+def test_a_lapse_that_happened_reads_verfallen_in_the_reminder(
+    engine: Engine, catalog: ModelCatalog, model: ProcessModel
+) -> None:
+    """§ 4 Abs. 1 S. 3 IntV: a year after registration without a course start the right has
+    lapsed; the reminder says so ("verfallen am …, Verfall erfassen"), never "400 Tage überfällig"."""
+    from tests.factories import make_participant, make_region
+
+    registered = TUESDAY - timedelta(days=400)
+    with Session(engine) as session:
+        region = make_region(session)
+        make_participant(
+            session, region, model, ref="BA-VERFALL", stage="registered", since=registered, today=TUESDAY,
+            entitled_on=registered, registered_on=registered, assigned_on=registered, provider="VHS-BA",
+        )  # fmt: skip
+        session.commit()
+    sweep(engine, catalog, TUESDAY)
+    with Session(engine) as session:
+        texts = [
+            body(session, m)
+            for m in session.exec(select(OutboxMessage).where(OutboxMessage.kind == "reminder_digest")).all()
+        ]
+    lapse = model.steps["registration_lapse"]
+    mentioning = [text for text in texts if lapse.label in text]
+    assert mentioning, "the lapse reaches someone"
+    due = registered.replace(year=registered.year + 1)
+    for text in mentioning:
+        block = text[text.index(lapse.label) : text.index(lapse.label) + 400]
+        assert f"verfallen am {due:%d.%m.%Y}" in block and "Verfall erfassen" in block, block
+        assert "Tage überfällig" not in block.split("\n\n")[0]

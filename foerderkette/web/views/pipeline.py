@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from foerderkette.web.deps import current_viewer, get_app, reading, today
 from foerderkette.web.rendering import page
 from pipeline.access import Viewer, visible_participants
+from pipeline.labels import STAGE_GROUPS
 from pipeline.reads import (
     NEED_LABELS,
     NEEDS,
@@ -22,13 +23,7 @@ from pipeline.reads import (
 
 router = APIRouter()
 PAGE_SIZE = 100
-GROUPS = {
-    "integrationskurs": "Integrationskurs",
-    "anschluss": "Anschluss",
-    "sprache_beruf": "Sprache → Beruf",
-    "arbeit_ausbildung": "Arbeit / Ausbildung",
-    "allgemein": "Allgemein",
-}
+GROUPS = STAGE_GROUPS
 
 
 @router.get("/pipeline", response_class=HTMLResponse)
