@@ -210,6 +210,8 @@ class ParticipantFilter:
     course_type: str | None = None
     need: str | None = None
     scope: Scope | None = None
+    #: one of ORDERS, "-" in front for descending (the web list's sortable columns)
+    order: str = "due"
 
     def where(self, dialect: str) -> tuple[str, dict[str, Any]]:
         where: list[str] = []
@@ -246,6 +248,25 @@ class ParticipantFilter:
 
 _FROM = " FROM participant p JOIN region r ON r.id = p.region_id"
 _ORDER = " ORDER BY r.code, CASE WHEN p.next_due IS NULL THEN 1 ELSE 0 END, p.next_due, p.ref"
+#: the orders a listing offers: key → columns (each ascending; "-key" reverses all but the region)
+ORDERS: dict[str, tuple[str, ...]] = {
+    "due": ("CASE WHEN p.next_due IS NULL THEN 1 ELSE 0 END", "p.next_due", "p.ref"),
+    "ref": ("p.ref",),
+    "stage": ("p.stage", "p.stage_since", "p.ref"),
+    "step": ("CASE WHEN p.next_step IS NULL THEN 1 ELSE 0 END", "p.next_step", "p.next_due", "p.ref"),
+}
+
+
+def order_sql(order: str) -> str:
+    """The ORDER BY of a listing for `order` ("due", "-ref" …); unknown orders fall back to due dates."""
+    descending = order.startswith("-")
+    columns = ORDERS.get(order.lstrip("-"))
+    if columns is None:
+        return _ORDER
+    direction = " DESC" if descending else ""
+    return " ORDER BY r.code, " + ", ".join(f"{column}{direction}" for column in columns)
+
+
 _INITIALS = "UPPER(SUBSTR(p.first_name, 1, 1)) || '. ' || UPPER(SUBSTR(p.last_name, 1, 1)) || '.'"
 
 
@@ -260,7 +281,7 @@ def list_participants(
     where, params = filters.where(conn.dialect.name)
     sql = (
         f"SELECT p.ref, r.code, {_INITIALS}, p.stage, p.stage_since, p.next_step, p.next_responsible, "
-        "p.next_agencies, p.next_due, p.model_version" + _FROM + where + _ORDER
+        "p.next_agencies, p.next_due, p.model_version" + _FROM + where + order_sql(filters.order)
     )
     if limit is not None:
         sql += " LIMIT :limit OFFSET :offset"

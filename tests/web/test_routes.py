@@ -720,3 +720,30 @@ def test_a_lapse_that_has_happened_reads_verfallen(world: World, clients: dict[s
     assert "verfallen</span>" in page
     lapse_row = page.split(model.steps["registration_lapse"].label)[1].split("</tr>")[0]
     assert "verfallen" in lapse_row and "Tage überfällig" not in lapse_row
+
+
+def test_the_list_sorts_by_its_column_headers(clients: dict[str, TestClient]) -> None:
+    """Issue 24: sortable columns, announced to screen readers (aria-sort), kept across pages."""
+    import re
+
+    client = clients["koord"]
+    default = client.get("/pipeline").text
+    assert 'aria-sort="ascending"><a class="sort" href="/pipeline?sortierung=-due"' in default
+    refs = lambda html: re.findall(r'<a href="/teilnehmende/([^"]+)">', html)  # noqa: E731
+    ascending = refs(client.get("/pipeline?sortierung=ref").text)
+    descending = refs(client.get("/pipeline?sortierung=-ref").text)
+    assert ascending == sorted(ascending) and descending == sorted(descending, reverse=True)
+    assert ascending[0] != descending[0]
+    by_ref = client.get("/pipeline?sortierung=ref").text
+    assert 'aria-sort="ascending"><a class="sort" href="/pipeline?sortierung=-ref"' in by_ref
+    assert client.get("/pipeline?sortierung=unsinn").status_code == 200  # falls back to due dates
+
+
+def test_the_process_page_fits_the_diagram_and_zooms(clients: dict[str, TestClient]) -> None:
+    from tests.conftest import require_program
+
+    require_program("dot", install="graphviz")
+    page = clients["koord"].get("/prozess").text
+    assert 'class="diagram zoom-ganz"' in page and 'href="/prozess?zoom=150#diagram-title"' in page
+    assert 'class="diagram zoom-200"' in clients["koord"].get("/prozess?zoom=200").text
+    assert "referenzprozess" not in page.split('<p class="lead">', 1)[1].split("</p>", 1)[0]  # no model identifier

@@ -14,6 +14,7 @@ from pipeline.labels import STAGE_GROUPS
 from pipeline.reads import (
     NEED_LABELS,
     NEEDS,
+    ORDERS,
     ParticipantFilter,
     count_participants,
     find_region,
@@ -37,6 +38,7 @@ def pipeline_page(
     ueberfaellig: str = "",
     suche: str = "",
     seite: int = 1,
+    sortierung: str = "due",
 ) -> Response:
     app = get_app(request)
     day = today(app)
@@ -54,6 +56,7 @@ def pipeline_page(
             overdue=ueberfaellig == "1",
             search=suche.strip() or None,
             scope=scope,
+            order=sortierung if sortierung.lstrip("-") in ORDERS else "due",
         )
         counts = stage_counts(conn, as_of=day, scope=scope)
         total = count_participants(conn, filters)
@@ -65,11 +68,25 @@ def pipeline_page(
         "bedarf": bedarf,
         "ueberfaellig": ueberfaellig,
         "suche": suche,
+        "sortierung": filters.order if filters.order != "due" else "",
     }
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
 
     def url(number: int) -> str:
         return "/pipeline?" + urlencode({key: value for key, value in {**shown, "seite": str(number)}.items() if value})
+
+    def sort_url(key: str) -> str:
+        """The column's link: ascending first, the other way round when it is sorted already."""
+        wanted = f"-{key}" if filters.order == key else key
+        return "/pipeline?" + urlencode({k: v for k, v in {**shown, "sortierung": wanted}.items() if v})
+
+    columns = {
+        key: {
+            "url": sort_url(key),
+            "sort": "ascending" if filters.order == key else "descending" if filters.order == f"-{key}" else "",
+        }
+        for key in ORDERS
+    }
 
     board: dict[str, list[dict[str, object]]] = {}
     for stage in model.stages.values():
@@ -93,6 +110,7 @@ def pipeline_page(
             "prev_url": url(seite - 1) if seite > 1 else None,
             "next_url": url(seite + 1) if seite < pages else None,
             "filters": shown,
+            "columns": columns,
             "need_labels": NEED_LABELS,
             "today": day,
             "all_overdue": sum(late for _, late in counts.values()),

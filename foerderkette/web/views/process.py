@@ -55,9 +55,16 @@ def steps_de(model: ProcessModel) -> list[dict[str, str]]:
     ]
 
 
+#: the diagram's sizes: fitted to the page (the default), or magnified; value → label
+ZOOMS = {"ganz": "an die Seite angepasst", "100": "100 %", "150": "150 %", "200": "200 %"}
+
+
 @router.get("/prozess", response_class=HTMLResponse)
-def process_page(request: Request, viewer: Viewer = Depends(current_viewer), session: Session = DB) -> Response:
+def process_page(
+    request: Request, viewer: Viewer = Depends(current_viewer), session: Session = DB, zoom: str = "ganz"
+) -> Response:
     model = get_app(request).model(get_region(session=session, code=viewer.region_code))
+    zoom = zoom if zoom in ZOOMS else "ganz"
     try:
         svg, missing = to_svg(model), None
         svg = svg[svg.index("<svg") :]  # drop the XML prolog and doctype for inline use
@@ -74,6 +81,8 @@ def process_page(request: Request, viewer: Viewer = Depends(current_viewer), ses
             "missing": missing,
             "mermaid": to_mermaid(model) if missing else "",
             "steps": steps_de(model),
+            "zoom": zoom,
+            "zooms": ZOOMS,
         },
     )
 
