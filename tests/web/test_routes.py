@@ -479,7 +479,7 @@ def test_process_page_shows_the_diagram(clients: dict[str, TestClient]) -> None:
     page = clients["leser"].get("/prozess").text
     assert "<svg" in page and "Schritte und Fristen" in page and "§ 44 Abs. 2 AufenthG" in page
     # the scrollable diagram can be reached by keyboard (WCAG 2.1.1; axe: scrollable-region-focusable)
-    assert '<figure class="diagram" tabindex="0" aria-labelledby="diagram-title">' in page
+    assert '<figure class="diagram zoom-ganz" tabindex="0" aria-labelledby="diagram-title">' in page
     svg = clients["leser"].get("/prozess/ablauf.svg")
     assert svg.headers["content-type"].startswith("image/svg+xml") and b"<svg" in svg.content
 
