@@ -38,6 +38,7 @@ def small_plan() -> Plan:
         ("agenda, one region", lambda: agenda.one_region(ONE_REGION)),
         ("agenda, all regions", lambda: agenda.all_regions(SMALL)),
         ("web pipeline page", lambda: web.pipeline_page(ONE_REGION)),
+        ("web key figures page", lambda: web.figures_page(ONE_REGION)),
         ("dispatch", lambda: dispatch.dispatch(SMALL, messages=3000)),
         ("reachability 50 × 40 × 3", lambda: reach.reachability()),
         ("suggestions, one region", lambda: planning.suggestions(ONE_REGION)),
@@ -66,6 +67,7 @@ def large_plan() -> Plan:
         ("agenda, one region (PostgreSQL)", lambda: agenda.one_region(PG_1M)),
         ("agenda, all regions (1M, PostgreSQL)", lambda: agenda.all_regions(PG_1M)),
         ("web pipeline page (1M, PostgreSQL)", lambda: web.pipeline_page(PG_1M)),
+        ("web key figures page (1M, PostgreSQL)", lambda: web.figures_page(PG_1M)),
         ("dispatch (PostgreSQL)", lambda: dispatch.dispatch(PG_100K)),
     ]
 

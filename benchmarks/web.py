@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import text
 from sqlmodel import Session
 
@@ -17,7 +19,8 @@ from pipeline.repository import get_region
 PASSWORD = "benchmark-passwort-1"  # noqa: S105 - a throw-away account in the benchmark database
 
 
-def pipeline_page(data: DataSet) -> Figure:
+def _client(data: DataSet) -> tuple[Any, App, str, int]:
+    """A logged-in coordinator's client for the first region of `data`, its app, code and size."""
     from fastapi.testclient import TestClient
     from sqlmodel import select
 
@@ -47,6 +50,11 @@ def pipeline_page(data: DataSet) -> Figure:
     token = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
     login = client.post("/login", data={"csrf_token": token, "username": "bench", "password": PASSWORD, "next": "/"})
     assert login.status_code == 303, login.text
+    return client, app, code, count
+
+
+def pipeline_page(data: DataSet) -> Figure:
+    client, app, code, count = _client(data)
 
     def page() -> None:
         response = client.get("/pipeline")
@@ -65,4 +73,28 @@ def pipeline_page(data: DataSet) -> Figure:
         "max",
         f"GET /pipeline as the coordinator of {code} ({count:,} participants; stage board, filters, first page), "
         "median of 15 through FastAPI's TestClient; baseline: GET /health through the same stack",
+    )
+
+
+def figures_page(data: DataSet) -> Figure:
+    """Issue 24: the Kennzahlen dashboard (every figure, seven SVG charts, 12-month trends)."""
+    client, app, code, count = _client(data)
+
+    def page() -> None:
+        response = client.get("/kennzahlen")
+        assert response.status_code == 200 and "<svg" in response.text
+
+    page()
+    seconds = median_of(page, 15)
+    baseline = median_of(lambda: client.get("/health"), 15)
+    app.dispose()
+    return Figure(
+        f"web.figures_page.{data.label}",
+        seconds * 1000,
+        baseline * 1000,
+        500.0,
+        "ms",
+        "max",
+        f"GET /kennzahlen as the coordinator of {code} ({count:,} participants; eleven figures, seven charts with "
+        "their tables, twelve monthly trends), median of 15 through FastAPI's TestClient; baseline: GET /health",
     )
