@@ -19,20 +19,31 @@ from pipeline.repository import get_region
 PASSWORD = "benchmark-passwort-1"  # noqa: S105 - a throw-away account in the benchmark database
 
 
-def _client(data: DataSet) -> tuple[Any, App, str, int]:
-    """A logged-in coordinator's client for the first region of `data`, its app, code and size."""
+def _client(data: DataSet, size: int | None = None) -> tuple[Any, App, str, int]:
+    """A logged-in coordinator's client for a region of `data` – the first, or the one whose
+    number of participants is nearest `size` – with its app, code and size."""
     from fastapi.testclient import TestClient
     from sqlmodel import select
 
     url = prepare(data)
     engine = create_db_engine(url)
     code = region_codes(engine)[0]
+    if size is not None:
+        with engine.connect() as connection:
+            code = connection.execute(
+                text(
+                    "SELECT r.code FROM participant p JOIN region r ON r.id = p.region_id GROUP BY r.code "
+                    "ORDER BY ABS(COUNT(*) - :size), r.code LIMIT 1"
+                ),
+                {"size": size},
+            ).scalar_one()
+    user = "bench" if size is None else f"bench-{code.lower()}"
     with Session(engine) as session:
         region = get_region(session=session, code=code)
-        if session.exec(select(User).where(User.username == "bench")).first() is None:
+        if session.exec(select(User).where(User.username == user)).first() is None:
             create_user(
                 session=session,
-                username="bench",
+                username=user,
                 display_name="Bench",
                 password=PASSWORD,
                 role="coordinator",
@@ -48,7 +59,7 @@ def _client(data: DataSet) -> tuple[Any, App, str, int]:
     client = TestClient(create_app(settings, app=app), follow_redirects=False)
     form = client.get("/login").text
     token = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    login = client.post("/login", data={"csrf_token": token, "username": "bench", "password": PASSWORD, "next": "/"})
+    login = client.post("/login", data={"csrf_token": token, "username": user, "password": PASSWORD, "next": "/"})
     assert login.status_code == 303, login.text
     return client, app, code, count
 
@@ -77,8 +88,9 @@ def pipeline_page(data: DataSet) -> Figure:
 
 
 def figures_page(data: DataSet) -> Figure:
-    """Issue 24: the Kennzahlen dashboard (every figure, seven SVG charts, 12-month trends)."""
-    client, app, code, count = _client(data)
+    """Issue 24: the Kennzahlen dashboard (every figure, seven SVG charts, 12-month trends) of a
+    region with about 6,000 participants, as the issue sets it."""
+    client, app, code, count = _client(data, size=6000)
 
     def page() -> None:
         response = client.get("/kennzahlen")

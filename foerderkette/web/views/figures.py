@@ -14,7 +14,7 @@ from figures.reads import providers, read_dashboard
 from foerderkette.web.deps import current_viewer, get_app, reading, today
 from foerderkette.web.rendering import page
 from pipeline.access import Viewer
-from pipeline.reads import find_region, list_regions
+from pipeline.reads import find_region, region_codes
 
 router = APIRouter()
 
@@ -48,7 +48,8 @@ def figures_page(
             problems.append(f"Kursträger „{traeger}“ gibt es in dieser Region nicht; gezeigt werden alle.")
             traeger = ""
         land = ansicht == "land" and not viewer.is_agency
-        several = not viewer.is_agency and len(list_regions(connection)) > 1
+        # the region codes only: counting every region's participants would scan a whole Land
+        several = not viewer.is_agency and len(region_codes(connection)) > 1
         dashboard = read_dashboard(
             connection,
             viewer,
