@@ -12,6 +12,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from foerderkette.settings import Settings
@@ -193,3 +194,25 @@ def report_failed_import(file_name: str, errors: Any) -> int:
     )
     print(errors.report(), file=sys.stderr)
     return 1
+
+
+def write_document(document: str, fmt: str, output: Path | None, what: str) -> int:
+    """A document (HTML, or PDF made from it with WeasyPrint) to `output` or standard output."""
+    if fmt == "pdf":
+        from checklists.pdf import PdfUnavailable, html_to_pdf  # noqa: PLC0415
+
+        try:
+            pdf = html_to_pdf(document)
+        except PdfUnavailable as exc:
+            raise CliError(str(exc)) from None
+        if output:
+            output.write_bytes(pdf)
+        else:
+            sys.stdout.buffer.write(pdf)
+    elif output:
+        output.write_text(document, encoding="utf-8")
+    else:
+        sys.stdout.write(document)
+    if output:
+        print(f"{what} geschrieben: {output}", file=sys.stderr)
+    return 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from foerderkette.cli.base import (
     print_table,
     read_connection,
     report_failed_import,
+    write_document,
 )
 from foerderkette.settings import Settings
 
@@ -62,28 +62,6 @@ def _model(conn: Any, region: Any) -> Any:
     return ModelCatalog(Settings.from_env().overrides_dir).current(region.code, land=region.land)
 
 
-def _write(document: str, fmt: str, output: Path | None, what: str) -> int:
-    if fmt == "pdf":
-        from checklists.pdf import PdfUnavailable, html_to_pdf  # noqa: PLC0415
-
-        try:
-            pdf = html_to_pdf(document)
-        except PdfUnavailable as exc:
-            raise CliError(str(exc)) from None
-        if output:
-            output.write_bytes(pdf)
-            print(f"{what} geschrieben: {output}", file=sys.stderr)
-        else:
-            sys.stdout.buffer.write(pdf)
-        return 0
-    if output:
-        output.write_text(document, encoding="utf-8")
-        print(f"{what} geschrieben: {output}", file=sys.stderr)
-    else:
-        sys.stdout.write(document)
-    return 0
-
-
 def _report(args: argparse.Namespace) -> int:
     from checklists.conference import conference_report  # noqa: PLC0415
     from checklists.render import render_conference  # noqa: PLC0415
@@ -97,7 +75,7 @@ def _report(args: argparse.Namespace) -> int:
             )
         except (NotFound, ValueError) as exc:
             raise CliError(str(exc)) from None
-    return _write(render_conference(report), args.format, args.output, "Bericht")
+    return write_document(render_conference(report), args.format, args.output, "Bericht")
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -114,7 +92,7 @@ def _list(args: argparse.Namespace) -> int:
             from checklists.render import render_brochure  # noqa: PLC0415
 
             report = brochure(conn, region.code, _model(conn, region), today=current_date())
-            return _write(render_brochure(report), args.format, args.output, "Broschüre")
+            return write_document(render_brochure(report), args.format, args.output, "Broschüre")
         offers = list_offers(conn, region.id)
     if args.format == "json":
         print_json([offer.to_json() for offer in offers])

@@ -24,6 +24,7 @@ from foerderkette.cli.base import (
     print_json,
     print_table,
     read_connection,
+    write_document,
 )
 from foerderkette.settings import Settings
 
@@ -342,9 +343,8 @@ def _agenda(args: argparse.Namespace) -> int:
                 stamp=stamp,
             )
         elif args.format == "pdf":
-            return _write_pdf(
-                render_agenda(agenda, "html", link_base=app.settings.base_url or None), args.output, "Tagesordnung"
-            )
+            html = render_agenda(agenda, "html", link_base=app.settings.base_url or None)
+            return write_document(html, "pdf", args.output, "Tagesordnung")
         else:
             text = render_agenda(agenda, args.format, link_base=app.settings.base_url or None)
     if args.output:
@@ -352,22 +352,6 @@ def _agenda(args: argparse.Namespace) -> int:
         print(f"Tagesordnung geschrieben: {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
-    return 0
-
-
-def _write_pdf(html: str, output: Path | None, what: str) -> int:
-    """A document as PDF, to `output` or (binary) to standard output."""
-    from checklists.pdf import PdfUnavailable, html_to_pdf  # noqa: PLC0415
-
-    try:
-        pdf = html_to_pdf(html)
-    except PdfUnavailable as exc:
-        raise CliError(str(exc)) from None
-    if output:
-        output.write_bytes(pdf)
-        print(f"{what} geschrieben: {output}", file=sys.stderr)
-    else:
-        sys.stdout.buffer.write(pdf)
     return 0
 
 
@@ -484,14 +468,7 @@ def _minutes_show(args: argparse.Namespace) -> int:
             from checklists.render import render_minutes  # noqa: PLC0415
 
             html = render_minutes(minutes_document(conn, find_region(conn, args.region), series, meeting, titles))
-            if args.format == "pdf":
-                return _write_pdf(html, args.output, "Protokoll")
-            if args.output:
-                args.output.write_text(html, encoding="utf-8")
-                print(f"Protokoll geschrieben: {args.output}", file=sys.stderr)
-            else:
-                sys.stdout.write(html)
-            return 0
+            return write_document(html, args.format, args.output, "Protokoll")
         start = local_start(meeting, series)
         data: dict[str, Any] = {
             "meeting": {

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
 from checklists import reads
-from checklists.agenda import Agenda
+from checklists.agenda import MAX_ROWS, Agenda
 from checklists.pdf import PdfUnavailable, html_to_pdf
 from checklists.render import render_agenda, render_minutes
 from checklists.repository import (
@@ -28,6 +28,7 @@ from checklists.repository import (
 )
 from checklists.series import rule_in_words
 from checklists.tables import ActionItem, AgendaSnapshot, Meeting, MeetingSeries
+from foerderkette.app import App
 from foerderkette.web.deps import (
     DB,
     audit,
@@ -169,15 +170,10 @@ def jourfixe_page(
     )
 
 
-@router.get("/jourfixe/{monat}/tagesordnung", response_class=HTMLResponse)
-def agenda_document(
-    monat: str,
-    request: Request,
-    viewer: Viewer = Depends(current_viewer),
-    session: Session = DB,
-    reihe: str = "",
-) -> Response:
-    """The agenda from today's data, print-ready (A4), the same content as the CLI."""
+def _viewer_agenda(
+    request: Request, session: Session, viewer: Viewer, monat: str, reihe: str, *, limit: int | None = MAX_ROWS
+) -> tuple[Agenda, App, Meeting]:
+    """The meeting's agenda from today's data as `viewer` may read it (`limit=None`: every row)."""
     app, region, model, series, meeting = _context(request, session, viewer, monat, reihe)
     agenda = build_meeting_agenda(
         session=session,
@@ -189,7 +185,20 @@ def agenda_document(
         checklist=checklist_for(series, region, model, app.settings.overrides_dir),
         limit=None,
     )
-    own = agenda_for_viewer(agenda, connection=session.connection(), viewer=viewer, model=model)
+    own = agenda_for_viewer(agenda, connection=session.connection(), viewer=viewer, model=model, limit=limit)
+    return own, app, meeting
+
+
+@router.get("/jourfixe/{monat}/tagesordnung", response_class=HTMLResponse)
+def agenda_document(
+    monat: str,
+    request: Request,
+    viewer: Viewer = Depends(current_viewer),
+    session: Session = DB,
+    reihe: str = "",
+) -> Response:
+    """The agenda from today's data, print-ready (A4), the same content as the CLI."""
+    own, _app, _meeting = _viewer_agenda(request, session, viewer, monat, reihe)
     return document(render_agenda(own, "html", link_base=""))
 
 
@@ -212,18 +221,7 @@ def agenda_pdf(
     reihe: str = "",
 ) -> Response:
     """The agenda as PDF, the viewer's own copy (the same as the page)."""
-    app, region, model, series, meeting = _context(request, session, viewer, monat, reihe)
-    agenda = build_meeting_agenda(
-        session=session,
-        region=region,
-        model=model,
-        series=series,
-        meeting=meeting,
-        as_of=today(app),
-        checklist=checklist_for(series, region, model, app.settings.overrides_dir),
-        limit=None,
-    )
-    own = agenda_for_viewer(agenda, connection=session.connection(), viewer=viewer, model=model)
+    own, app, meeting = _viewer_agenda(request, session, viewer, monat, reihe)
     # a PDF leaves the browser: its "n weitere" links carry the full address
     html = render_agenda(own, "html", link_base=app.settings.base_url or str(request.base_url))
     return _pdf(html, f"tagesordnung-{meeting.occurrence:%Y-%m-%d}.pdf")
@@ -256,18 +254,7 @@ def agenda_item_document(
 ) -> Response:
     """One agenda item with every row (where the agenda says "… und n weitere"), from today's
     data and as the viewer may see it."""
-    app, region, model, series, meeting = _context(request, session, viewer, monat, reihe)
-    agenda = build_meeting_agenda(
-        session=session,
-        region=region,
-        model=model,
-        series=series,
-        meeting=meeting,
-        as_of=today(app),
-        checklist=checklist_for(series, region, model, app.settings.overrides_dir),
-        limit=None,
-    )
-    own = agenda_for_viewer(agenda, connection=session.connection(), viewer=viewer, model=model, limit=None)
+    own, _app, _meeting = _viewer_agenda(request, session, viewer, monat, reihe, limit=None)
     chosen = [item for item in own.items if item.id == punkt]
     if not chosen:
         raise HTTPException(status_code=404, detail=f"Den Tagesordnungspunkt „{punkt}“ gibt es in dieser Sitzung nicht")
