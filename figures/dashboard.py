@@ -69,8 +69,9 @@ def trends(
     observations: Sequence[Observation], ctx: Context, months: int = 12
 ) -> tuple[list[str], dict[str, list[float | None]]]:
     """Month labels and, per trend figure, its number for each month (one pass per month over the observations)."""
-    periods = [Period(p.start, min(p.end, ctx.as_of)) for p in months_ending(ctx.as_of, months)]
-    labels = [p.month_label for p in months_ending(ctx.as_of, months)]
+    months_back = months_ending(ctx.as_of, months)
+    periods = [Period(p.start, min(p.end, ctx.as_of)) for p in months_back]
+    labels = [p.month_label for p in months_back]
     return labels, {key: [figure(key, observations, period, ctx).number for period in periods] for key in TREND_KEYS}
 
 
@@ -97,11 +98,6 @@ def build_dashboard(
     waits = [o.wait_days for o in observations if o.start in period and o.wait_days is not None]
     labels, series = trends(observations, ctx)
     fill_table = fill_rows(kept_courses, ctx)
-    providers: dict[str, list[int]] = {}
-    for row in fill_table:
-        sums = providers.setdefault(row.provider, [0, 0])
-        sums[0] += row.places
-        sums[1] += row.enrolled
     dtz = by_key["dtz_results"]
     chart_list = [
         charts.waiting_histogram(waits, ctx.target_days, ctx.target_label, by_key["waiting_time"].definition),
@@ -147,7 +143,7 @@ def build_dashboard(
         charts.horizontal_bars(
             "fill",
             "Auslastung der Kurse je Kursträger",
-            [(provider, e / p if p else 0.0) for provider, (p, e) in sorted(providers.items())],
+            list(fill.parts),  # the fill per provider, as the figure computed it
             unit="Auslastung",
             empty="Keine laufenden oder geplanten Kurse.",
             definition=fill.definition,

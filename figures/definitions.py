@@ -457,8 +457,7 @@ def overdue(observations: Sequence[Observation], ctx: Context, period: Period | 
     for o in observations:
         if o.overdue:
             persons += 1
-            specific = {ref.partition(":")[0] for ref in o.overdue if ":" in ref}
-            counts.update({_agency_label(ref, ctx) for ref in o.overdue if ":" in ref or ref not in specific})
+            counts.update(responsible_labels(o.overdue, ctx))
     parts = tuple(sorted(((label, float(n)) for label, n in counts.items()), key=lambda item: (-item[1], item[0])))
     return _value(
         spec,
@@ -472,6 +471,14 @@ def overdue(observations: Sequence[Observation], ctx: Context, period: Period | 
         basis_text=_plural(persons, "Person", "Personen"),
         parts=parts,
     )
+
+
+def responsible_labels(refs: Iterable[str], ctx: Context) -> set[str]:
+    """The names of the agencies a step's references name, once each: "KT:VHS-BA" by the
+    provider's name, and a plain type ("KT") only where no agency of that type is named."""
+    refs = list(refs)
+    specific = {ref.partition(":")[0] for ref in refs if ":" in ref}
+    return {_agency_label(ref, ctx) for ref in refs if ":" in ref or ref not in specific}
 
 
 def _agency_label(ref: str, ctx: Context) -> str:

@@ -12,6 +12,7 @@ from datetime import date
 import orjson
 from sqlalchemy import Connection, bindparam
 
+from figures.definitions import Context, responsible_labels
 from pipeline.labels import STAGE_GROUPS
 from pipeline.reads import fetch, typed
 from process_models import ProcessModel
@@ -84,14 +85,8 @@ def phase_counts(
         ).bindparams(bindparam("stages", expanding=True)),
         {"region": region_id, "stages": list(phase.stages), "today": today},
     )
+    ctx = Context.of(model, today, agency_names)
     for (agencies,) in late_rows:
         refs = orjson.loads(agencies) if isinstance(agencies, str | bytes) else agencies or []
-        specific = {ref.partition(":")[0] for ref in refs if ":" in ref}
-        names = {
-            agency_names.get(ref.partition(":")[2] or ref)
-            or (model.agencies[ref].label if ref in model.agencies else ref)
-            for ref in refs
-            if ":" in ref or ref not in specific
-        }
-        counts.agencies.update(names)
+        counts.agencies.update(responsible_labels(refs, ctx))
     return counts
