@@ -25,12 +25,14 @@ setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@$(UV) sync --frozen --quiet
 
-# System programs the suite uses (Graphviz for diagrams, Chromium for the browser test, Pango for
+# System programs the suite uses (Graphviz for diagrams, Chromium for the browser test, Pango and
+# Liberation Sans (Arial metrics) for
 # WeasyPrint's PDFs, axe-core from npm for the accessibility check): installed
 # through apt when running as root; otherwise the tests that need them skip and say what is missing.
 system-deps:
 	@missing=""; command -v dot >/dev/null 2>&1 || missing="$$missing graphviz"; \
 	ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core"; \
+	ls /usr/share/fonts/truetype/liberation*/LiberationSans-Regular.ttf >/dev/null 2>&1 || missing="$$missing fonts-liberation2"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium chromium-driver"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \

@@ -141,7 +141,7 @@ def persons_named(row: list[str], known: Collection[str] | None) -> list[str]:
 
 
 def _limit(section: Section, limit: int | None) -> None:
-    if limit is not None and len(section.rows) > limit:
+    if limit is not None and not section.complete and len(section.rows) > limit:
         section.more += len(section.rows) - limit
         section.rows = section.rows[:limit]
         section.row_refs = section.row_refs[:limit]

@@ -98,6 +98,12 @@ def _course_type(data: AgendaData, key: Any) -> str:
     return spec.label if spec else (str(key) if key else "–")
 
 
+def _most_first(counts: Mapping[str, Counter[str]], key: str | None = None) -> list[tuple[str, Counter[str]]]:
+    """Places by their count (`key`, else all counts together), the largest first, then by name:
+    an agenda lists the few places that need most."""
+    return sorted(counts.items(), key=lambda item: (-(item[1][key] if key else item[1].total()), item[0]))
+
+
 def _by_date_then_person(rows: Iterable[tuple[date, list[str]]]) -> list[list[str]]:
     """Table rows keyed by a date, earliest first, ties by the first cell (the person)."""
     return [row for _, row in sorted(rows, key=lambda item: (item[0], item[1][0]))]
@@ -136,12 +142,14 @@ def open_action_items(data: AgendaData, params: Mapping[str, Any]) -> ItemResult
                 ["Aufgabe", "Zuständig", "Frist", "Stand", "Aus Sitzung vom"],
                 rows,
                 "Keine offenen Aufgaben.",
+                complete=True,
             ),
             Section(
                 "Seit der letzten Sitzung erledigt",
                 ["Aufgabe", "Zuständig", "Erledigt am", "Von", "Vermerk"],
                 closed_rows,
                 "Nichts erledigt.",
+                complete=True,
             ),
             Section(
                 "Eskalierte Fristen",
@@ -178,29 +186,25 @@ def _escalations(data: AgendaData) -> list[list[str]]:
 
 @query("new_entitlements")
 def new_entitlements(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
+    """New entitlements and obligations since the last meeting, counted by the agency that issued
+    them (what each agency reports at the table); the obliged without registration by person,
+    the longest obliged first (§ 7 Abs. 2 IntV)."""
     since = data.since
-    new_rows = []
-    entitled = obliged = 0
-    for person in sorted(data.persons, key=lambda p: p.ref):
+    issued: dict[str, Counter[str]] = defaultdict(Counter)
+    for person in data.persons:
         facts = person.facts
-        new_entitlement = facts.get("entitled_on") and facts["entitled_on"] >= since
-        new_obligation = facts.get("obliged_on") and facts["obliged_on"] >= since
-        if not (new_entitlement or new_obligation):
-            continue
-        entitled += bool(new_entitlement)
-        obliged += bool(new_obligation)
-        new_rows.append(
-            [
-                person.label,
-                data.model.stage_label(person.stage),
-                f"{_d(facts.get('entitled_on'))} ({_agency(data, facts.get('entitled_by'))})"
-                if facts.get("entitled_on")
-                else "–",
-                f"{_d(facts.get('obliged_on'))} ({_agency(data, facts.get('obliged_by'))})"
-                if facts.get("obliged_on")
-                else "–",
-            ]
-        )
+        if facts.get("entitled_on") and facts["entitled_on"] >= since:
+            issued[_agency(data, facts.get("entitled_by"))]["entitlements"] += 1
+        if facts.get("obliged_on") and facts["obliged_on"] >= since:
+            issued[_agency(data, facts.get("obliged_by"))]["obligations"] += 1
+    entitled = sum(c["entitlements"] for c in issued.values())
+    obliged = sum(c["obligations"] for c in issued.values())
+    persons = sum(
+        1
+        for p in data.persons
+        if any(p.facts.get(fact) and p.facts[fact] >= since for fact in ("entitled_on", "obliged_on"))
+    )
+    new_rows = [[agency, str(c["entitlements"]), str(c["obligations"])] for agency, c in _most_first(issued)]
     waiting = []
     for person in data.persons:
         if person.stage in data.model.stages_tagged("awaiting_registration") and person.facts.get("obliged_on"):
@@ -219,14 +223,15 @@ def new_entitlements(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
             )
     waiting_rows = [row for _, row in sorted(waiting, key=lambda item: (item[0], item[1][0]))]
     return ItemResult(
-        count=len(new_rows),
+        count=persons,
         summary=f"{entitled} neue Berechtigungen und {obliged} neue Verpflichtungen seit {_d(since)}; {len(waiting_rows)} Verpflichtete ohne Anmeldung",
         sections=[
             Section(
-                f"Neu seit {_d(since)}",
-                ["Person", "Stufe", "Berechtigt am (durch)", "Verpflichtet am (durch)"],
+                f"Neu seit {_d(since)} nach ausstellender Stelle",
+                ["Stelle", "Neue Berechtigungen", "Neue Verpflichtungen"],
                 new_rows,
                 "Keine neuen Berechtigungen oder Verpflichtungen.",
+                complete=True,
             ),
             Section(
                 "Verpflichtet, aber nicht angemeldet",
@@ -252,18 +257,21 @@ def lapsing_entitlements(data: AgendaData, params: Mapping[str, Any]) -> ItemRes
         due = _due(step)
         if due is None or due > horizon:
             continue
-        state = (
-            "Frist abgelaufen – Verfall erfassen?"
-            if due < data.as_of
-            else f"in {_plural(_days(data.as_of, due), 'Tag', 'Tagen')}"
-        )
+        lapsed = due < data.as_of
+        state = "verfallen – erfassen" if lapsed else f"in {_plural(_days(data.as_of, due), 'Tag', 'Tagen')}"
         rows.append(
-            (due, [person.label, data.model.stage_label(person.stage), _d(due), state, _responsible(data, step)])
+            (
+                (lapsed, due),
+                [person.label, data.model.stage_label(person.stage), _d(due), state, _responsible(data, step)],
+            )
         )
-    ordered = _by_date_then_person(rows)
+    # a lapse still to be prevented before one that happened and is only to be recorded
+    ordered = [row for _, row in sorted(rows, key=lambda item: (item[0], item[1][0]))]
+    gone = sum(1 for (lapsed, _due_on), _row in rows if lapsed)
     return one_table(
         ordered,
-        summary=f"{_plural(len(ordered), 'Berechtigung verfällt', 'Berechtigungen verfallen')} bis {_d(horizon)} ohne Anmeldung",
+        summary=f"{_plural(len(ordered), 'Berechtigung verfällt', 'Berechtigungen verfallen')} bis {_d(horizon)} ohne Anmeldung"
+        + (f", davon {gone} schon verfallen, aber nicht erfasst" if gone else ""),
         title="Verfall droht",
         headers=["Person", "Stufe", "Verfällt am", "Stand", "Zuständig"],
         empty="Keine Berechtigung verfällt in diesem Zeitraum.",
@@ -336,8 +344,8 @@ def course_planning(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
             for c in data.courses
             if c.kind == "ik" and not c.cancelled and c.start and data.as_of <= c.start <= horizon
         ),
-        key=lambda c: (c.provider_name, c.start or data.as_of, c.code),
-    )
+        key=lambda c: (c.start or data.as_of, c.provider_name, c.code),
+    )  # the soonest first: an agenda lists the next few to start
     rows = []
     below = []
     for course in upcoming:
@@ -354,7 +362,6 @@ def course_planning(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
                 str(course.capacity),
                 str(course.enrolled),
                 str(free),
-                "ja" if small else "",
             ]
         )
         if small:
@@ -380,7 +387,7 @@ def course_planning(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
         demand[place]["waiting"] += 1
     demand_rows = [
         [place, str(c["waiting"]), str(c["literacy"]), str(c["youth"]), str(c["parents"]), str(c["part_time"])]
-        for place, c in sorted(demand.items())
+        for place, c in _most_first(demand, "waiting")
     ]
     free_total = sum(max(c.capacity - c.enrolled, 0) for c in upcoming)
     summary = f"{_plural(len(upcoming), 'Kurs beginnt', 'Kurse beginnen')} bis {_d(horizon)} mit {free_total} freien Plätzen; {len(below)} unter der Mindestgröße"
@@ -415,7 +422,6 @@ def course_planning(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
                     "Plätze",
                     "Angemeldet",
                     "Frei",
-                    "Unter Mindestgröße",
                 ],
                 rows,
                 "Keine Kursbeginne geplant.",
@@ -499,7 +505,7 @@ def placement_tests(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
         if tested and tested >= data.since:
             recent[_course_type(data, facts.get("course_type"))] += 1
     rows = []
-    for place, people in sorted(waiting.items()):
+    for place, people in sorted(waiting.items(), key=lambda item: (-len(item[1]), item[0])):
         oldest = max(
             _days(p.facts.get("entitled_on") or p.facts.get("obliged_on") or p.stage_since, data.as_of) for p in people
         )
@@ -809,7 +815,7 @@ def test_results(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
 def berufssprachkurse(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
     waiting = []
     late = 0
-    started = []
+    started: Counter[str] = Counter()  # by module: the starts since the last meeting are counted
     for person in data.persons:
         facts = person.facts
         if person.stage in data.model.stages_tagged("awaiting_bsk_start"):
@@ -831,13 +837,11 @@ def berufssprachkurse(data: AgendaData, params: Mapping[str, Any]) -> ItemResult
                 )
             )
         if facts.get("bsk_started_on") and facts["bsk_started_on"] >= data.since:
-            started.append(
-                [person.label, _label(data, "bsk_level", facts.get("bsk_level")), _d(facts["bsk_started_on"])]
-            )
+            started[_label(data, "bsk_level", facts.get("bsk_level"))] += 1
     ordered = [row for _, row in sorted(waiting, key=lambda item: (item[0], item[1][0]))]
     return ItemResult(
         count=len(ordered),
-        summary=f"{_plural(len(ordered), 'Anmeldung', 'Anmeldungen')} zu Berufssprachkursen, davon {late} nach vier Wochen nicht begonnen; {len(started)} Beginne seit der letzten Sitzung",
+        summary=f"{_plural(len(ordered), 'Anmeldung', 'Anmeldungen')} zu Berufssprachkursen, davon {late} nach vier Wochen nicht begonnen; {started.total()} Beginne seit der letzten Sitzung",
         sections=[
             Section(
                 "Angemeldet, noch nicht begonnen",
@@ -846,10 +850,11 @@ def berufssprachkurse(data: AgendaData, params: Mapping[str, Any]) -> ItemResult
                 "Keine offenen Anmeldungen.",
             ),
             Section(
-                f"Begonnen seit {_d(data.since)}",
-                ["Person", "Modul", "Beginn"],
-                sorted(started),
+                f"Begonnen seit {_d(data.since)} nach Modul",
+                ["Modul", "Beginne"],
+                [[module, str(count)] for module, count in sorted(started.items())],
                 "Keine neuen Beginne.",
+                complete=True,
             ),
         ],
     )
@@ -870,7 +875,7 @@ def childcare_transport(data: AgendaData, params: Mapping[str, Any]) -> ItemResu
         counts["none"] += person.transport_reach == "none"
     rows = [
         [place, str(c["childcare"]), str(c["limited"]), str(c["none"])]
-        for place, c in sorted(places.items())
+        for place, c in _most_first(places)
         if sum(c.values())
     ]
     childcare = sum(c["childcare"] for c in places.values())
@@ -973,13 +978,7 @@ def figures(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
 def next_meeting(data: AgendaData, params: Mapping[str, Any]) -> ItemResult:
     upcoming = data.next_meeting
     if upcoming is None:
-        return ItemResult(
-            summary="Kein weiterer Termin geplant.",
-            sections=[Section("Nächste Sitzung", ["Termin", "Ort"], [], "Kein weiterer Termin geplant.")],
-        )
+        return ItemResult(summary="Kein weiterer Termin geplant.")
     when = f"{upcoming['weekday']}, {_d(upcoming['date'])}, {upcoming['time']} Uhr"
-    return ItemResult(
-        count=1,
-        summary=f"Nächste Sitzung: {when}",
-        sections=[Section("Nächste Sitzung", ["Termin", "Ort"], [[when, upcoming["location"] or "–"]])],
-    )
+    where = f", {upcoming['location']}" if upcoming["location"] else ""
+    return ItemResult(count=1, summary=f"Nächste Sitzung: {when}{where}")

@@ -94,6 +94,9 @@ class Section:
     row_refs: list[list[str]] = field(default_factory=list)
     #: person rows this audience may not see: counted, never listed
     withheld: int = 0
+    #: listed in full whatever the item's limit: the meeting's own business (its open tasks,
+    #: the next date), not a list that collapses to its most urgent few
+    complete: bool = False
 
 
 @dataclass

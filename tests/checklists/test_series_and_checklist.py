@@ -195,3 +195,101 @@ def test_a_rule_in_words(rule: str, words: str) -> None:
     from checklists.series import rule_in_words
 
     assert rule_in_words(rule, "09:30") == words
+
+
+# --------------------------------------------------------------------------- issue 24: a focused agenda
+
+
+def _person(number: int, stage_tag: str, *, location: str = "Bamberg", facts=None, steps=(), **flags) -> Person:  # type: ignore[no-untyped-def]
+    stage = sorted(MODEL.stages_tagged(stage_tag))[0]
+    return Person(
+        number,
+        f"BY-BA-{number:05d}",
+        "A. B.",
+        stage,
+        date(2026, 1, 1),
+        dict(facts or {}),
+        tuple(steps),
+        location,
+        **flags,
+    )
+
+
+def _item(agenda, item_id: str):  # type: ignore[no-untyped-def]
+    return next(item for item in agenda.items if item.id == item_id).result
+
+
+def test_the_meetings_own_tasks_are_listed_in_full_whatever_the_items_limit() -> None:
+    """The default checklist lists five rows of item 1 (escalated deadlines): the open tasks of the
+    last meeting are its own business and are never cut to "the most urgent few"."""
+    actions = [
+        ActionInfo(n, f"Aufgabe {n}", "Jobcenter", date(2026, 12, n), "open", date(2026, 11, 3)) for n in range(1, 13)
+    ]
+    checklist = load_checklist("jourfixe", region=None, overrides_dir=None, agencies=MODEL.agencies)
+    assert next(item for item in checklist.items if item.id == "action_items").params["limit"] == 5
+    result = _item(build_agenda(checklist, _data(actions), meeting=MEETING), "action_items")
+    assert [row[0] for row in result.sections[0].rows] == [f"Aufgabe {n}" for n in range(1, 13)]
+    assert result.sections[0].more == 0
+
+
+def test_new_entitlements_are_counted_by_the_issuing_agency() -> None:
+    since = date(2026, 11, 3)
+    persons = [
+        _person(1, "awaiting_registration", facts={"entitled_on": since, "entitled_by": "ABH"}),
+        _person(2, "awaiting_registration", facts={"entitled_on": since, "entitled_by": "JC", "obliged_on": since, "obliged_by": "JC"}),
+        _person(3, "awaiting_registration", facts={"obliged_on": date(2026, 11, 10), "obliged_by": "JC"}),
+        _person(4, "awaiting_registration", facts={"entitled_on": date(2026, 11, 2), "entitled_by": "ABH"}),  # before
+    ]  # fmt: skip
+    data = _data([], persons)
+    data.agency_names = {"ABH": "Ausländerbehörde – Landkreis Bamberg", "JC": "Jobcenter Bamberg"}
+    checklist = load_checklist("jourfixe", region=None, overrides_dir=None, agencies=MODEL.agencies)
+    result = _item(build_agenda(checklist, data, meeting=MEETING), "new_entitlements")
+    counted = result.sections[0]
+    assert counted.columns == ["Stelle", "Neue Berechtigungen", "Neue Verpflichtungen"]
+    assert counted.rows == [["Jobcenter Bamberg", "1", "2"], ["Ausländerbehörde – Landkreis Bamberg", "1", "0"]]
+    assert result.count == 3  # persons, not entitlements plus obligations
+    assert result.summary.startswith("2 neue Berechtigungen und 2 neue Verpflichtungen seit 03.11.2026")
+
+
+def test_a_lapse_still_to_prevent_comes_before_one_that_already_happened() -> None:
+    """§ 44 Abs. 2 AufenthG: an entitlement lapsing in ten days can still be saved by a registration;
+    one that lapsed in April can only be recorded: it is listed after, and said to be lapsed."""
+
+    def lapse(number: int, due: date) -> Person:
+        return _person(
+            number,
+            "awaiting_registration",
+            steps=[{"step": "entitlement_lapse", "label": "Verfall", "due": due.isoformat(), "responsible": []}],
+        )
+
+    persons = [lapse(1, date(2026, 4, 16)), lapse(2, date(2026, 11, 30)), lapse(3, date(2026, 10, 13))]
+    checklist = load_checklist("jourfixe", region=None, overrides_dir=None, agencies=MODEL.agencies)
+    result = _item(build_agenda(checklist, _data([], persons), meeting=MEETING), "lapsing_entitlements")
+    rows = result.sections[0].rows
+    assert [row[0].split()[0] for row in rows] == ["BY-BA-00002", "BY-BA-00001", "BY-BA-00003"]
+    assert [row[3] for row in rows] == ["in 10 Tagen", "verfallen – erfassen", "verfallen – erfassen"]
+    assert result.summary.endswith(", davon 2 schon verfallen, aber nicht erfasst")
+
+
+def test_places_are_listed_by_need_so_the_few_shown_are_those_that_need_most() -> None:
+    persons = [
+        *(_person(n, "awaiting_course", location="Zapfendorf", childcare=True) for n in range(1, 4)),
+        _person(10, "awaiting_course", location="Baunach", childcare=True),
+        *(_person(n, "awaiting_course", location="Hirschaid", childcare=True) for n in range(20, 22)),
+    ]
+    checklist = load_checklist("jourfixe", region=None, overrides_dir=None, agencies=MODEL.agencies)
+    agenda = build_agenda(checklist, _data([], persons), meeting=MEETING)
+    assert [row[0] for row in _item(agenda, "childcare_transport").sections[0].rows] == [
+        "Zapfendorf",
+        "Hirschaid",
+        "Baunach",
+    ]
+    demand = next(s for s in _item(agenda, "course_planning").sections if s.title.startswith("Bedarf nach Ort"))
+    assert [row[:2] for row in demand.rows] == [["Zapfendorf", "3"], ["Hirschaid", "2"], ["Baunach", "1"]]
+
+
+def test_the_next_meeting_is_one_sentence_with_its_place() -> None:
+    checklist = load_checklist("jourfixe", region=None, overrides_dir=None, agencies=MODEL.agencies)
+    result = _item(build_agenda(checklist, _data([]), meeting=MEETING), "aob")
+    assert result.summary == "Nächste Sitzung: Dienstag, 05.01.2027, 09:30 Uhr, Landratsamt"
+    assert result.sections == []

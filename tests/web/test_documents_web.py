@@ -20,8 +20,8 @@ def test_the_agenda_links_each_cut_list_to_its_full_list(world: World, clients: 
     more, url = links[0]
     full = clients["koord"].get(url.replace("&amp;", "&"))
     assert full.status_code == 200
-    rows = full.text.count("<tr><td>")
-    shown = page[page.index(url) - 3000 : page.index(url)].count("<tr><td>")
+    rows = full.text.count("<tr><td")  # a row's first cell may carry a class (short cells do not wrap)
+    shown = page[page.index(url) - 3000 : page.index(url)].count("<tr><td")
     assert rows > 10 and rows >= int(more), (rows, more, shown)
     assert "weitere (" not in full.text  # nothing cut on the full list
     missing = clients["koord"].get(f"/jourfixe/{month}/punkt/gibt-es-nicht")
