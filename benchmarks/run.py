@@ -39,6 +39,7 @@ def small_plan() -> Plan:
         ("agenda, all regions", lambda: agenda.all_regions(SMALL)),
         ("web pipeline page", lambda: web.pipeline_page(ONE_REGION)),
         ("web key figures page", lambda: web.figures_page(ONE_REGION)),
+        ("Land view", lambda: web.land_view(SMALL)),
         ("dispatch", lambda: dispatch.dispatch(SMALL, messages=3000)),
         ("reachability 50 × 40 × 3", lambda: reach.reachability()),
         ("suggestions, one region", lambda: planning.suggestions(ONE_REGION)),
@@ -68,6 +69,7 @@ def large_plan() -> Plan:
         ("agenda, all regions (1M, PostgreSQL)", lambda: agenda.all_regions(PG_1M)),
         ("web pipeline page (1M, PostgreSQL)", lambda: web.pipeline_page(PG_1M)),
         ("web key figures page (1M, PostgreSQL)", lambda: web.figures_page(PG_1M)),
+        ("Land view (1M, PostgreSQL)", lambda: web.land_view(PG_1M)),
         ("dispatch (PostgreSQL)", lambda: dispatch.dispatch(PG_100K)),
     ]
 

@@ -27,11 +27,9 @@ from figures.definitions import (
     share_text,
     stage_funnel,
 )
+from figures.land import LAND_KEYS, PERIODS, LandRow, live_row
 
-#: the periods the dashboard offers, in months back from today
-PERIODS = (3, 6, 12, 24)
-#: the headline figures of the Land view, one column each
-LAND_KEYS = ("waiting_time", "waiting_within_target", "access_time", "completion_rate", "transitions_6m")
+__all__ = ["LAND_KEYS", "PERIODS", "Dashboard", "Filters", "LandRow", "build_dashboard", "trends"]
 
 
 @dataclass(frozen=True)
@@ -44,14 +42,6 @@ class Filters:
         return (not self.course_type or case.facts.get("course_type") == self.course_type) and (
             not self.provider or case.facts.get("provider") == self.provider
         )
-
-
-@dataclass(frozen=True)
-class LandRow:
-    region: str
-    name: str
-    persons: int
-    values: tuple[FigureValue, ...]
 
 
 @dataclass
@@ -81,8 +71,11 @@ def build_dashboard(
     ctx: Context,
     filters: Filters,
     *,
-    land: Sequence[tuple[str, str, Sequence[Case]]] = (),
+    land: Sequence[LandRow] = (),
+    region: str = "",
 ) -> Dashboard:
+    """The dashboard of `cases` (the viewer's) and `courses`; with `land`, the regions' stored rows
+    of the Land view, where the viewer's own `region` is replaced by its live figures."""
     period = Period.months_back(ctx.as_of, filters.months)
     kept = [case for case in cases if filters.keep(case)]
     observations = [observe(case, ctx) for case in kept]
@@ -95,7 +88,7 @@ def build_dashboard(
     values += [late, fill]
     by_key = {value.key: value for value in values}
 
-    waits = [o.wait_days for o in observations if o.start in period and o.wait_days is not None]
+    waits = [o.wait_days for o in observations if o.wait_days is not None and o.start in period]
     labels, series = trends(observations, ctx)
     fill_table = fill_rows(kept_courses, ctx)
     dtz = by_key["dtz_results"]
@@ -173,12 +166,13 @@ def build_dashboard(
             definition=late.definition,
         ),
     ]
-    land_rows = []
-    for code, name, region_cases in land:
-        region_obs = [observe(case, ctx) for case in region_cases if filters.keep(case)]
-        land_rows.append(
-            LandRow(code, name, len(region_obs), tuple(figure(key, region_obs, period, ctx) for key in LAND_KEYS))
-        )
+    # across regions only the course type filters: a provider is one region's
+    compared = (
+        observations
+        if not filters.provider
+        else [observe(case, ctx) for case in cases if Filters(course_type=filters.course_type).keep(case)]
+    )
+    land_rows = [live_row(row.region, row.name, compared, period, ctx) if row.region == region else row for row in land]
     return Dashboard(
         period=period,
         filters=filters,

@@ -338,7 +338,7 @@ def figure(key: str, observations: Sequence[Observation], period: Period, ctx: C
     """One period figure over the observations (not for the state figures, see `overdue` and `course_fill`)."""
     spec = FIGURES[key]
     if key in ("waiting_time", "waiting_within_target"):
-        waits = [o.wait_days for o in observations if o.start in period and o.wait_days is not None]
+        waits = [o.wait_days for o in observations if o.wait_days is not None and o.start in period]
         within = sum(1 for days in waits if days <= ctx.target_days)
         basis = dict(basis=len(waits), basis_text=_plural(len(waits), "Kursbeginn", "Kursbeginne"))
         if key == "waiting_within_target":
@@ -361,7 +361,7 @@ def figure(key: str, observations: Sequence[Observation], period: Period, ctx: C
             spec, period, ctx, text=text, number=median / 7 if median is not None else None, unit=spec.unit, **basis
         )
     if key == "access_time":
-        access = [o.access_days for o in observations if o.start in period and o.access_days is not None]
+        access = [o.access_days for o in observations if o.access_days is not None and o.start in period]
         median = _median(access)
         return _value(
             spec,
@@ -374,8 +374,8 @@ def figure(key: str, observations: Sequence[Observation], period: Period, ctx: C
             basis_text=_plural(len(access), "Kursbeginn", "Kursbeginne"),
         )
     if key in ("completion_rate", "dropout_rate"):
-        tests = sum(1 for o in observations if o.test in period)
-        dropouts = sum(1 for o in observations if o.dropped in period)
+        tests = sum(1 for o in observations if o.test is not None and o.test in period)
+        dropouts = sum(1 for o in observations if o.dropped is not None and o.dropped in period)
         whole = tests + dropouts
         part = tests if key == "completion_rate" else dropouts
         return _value(
@@ -409,7 +409,7 @@ def figure(key: str, observations: Sequence[Observation], period: Period, ctx: C
             parts=tuple(parts),
         )
     if key == "lid_passes":
-        scored = [o.lid_pass for o in observations if o.test in period and o.lid_pass is not None]
+        scored = [o.lid_pass for o in observations if o.lid_pass is not None and o.test in period]
         passed = sum(scored)
         return _value(
             spec,
@@ -424,7 +424,7 @@ def figure(key: str, observations: Sequence[Observation], period: Period, ctx: C
     if key in ("transitions_6m", "transitions_12m"):
         months = 6 if key == "transitions_6m" else 12
         cohort = period.shifted(-months)
-        ended = [o for o in observations if o.test in cohort]
+        ended = [o for o in observations if o.test is not None and o.test in cohort]
         kinds: Counter[str] = Counter()
         moved = 0
         for o in ended:

@@ -10,10 +10,12 @@ from typing import Any
 import orjson
 from sqlalchemy import Boolean, Connection, Date
 
-from figures.dashboard import Dashboard, Filters, build_dashboard
+from figures.dashboard import Dashboard, Filters, LandRow, build_dashboard
 from figures.definitions import FACTS_READ, Case, Context, CourseRecord
+from figures.land import stored_row
 from pipeline.access import Viewer, visible_participants
-from pipeline.reads import NEEDS, Scope, agency_names, fact_sql, fetch, find_region, list_regions, typed
+from pipeline.database import JSONType
+from pipeline.reads import NEEDS, Scope, agency_names, fact_sql, fetch, find_region, typed
 from process_models import ProcessModel
 
 
@@ -116,13 +118,23 @@ def read_dashboard(
     cases = load_cases(conn, visible_participants(viewer, conn.dialect.name, model), model)
     own = viewer.agency_code if viewer.is_agency and viewer.agency_type == "KT" else None
     courses = load_courses(conn, [region.id], provider_code=own)
-    regions: list[tuple[str, str, list[Case]]] = []
+    regions: list[LandRow] = []
     if land and not viewer.is_agency:
-        summaries = list_regions(conn)
-        if len(summaries) > 1:
-            every = load_cases(conn, ("1 = 1", {}), model, region_column=True)
-            by_region: dict[str, list[Case]] = {summary.code: [] for summary in summaries}
-            for case in every:
-                by_region[case.region].append(case)
-            regions = [(s.code, s.name, by_region[s.code]) for s in summaries]
-    return build_dashboard(cases, courses, ctx, filters, land=regions)
+        regions = read_land(conn, months=filters.months, course_type=filters.course_type)
+        if len(regions) < 2:
+            regions = []
+    return build_dashboard(cases, courses, ctx, filters, land=regions, region=region.code)
+
+
+def read_land(conn: Connection, *, months: int, course_type: str) -> list[LandRow]:
+    """Every region's row of the Land view as its last daily computation stored it (`figures.land`):
+    one row per region, none of its cases."""
+    rows = fetch(
+        conn,
+        typed(
+            "SELECT r.code, r.name, f.document FROM region r LEFT JOIN region_figures f ON f.region_id = r.id "
+            "ORDER BY r.code",
+            columns={"document": JSONType},
+        ),
+    )
+    return [stored_row(code, name, document, months=months, course_type=course_type) for code, name, document in rows]

@@ -14,7 +14,7 @@ from prefect.runtime import flow_run
 from figures.phases import phase_counts, process_phases
 from flows import runtime
 from flows.import_drop import run_import_drop
-from notifications.jobs import run_jourfixe_followup, run_jourfixe_prepare, send_outbox, sweep_outbox
+from notifications.jobs import land_figures, run_jourfixe_followup, run_jourfixe_prepare, send_outbox, sweep_outbox
 from notifications.privacy import purge_regions
 from pipeline.privacy import RetentionPolicy
 from pipeline.reads import agency_names
@@ -92,6 +92,14 @@ def phase_task(region: str, day: date, label: str) -> dict[str, Any]:
     }
 
 
+@task(
+    retries=2, retry_delay_seconds=10, retry_condition_fn=_transient, task_run_name="Kennzahlen für die Landesansicht"
+)
+def land_figures_task(region: str, day: date) -> int:
+    """The region's row of the dashboard's Land view, computed once a day (figures.land)."""
+    return land_figures(runtime.app(), region=region, today=day)
+
+
 def _phase_labels(region: str) -> list[str]:
     app = runtime.app()
     with app.session() as session:
@@ -129,6 +137,7 @@ def daily_sweep(region: str, as_of: str | None = None) -> dict[str, Any]:
     phases = [phase_task(region, day, label) for label in _phase_labels(region)]
     _funnel(region, day, phases)
     summary["phases"] = {p["phase"]: {"persons": p["persons"], "overdue": p["overdue"]} for p in phases}
+    summary["land_figures"] = land_figures_task(region, day)
     rows = [
         ("Teilnehmende", summary["participants"]),
         ("Offene Schritte", summary["open_steps"]),

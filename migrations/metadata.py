@@ -1,6 +1,7 @@
 """Imports every table module so that `SQLModel.metadata` is complete (for Alembic and tests)."""
 
 import checklists.tables  # noqa: F401
+import figures.tables  # noqa: F401
 import flows.tables  # noqa: F401
 import foerderkette.users  # noqa: F401
 import notifications.tables  # noqa: F401

@@ -105,6 +105,19 @@ def sweep_outbox(runtime: JobRuntime, *, region: str, today: date) -> SweepResul
     )
 
 
+def land_figures(runtime: JobRuntime, *, region: str, today: date) -> int:
+    """The region's headline figures for the Land view (`figures.land`), stored for `today`: the
+    daily sweep run's last task and the last step of `foerderkette sweep` – after the sweep, not in
+    it, so that the reminders never wait for the figures. Returns the cases counted."""
+    from figures.land import store_land_figures  # noqa: PLC0415
+
+    with session_scope(runtime.engine) as session:
+        found = get_region(session=session, code=region)
+        assert found.id is not None
+        model = runtime.catalog.current(found.code, land=found.land)
+        return store_land_figures(session.connection(), found.id, model, today=today)
+
+
 def run_sweep(
     *,
     engine: Engine,

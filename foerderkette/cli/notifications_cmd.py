@@ -76,7 +76,7 @@ def _app() -> Any:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from notifications.jobs import sweep_outbox  # noqa: PLC0415
+    from notifications.jobs import land_figures, sweep_outbox  # noqa: PLC0415
     from pipeline.reads import NotFound, region_codes  # noqa: PLC0415
 
     app = _app()
@@ -84,6 +84,9 @@ def _sweep(args: argparse.Namespace) -> int:
     try:
         codes = region_codes(app.engine, args.region)
         results = [sweep_outbox(app, region=code, today=today) for code in codes]
+        # then each region's row of the dashboard's Land view, as the daily sweep run computes it
+        for code in codes:
+            land_figures(app, region=code, today=today)
     except NotFound as exc:
         raise CliError(str(exc)) from None
     finally:

@@ -54,6 +54,7 @@ def test_every_flow_once(app: App, engine: Engine) -> None:
         with Session(engine) as session:
             everyone = session.exec(select(func.count()).select_from(Participant)).one()
         assert sum(phase["persons"] for phase in sweep["phases"].values()) == everyone  # each person in one phase
+        assert sweep["land_figures"] == everyone  # the region's row of the Land view, computed once a day
         prepared = FLOWS["jourfixe-prepare"](region="BY-BA", as_of="2026-11-24")
         assert prepared and prepared[0]["queued"] > 0 and prepared[0]["meeting"] == "2026-12-01"
         followup = FLOWS["jourfixe-followup"](region="BY-BA", as_of=MONDAY)
@@ -110,7 +111,12 @@ def test_every_flow_once(app: App, engine: Engine) -> None:
         },
     ).json()
     names_of_tasks = [task["name"] for task in tasks]
-    assert {"Zusteuerung", "Integrationskurs", "Prüfung", "Sprache → Beruf", "Arbeit / Ausbildung"} <= set(
-        names_of_tasks
-    )
+    assert {
+        "Zusteuerung",
+        "Integrationskurs",
+        "Prüfung",
+        "Sprache → Beruf",
+        "Arbeit / Ausbildung",
+        "Kennzahlen für die Landesansicht",
+    } <= set(names_of_tasks)
     assert len(tasks) <= 10  # a handful of task runs, never one per participant

@@ -17,7 +17,7 @@ from foerderkette.demo import generate_demo
 from foerderkette.settings import Settings
 from foerderkette.users import create_user
 from foerderkette.web.app import create_app
-from notifications.jobs import run_sweep
+from notifications.jobs import land_figures, run_sweep
 from notifications.tables import OutboxMessage
 from pipeline.repository import find_agency, get_region
 from tests.conftest import _clear
@@ -96,6 +96,8 @@ def world(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wor
             )
         passau = get_region(session=session, code="BY-PA-S")
     run_sweep(engine=app.engine, catalog=app.catalog, region="BY-BA", today=day)
+    for code in ("BY-BA", "BY-PA-S"):  # the Land view's rows, as the daily sweep run stores them
+        land_figures(app, region=code, today=day)
     with app.session() as session:
         message = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).first()  # type: ignore[arg-type]
         assert message is not None and message.id is not None

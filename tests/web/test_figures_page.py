@@ -67,9 +67,25 @@ def test_an_agency_sees_its_own_figures_and_no_land_view(clients: dict[str, Test
     assert "Landesansicht" not in jobcenter
 
 
-def test_the_land_view_compares_the_regions(clients: dict[str, TestClient]) -> None:
-    page = clients["koord"].get("/kennzahlen?ansicht=land").text
+def _land_rows(client: TestClient, query: str = "") -> dict[str, list[str]]:
+    page = client.get(f"/kennzahlen?ansicht=land{query}").text
     table = re.search(r"<caption>Kennzahlen je Region</caption>.*?</table>", page, re.S)
-    assert table
-    rows = re.findall(r'<tr><th scope="row">([^<]+)</th>', table[0])
-    assert len(rows) == 2
+    assert table, page[:500]
+    return {
+        name: re.findall(r"<td[^>]*>([^<]*)</td>", cells)
+        for name, cells in re.findall(r'<tr><th scope="row">([^<]+)</th>(.*?)</tr>', table[0], re.S)
+    }
+
+
+def test_the_land_view_compares_the_regions(clients: dict[str, TestClient]) -> None:
+    """Each region's row is what its own coordinator sees live: the stored row of the daily
+    computation (figures.land) and the live one count with the same definitions."""
+    bamberg, passau = "Landkreis Bamberg", "Stadt Passau"
+    for query in ("", "&zeitraum=24", "&kursart=general"):
+        seen_from_bamberg = _land_rows(clients["koord"], query)
+        seen_from_passau = _land_rows(clients["koord-pa"], query)
+        assert set(seen_from_bamberg) == {bamberg, passau}
+        assert seen_from_bamberg[bamberg][-1] == "heute" and seen_from_passau[passau][-1] == "heute"
+        assert seen_from_bamberg[passau][:-1] == seen_from_passau[passau][:-1], query
+        assert seen_from_passau[bamberg][:-1] == seen_from_bamberg[bamberg][:-1], query
+        assert int(seen_from_bamberg[passau][0]) > 0
